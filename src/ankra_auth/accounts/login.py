@@ -1,0 +1,114 @@
+"""Sign-in: the password step, then a second factor when the account has one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from ankra_auth import two_factor_status as status
+from ankra_auth.accounts import service as accounts
+from ankra_auth.challenges import service as challenges
+from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.events import service as events
+from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.recovery_codes import service as recovery_codes
+from ankra_auth.totp import service as totp
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    access_token: str
+    expires_in: int
+    enrollment_required: bool
+    user_id: str
+    recovery_codes_remaining: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MfaRequired:
+    mfa_token: str
+    expires_in: int
+    methods: list[str]
+
+
+def password_step(
+    db: Session, *, settings: Settings, ctx: RequestContext, email: str, password: str
+) -> Authenticated | MfaRequired:
+    user = accounts.check_password(db, settings=settings, ctx=ctx, email=email, password=password)
+    if status.two_factor_enabled(db, user.id):
+        started = challenges.start(db, user_id=user.id, now=ctx.now)
+        return MfaRequired(
+            mfa_token=started.mfa_token,
+            expires_in=int(challenges.PENDING_TTL.total_seconds()),
+            methods=challenges.methods_for(db, user.id),
+        )
+    return grant_session(db, settings=settings, ctx=ctx, user_id=user.id, method="password")
+
+
+def grant_session(
+    db: Session, *, settings: Settings, ctx: RequestContext, user_id: str, method: str
+) -> Authenticated:
+    """Issue a session for a completed sign-in and record it (commits)."""
+    issued = accounts.issue_session(db, user_id=user_id, settings=settings, now=ctx.now)
+    events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx)
+    db.commit()
+    return Authenticated(
+        access_token=issued.token,
+        expires_in=settings.session_ttl_seconds,
+        enrollment_required=enrollment_required(db, user_id),
+        user_id=user_id,
+    )
+
+
+def with_totp(
+    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+) -> PendingLogin:
+    """Finish a pending login with an authenticator code (not committed: the caller grants)."""
+    return challenges.verify_second_factor(
+        db,
+        mfa_token=mfa_token,
+        method="totp",
+        ctx=ctx,
+        check=lambda pending: totp.consume_code(
+            db, user_id=pending.user_id, code=code, settings=settings, now=ctx.now
+        ),
+    )
+
+
+def with_recovery_code(
+    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+) -> PendingLogin:
+    pending = challenges.verify_second_factor(
+        db,
+        mfa_token=mfa_token,
+        method="recovery_code",
+        ctx=ctx,
+        check=lambda pending: recovery_codes.consume(
+            db, user_id=pending.user_id, code=code, settings=settings, now=ctx.now
+        ),
+    )
+    events.record(
+        db, user_id=pending.user_id, type=events.RECOVERY_CODE_USED, method="recovery_code", ctx=ctx
+    )
+    return pending
+
+
+def complete_with_totp(
+    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+) -> Authenticated:
+    pending = with_totp(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
+    return grant_session(db, settings=settings, ctx=ctx, user_id=pending.user_id, method="totp")
+
+
+def complete_with_recovery_code(
+    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+) -> Authenticated:
+    pending = with_recovery_code(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
+    result = grant_session(
+        db, settings=settings, ctx=ctx, user_id=pending.user_id, method="recovery_code"
+    )
+    remaining = recovery_codes.remaining(db, user_id=pending.user_id)
+    return replace(result, recovery_codes_remaining=remaining)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+Method = Literal["passkey", "totp", "recovery_code"]
+
+
+class UserCreate(BaseModel):
+    email: EmailStr
+    password: Password
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    created_at: datetime
+
+
+class MeOut(BaseModel):
+    id: str
+    email: str
+    two_factor_enabled: bool
+
+
+class LoginIn(BaseModel):
+    # Not validated as an email: any malformed address simply fails like a wrong password.
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class AuthenticatedOut(BaseModel):
+    status: Literal["authenticated"] = "authenticated"
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a type name, not a secret
+    expires_in: int
+    enrollment_required: bool
+
+
+class RecoveryAuthenticatedOut(AuthenticatedOut):
+    recovery_codes_remaining: int
+
+
+class MfaRequiredOut(BaseModel):
+    status: Literal["mfa_required"] = "mfa_required"
+    mfa_token: str
+    expires_in: int
+    methods: list[Method]
+
+
+LoginOut = Annotated[AuthenticatedOut | MfaRequiredOut, Field(discriminator="status")]
+
+MfaToken = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MfaCodeIn(BaseModel):
+    mfa_token: MfaToken
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ReauthIn(BaseModel):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]

@@ -1,0 +1,149 @@
+"""The ``ankra-auth`` command: serve, migrate, user administration, the OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from ankra_auth.config import get_settings
+
+cli = typer.Typer(
+    help="Ankra Auth service administration.", no_args_is_help=True, add_completion=False
+)
+users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+events_cli = typer.Typer(help="Manage the security log.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+cli.add_typer(events_cli, name="events")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from ankra_auth import migrate as migrations
+    from ankra_auth.db import make_engine
+
+    migrations.upgrade(make_engine(get_settings()))
+    typer.echo("database is up to date")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API and pages."""
+    import uvicorn
+
+    from ankra_auth import migrate as migrations
+    from ankra_auth.db import make_engine
+
+    logging.basicConfig(level=logging.INFO)
+    settings = get_settings()
+    _ = settings.secret  # generate the key once, before workers race for it
+    migrations.upgrade(make_engine(settings))
+    uvicorn.run(
+        "ankra_auth.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI spec as JSON."""
+    from ankra_auth.app import create_app
+    from ankra_auth.config import Settings
+
+    settings = Settings(database_url="sqlite://", secret_key="openapi")  # noqa: S106 - no data
+    spec = create_app(settings).openapi()
+    typer.echo(json.dumps(spec, indent=2, sort_keys=True))
+
+
+def _session() -> object:
+    from ankra_auth.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(get_settings()))()
+
+
+@users_cli.command("create")
+def users_create(
+    email: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a user; the password is prompted for (or read from standard input)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from ankra_auth.accounts import service as accounts
+    from ankra_auth.accounts.schemas import UserCreate
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.errors import AnkraError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        TypeAdapter(UserCreate).validate_python({"email": email, "password": password})
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    with _session() as db:  # type: ignore[attr-defined]
+        try:
+            user = accounts.create_user(db, email=email, password=password, now=SystemClock().now())
+        except AnkraError as exc:
+            _fail(exc.detail)
+    typer.echo(f"created user {user.email} ({user.id})")
+
+
+@users_cli.command("reset-2fa")
+def users_reset_2fa(email: str) -> None:
+    """Remove every second factor of a locked-out user (they enroll again at sign-in)."""
+    from ankra_auth.accounts import service as accounts
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.context import RequestContext
+    from ankra_auth.profile import service as profile
+
+    with _session() as db:  # type: ignore[attr-defined]
+        user = accounts.find_user_by_email(db, email)
+        if user is None:
+            _fail(f"no user with email {email}")
+            return
+        profile.admin_reset(
+            db,
+            user_id=user.id,
+            ctx=RequestContext(now=SystemClock().now(), user_agent="ankra-auth admin"),
+        )
+    typer.echo(f"two-factor authentication reset for {email}")
+
+
+@events_cli.command("prune")
+def events_prune() -> None:
+    """Delete security events older than ANKRA_EVENT_RETENTION_DAYS (default 365)."""
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.events import service as events
+
+    settings = get_settings()
+    with _session() as db:  # type: ignore[attr-defined]
+        count = events.prune(
+            db, now=SystemClock().now(), retention_days=settings.event_retention_days
+        )
+    typer.echo(f"deleted {count} events older than {settings.event_retention_days} days")
+
+
+def main() -> None:
+    cli()

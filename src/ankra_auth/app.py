@@ -1,0 +1,56 @@
+"""create_app(): settings, database, routers, error handlers, stable operation ids."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from ankra_auth import health
+from ankra_auth.accounts.router import router as accounts_router
+from ankra_auth.cli_handoff.router import router as cli_router
+from ankra_auth.clock import Clock, SystemClock
+from ankra_auth.config import Settings, get_settings
+from ankra_auth.db import make_engine, make_session_factory
+from ankra_auth.errors import install_error_handlers
+from ankra_auth.orgs.router import router as orgs_router
+from ankra_auth.passkeys.router import router as passkeys_router
+from ankra_auth.profile.router import router as profile_router
+from ankra_auth.recovery_codes.router import router as recovery_codes_router
+from ankra_auth.security import passwords
+from ankra_auth.totp.router import router as totp_router
+from ankra_auth.web.router import router as web_router
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Ankra Auth",
+        version="1.0.0",
+        summary="Two-factor authentication: authenticator apps, passkeys, recovery codes",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.engine = make_engine(settings)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    passwords.set_concurrency(settings.password_hash_concurrency)
+    _ = settings.secret  # create or load the key now, not inside the first request
+
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        accounts_router,
+        profile_router,
+        totp_router,
+        recovery_codes_router,
+        passkeys_router,
+        orgs_router,
+        cli_router,
+        web_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,157 @@
+"""Pending logins (``mfa_token``) and the second-factor step that completes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ankra_auth import two_factor_status as status
+from ankra_auth.accounts import throttle
+from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import InvalidCode, MfaTokenInvalid, RateLimited, TooManyAttempts
+from ankra_auth.events import service as events
+from ankra_auth.security import tokens
+
+PENDING_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class StartedLogin:
+    mfa_token: str
+    pending: PendingLogin
+
+
+def start(db: Session, *, user_id: str, now: datetime) -> StartedLogin:
+    token = tokens.new_token()
+    pending = PendingLogin(
+        user_id=user_id,
+        token_hash=tokens.hash_token(token),
+        created_at=now,
+        expires_at=now + PENDING_TTL,
+        failed_attempts=0,
+    )
+    db.add(pending)
+    db.commit()
+    return StartedLogin(token, pending)
+
+
+def methods_for(db: Session, user_id: str) -> list[str]:
+    """What the user can use now, in the order the sign-in page offers them."""
+    summary = status.summarize(db, user_id)
+    methods = []
+    if summary.passkey_count:
+        methods.append("passkey")
+    if summary.totp_enabled:
+        methods.append("totp")
+    if summary.recovery_codes_remaining:
+        methods.append("recovery_code")
+    return methods
+
+
+def load_active(db: Session, *, mfa_token: str, now: datetime) -> PendingLogin:
+    pending = db.scalar(
+        select(PendingLogin).where(PendingLogin.token_hash == tokens.hash_token(mfa_token))
+    )
+    if (
+        pending is None
+        or pending.finished_at is not None
+        or pending.expires_at <= now
+        or pending.failed_attempts >= MAX_ATTEMPTS
+    ):
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    return pending
+
+
+def _finish(db: Session, *, pending: PendingLogin, now: datetime) -> bool:
+    """Mark the pending login used; False when another request got there first."""
+    result = db.execute(
+        update(PendingLogin)
+        .where(
+            PendingLogin.id == pending.id,
+            PendingLogin.finished_at.is_(None),
+            PendingLogin.expires_at > now,
+            PendingLogin.failed_attempts < MAX_ATTEMPTS,
+        )
+        .values(finished_at=now)
+    )
+    return affected_rows(result) == 1
+
+
+def _record_failure(
+    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext
+) -> None:
+    """Count a failed attempt (pending login and account), commit, and raise the right error."""
+    attempts = db.scalar(
+        update(PendingLogin)
+        .where(
+            PendingLogin.id == pending.id,
+            PendingLogin.finished_at.is_(None),
+            PendingLogin.failed_attempts < MAX_ATTEMPTS,
+        )
+        .values(failed_attempts=PendingLogin.failed_attempts + 1)
+        .returning(PendingLogin.failed_attempts)
+    )
+    throttle.record_failure(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
+    if attempts is None:  # voided or finished meanwhile by a concurrent request
+        db.commit()
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    events.record(
+        db, user_id=pending.user_id, type=events.SECOND_FACTOR_FAILED, method=method, ctx=ctx
+    )
+    if attempts >= MAX_ATTEMPTS:
+        db.execute(
+            update(PendingLogin).where(PendingLogin.id == pending.id).values(finished_at=ctx.now)
+        )
+        events.record(
+            db, user_id=pending.user_id, type=events.PENDING_LOGIN_VOIDED, method=method, ctx=ctx
+        )
+        db.commit()
+        raise TooManyAttempts("Too many failed attempts: sign in again")
+    db.commit()
+    remaining = MAX_ATTEMPTS - attempts
+    raise InvalidCode(
+        f"That did not work. {remaining} attempt{'s' if remaining != 1 else ''} left.",
+        extra={"attempts_remaining": remaining},
+    )
+
+
+def verify_second_factor(
+    db: Session,
+    *,
+    mfa_token: str,
+    method: str,
+    ctx: RequestContext,
+    check: Callable[[PendingLogin], bool],
+) -> PendingLogin:
+    """Run ``check`` (which spends the factor inside this transaction) and finish the login.
+
+    Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
+    :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
+    """
+    pending = load_active(db, mfa_token=mfa_token, now=ctx.now)
+    check_throttle(db, user_id=pending.user_id, ctx=ctx)
+    if check(pending):
+        if _finish(db, pending=pending, now=ctx.now):
+            throttle.reset(db, key=throttle.mfa_key(pending.user_id))
+            return pending
+        db.rollback()  # keep the factor unspent: this login was finished elsewhere
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    db.rollback()
+    _record_failure(db, pending=pending, method=method, ctx=ctx)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_throttle(db: Session, *, user_id: str, ctx: RequestContext) -> None:
+    try:
+        throttle.check(db, key=throttle.mfa_key(user_id), now=ctx.now)
+    except RateLimited:
+        events.record(db, user_id=user_id, type=events.THROTTLED, ctx=ctx)
+        db.commit()
+        raise

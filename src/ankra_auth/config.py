@@ -1,0 +1,96 @@
+"""Settings, read once from ``ANKRA_*`` environment variables."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("ankra_auth.config")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ANKRA_", extra="ignore")
+
+    database_url: str = "sqlite:///./ankra.db"
+    secret_key: str | None = None
+    public_url: str = "http://localhost:8000"
+    rp_id: str | None = None
+    rp_name: str = "Ankra"
+    allowed_origins: str | None = None
+    totp_issuer: str = "Ankra"
+    session_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    event_retention_days: int = Field(default=365, gt=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
+    password_hash_concurrency: int = Field(default=2, gt=0)
+    log_json: bool = True
+
+    @property
+    def effective_rp_id(self) -> str:
+        return self.rp_id or (urlsplit(self.public_url).hostname or "localhost")
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def origins(self) -> frozenset[str]:
+        if self.allowed_origins:
+            return frozenset(
+                o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()
+            )
+        return frozenset({self.public_origin})
+
+    @property
+    def cookie_secure(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The master secret; generated and persisted beside the SQLite file when unset."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        return _load_or_create_key_file(self._key_file_path()).encode()
+
+    def _key_file_path(self) -> Path:
+        url = self.database_url
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+            return Path(url.removeprefix("sqlite:///")).resolve().parent / "secret.key"
+        return Path.cwd() / "secret.key"
+
+
+def _load_or_create_key_file(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # Write a private temporary file, then link it into place: a concurrent
+    # starter either wins the link or reads the complete winner.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        tmp.unlink()
+    log.warning("ANKRA_SECRET_KEY is not set: generated one and stored it in %s (mode 0600)", path)
+    return key
+
+
+def get_settings() -> Settings:
+    return Settings()

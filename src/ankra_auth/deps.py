@@ -1,0 +1,140 @@
+"""Request-scoped dependencies as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts.models import AuthSession, User
+from ankra_auth.clock import Clock
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.errors import (
+    CsrfFailed,
+    EnrollmentRequired,
+    NotAuthenticated,
+    ReauthenticationRequired,
+)
+from ankra_auth.orgs.enforcement import enrollment_required
+
+SESSION_COOKIE = "ankra_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Operation ids a restricted session (organisation requires 2FA, none enrolled) may call.
+ENROLLMENT_ROUTES = frozenset(
+    {
+        "get_me",
+        "get_profile_auth",
+        "start_totp",
+        "confirm_totp",
+        "list_passkeys",
+        "passkey_registration_options",
+        "register_passkey",
+        "logout",
+    }
+)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as db:
+        try:
+            yield db
+        finally:
+            db.rollback()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_context(request: Request, clock: ClockDep) -> RequestContext:
+    return RequestContext(
+        now=clock.now(), ip=client_ip(request), user_agent=request.headers.get("user-agent")
+    )
+
+
+ContextDep = Annotated[RequestContext, Depends(get_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token from sign-in")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user and their session."""
+
+    user: User
+    session: AuthSession
+    enrollment_required: bool
+
+
+def authenticate(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Resolve the session from a bearer token or the page cookie, without enforcement."""
+    if bearer is not None:
+        token = bearer.credentials
+    else:
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            raise NotAuthenticated("Sign in to continue")
+        # A cookie rides along on cross-site requests too: insist they come from us.
+        if request.method not in SAFE_METHODS:
+            origin = (request.headers.get("origin") or "").rstrip("/")
+            if origin not in settings.origins:
+                raise CsrfFailed("This request did not come from an allowed origin")
+    session, user = accounts.resolve_session(db, token=token, now=ctx.now)
+    return Principal(
+        user=user, session=session, enrollment_required=enrollment_required(db, user.id)
+    )
+
+
+def current_principal(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> Principal:
+    """Every authenticated route passes here; restricted sessions reach only enrollment routes."""
+    route = request.scope.get("route")
+    if principal.enrollment_required and getattr(route, "name", None) not in ENROLLMENT_ROUTES:
+        raise EnrollmentRequired(
+            "Secure your account to continue: an organisation you belong to requires "
+            "two-factor authentication"
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def recently_verified_principal(principal: CurrentPrincipal, ctx: ContextDep) -> Principal:
+    if not accounts.recently_verified(principal.session, ctx.now):
+        raise ReauthenticationRequired(
+            "Confirm your password to continue (required within 10 minutes of this change)"
+        )
+    return principal
+
+
+RecentlyVerified = Annotated[Principal, Depends(recently_verified_principal)]

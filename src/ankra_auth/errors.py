@@ -1,0 +1,207 @@
+"""One error tree, rendered once as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("ankra_auth.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AnkraError(Exception):
+    """Base of every error the API answers with; ``code`` is the contract's stable string."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+def _error(name: str, status: int, code: str, title: str) -> type[AnkraError]:
+    return type(name, (AnkraError,), {"status": status, "code": code, "title": title})
+
+
+# Accounts and sessions
+EmailTaken = _error("EmailTaken", 409, "email_taken", "Email already registered")
+NotAuthenticated = _error("NotAuthenticated", 401, "not_authenticated", "Not signed in")
+InvalidCredentials = _error(
+    "InvalidCredentials", 401, "invalid_credentials", "Wrong email or password"
+)
+ReauthenticationRequired = _error(
+    "ReauthenticationRequired",
+    403,
+    "reauthentication_required",
+    "Confirm your password to continue",
+)
+CsrfFailed = _error("CsrfFailed", 403, "csrf_failed", "Request origin not allowed")
+Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
+NotFound = _error("NotFound", 404, "not_found", "Not found")
+
+# Second factors
+InvalidCode = _error("InvalidCode", 401, "invalid_code", "That code did not work")
+InvalidConfirmationCode = _error(
+    "InvalidConfirmationCode", 400, "invalid_code", "That code did not work"
+)
+TooManyAttempts = _error(
+    "TooManyAttempts",
+    401,
+    "too_many_attempts",
+    "Too many failed attempts: sign in again",
+)
+MfaTokenInvalid = _error(
+    "MfaTokenInvalid",
+    401,
+    "mfa_token_invalid",
+    "This sign-in has expired or was already used: sign in again",
+)
+TotpAlreadyEnabled = _error(
+    "TotpAlreadyEnabled", 409, "totp_already_enabled", "Authenticator app already set up"
+)
+TotpNotStarted = _error(
+    "TotpNotStarted", 409, "totp_not_started", "Start authenticator set-up first"
+)
+LastFactor = _error(
+    "LastFactor",
+    409,
+    "last_factor",
+    "This is your last second factor: add another one first, or turn two-factor authentication off",
+)
+TwoFactorNotEnabled = _error(
+    "TwoFactorNotEnabled", 409, "two_factor_not_enabled", "Two-factor authentication is off"
+)
+TwoFactorEnforced = _error(
+    "TwoFactorEnforced",
+    409,
+    "two_factor_enforced",
+    "An organisation you belong to requires two-factor authentication",
+)
+InvalidCredential = _error(
+    "InvalidCredential", 400, "invalid_credential", "The passkey could not be verified"
+)
+EnrollmentRequired = _error(
+    "EnrollmentRequired",
+    403,
+    "enrollment_required",
+    "Secure your account to continue: set up two-factor authentication",
+)
+InvalidCursor = _error("InvalidCursor", 400, "invalid_cursor", "Invalid cursor")
+
+# Organisations
+OwnerTwoFactorRequired = _error(
+    "OwnerTwoFactorRequired",
+    409,
+    "owner_two_factor_required",
+    "Turn on two-factor authentication for yourself before requiring it",
+)
+AlreadyMember = _error("AlreadyMember", 409, "already_member", "Already a member")
+LastOwner = _error("LastOwner", 409, "last_owner", "An organisation needs at least one owner")
+
+# CLI hand-off
+InvalidRedirectUri = _error(
+    "InvalidRedirectUri", 400, "invalid_redirect_uri", "Only loopback redirect URIs are allowed"
+)
+InvalidGrant = _error("InvalidGrant", 400, "invalid_grant", "Invalid or expired code")
+AuthorizationPending = _error(
+    "AuthorizationPending", 400, "authorization_pending", "Waiting for the browser"
+)
+SlowDown = _error("SlowDown", 400, "slow_down", "Polling too fast")
+
+
+class RateLimited(AnkraError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        seconds = max(1, retry_after_seconds)
+        super().__init__(
+            f"Too many failed attempts. Try again in {seconds} seconds.",
+            extra={"retry_after": seconds},
+            headers={"Retry-After": str(seconds)},
+        )
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://ankra.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra or {})
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+_HTTP_CODES = {
+    401: ("not_authenticated", "Not signed in"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AnkraError)
+    async def _ankra(_request: Request, exc: AnkraError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, extra=exc.extra, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
+        return problem(
+            422,
+            "validation_error",
+            "Invalid request",
+            f"Check these fields: {fields}",
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
+        return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal_error", "Internal error", "Something went wrong on our side")

@@ -1,0 +1,105 @@
+"""The security log: recorded inside the caller's transaction, read newest first."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import InvalidCursor
+from ankra_auth.events.models import SecurityEvent
+
+# Stable event types (clients may rely on these strings).
+SIGN_IN = "sign_in"
+SECOND_FACTOR_FAILED = "second_factor_failed"
+PENDING_LOGIN_VOIDED = "pending_login_voided"
+THROTTLED = "throttled"
+PASSWORD_FAILED = "password_failed"  # noqa: S105 - an event name
+REAUTHENTICATED = "reauthenticated"
+SIGN_OUT = "sign_out"
+TOTP_ENABLED = "totp_enabled"
+TOTP_REMOVED = "totp_removed"
+PASSKEY_ADDED = "passkey_added"
+PASSKEY_RENAMED = "passkey_renamed"
+PASSKEY_REMOVED = "passkey_removed"
+PASSKEY_SIGN_COUNT_MISMATCH = "passkey_sign_count_mismatch"
+RECOVERY_CODES_ISSUED = "recovery_codes_issued"
+RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
+RECOVERY_CODE_USED = "recovery_code_used"
+TWO_FACTOR_DISABLED = "two_factor_disabled"
+TWO_FACTOR_RESET_BY_ADMIN = "two_factor_reset_by_admin"
+ORG_ENFORCEMENT_ENABLED = "org_enforcement_enabled"
+ORG_ENFORCEMENT_DISABLED = "org_enforcement_disabled"
+CLI_LOGIN_APPROVED = "cli_login_approved"
+
+MAX_PAGE = 100
+
+
+def record(
+    db: Session,
+    *,
+    user_id: str,
+    type: str,  # noqa: A002 - the contract's field name
+    ctx: RequestContext,
+    method: str | None = None,
+    detail: str | None = None,
+) -> None:
+    db.add(
+        SecurityEvent(
+            user_id=user_id,
+            type=type,
+            method=method,
+            created_at=ctx.now,
+            ip=ctx.ip,
+            user_agent=(ctx.user_agent or None) and ctx.user_agent[:400],
+            detail=detail,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    events: list[SecurityEvent]
+    next_cursor: str | None
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"e{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("e"):
+            raise ValueError
+        seq = int(raw[1:])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("The cursor is not one this server issued") from exc
+    if seq < 0:
+        raise InvalidCursor("The cursor is not one this server issued")
+    return seq
+
+
+def list_page(db: Session, *, user_id: str, limit: int, cursor: str | None) -> Page:
+    """Newest first; the cursor is a position, so new events never shift a page."""
+    query = select(SecurityEvent).where(SecurityEvent.user_id == user_id)
+    if cursor:
+        query = query.where(SecurityEvent.seq < _decode_cursor(cursor))
+    rows = list(db.scalars(query.order_by(SecurityEvent.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode_cursor(rows[-1].seq) if more and rows else None)
+
+
+def prune(db: Session, *, now: datetime, retention_days: int) -> int:
+    """Delete events older than the retention period; returns how many."""
+    result = db.execute(
+        delete(SecurityEvent).where(SecurityEvent.created_at < now - timedelta(days=retention_days))
+    )
+    db.commit()
+    return affected_rows(result)

@@ -1,0 +1,27 @@
+"""Every table, imported in one place so Alembic sees the whole schema."""
+
+from ankra_auth.accounts.models import AuthSession, Throttle, User
+from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.cli_handoff.models import CliGrant
+from ankra_auth.db import Base
+from ankra_auth.events.models import SecurityEvent
+from ankra_auth.orgs.models import Membership, Org
+from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
+from ankra_auth.recovery_codes.models import RecoveryCode
+from ankra_auth.totp.models import TotpDevice
+
+__all__ = [
+    "AuthSession",
+    "Base",
+    "CliGrant",
+    "Membership",
+    "Org",
+    "Passkey",
+    "PendingLogin",
+    "RecoveryCode",
+    "SecurityEvent",
+    "Throttle",
+    "TotpDevice",
+    "User",
+    "WebAuthnChallenge",
+]

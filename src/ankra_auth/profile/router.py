@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from ankra_auth import two_factor_status
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified
+from ankra_auth.events import service as events
+from ankra_auth.orgs.enforcement import enforcing_orgs
+from ankra_auth.profile import service
+from ankra_auth.profile.schemas import EventOut, EventPageOut, OrgRef, ProfileAuthOut
+
+router = APIRouter(prefix="/api/v1/profile/auth", tags=["profile"])
+
+
+@router.get("", name="get_profile_auth")
+def get_profile_auth(principal: CurrentPrincipal, db: DbDep) -> ProfileAuthOut:
+    summary = two_factor_status.summarize(db, principal.user.id)
+    return ProfileAuthOut(
+        two_factor_enabled=summary.two_factor_enabled,
+        totp_enabled=summary.totp_enabled,
+        passkey_count=summary.passkey_count,
+        recovery_codes_remaining=summary.recovery_codes_remaining,
+        enforced_by=[OrgRef(id=o.id, name=o.name) for o in enforcing_orgs(db, principal.user.id)],
+        enrollment_required=principal.enrollment_required,
+    )
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, name="disable_two_factor")
+def disable_two_factor(principal: RecentlyVerified, db: DbDep, ctx: ContextDep) -> None:
+    service.disable(db, user_id=principal.user.id, ctx=ctx)
+
+
+@router.get("/events", name="list_security_events")
+def list_security_events(
+    principal: CurrentPrincipal,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=events.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> EventPageOut:
+    page = events.list_page(db, user_id=principal.user.id, limit=limit, cursor=cursor)
+    return EventPageOut(
+        events=[
+            EventOut(
+                id=e.id,
+                type=e.type,
+                method=e.method,
+                created_at=e.created_at,
+                ip=e.ip,
+                user_agent=e.user_agent,
+                detail=e.detail,
+            )
+            for e in page.events
+        ],
+        next_cursor=page.next_cursor,
+    )

@@ -1,0 +1,83 @@
+"""Recovery code sets: issued on the enrollment that turns 2FA on, regenerated on demand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ankra_auth import two_factor_status as status
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import TwoFactorNotEnabled
+from ankra_auth.events import service as events
+from ankra_auth.recovery_codes.models import RecoveryCode
+from ankra_auth.security import recovery_codes as codes
+from ankra_auth.security.keys import derive_key
+
+LOW_WATERMARK = 3  # the page warns when this many or fewer remain
+
+
+def _key(settings: Settings) -> bytes:
+    return derive_key(master=settings.secret, purpose="ankra/recovery-codes")
+
+
+def replace_set(db: Session, *, user_id: str, settings: Settings, now: datetime) -> list[str]:
+    """Delete the user's codes and store a fresh set; returns the codes to show once."""
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    fresh = codes.generate_set()
+    key = _key(settings)
+    db.add_all(
+        RecoveryCode(
+            user_id=user_id,
+            code_hash=codes.keyed_hash(key=key, user_id=user_id, code=codes.normalize(code) or ""),
+            created_at=now,
+        )
+        for code in fresh
+    )
+    return fresh
+
+
+def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: datetime) -> bool:
+    """Spend one code; the conditional update makes concurrent uses of one code succeed once."""
+    normalized = codes.normalize(code)
+    if normalized is None:
+        return False
+    code_hash = codes.keyed_hash(key=_key(settings), user_id=user_id, code=normalized)
+    result = db.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return affected_rows(result) == 1
+
+
+def remaining(db: Session, *, user_id: str) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def delete_all(db: Session, *, user_id: str) -> None:
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+
+def regenerate(db: Session, *, user_id: str, settings: Settings, ctx: RequestContext) -> list[str]:
+    """A fresh set for a user with 2FA on; the old set stops working in the same commit."""
+    if not status.two_factor_enabled(db, user_id):
+        raise TwoFactorNotEnabled("Turn on two-factor authentication first")
+    fresh = replace_set(db, user_id=user_id, settings=settings, now=ctx.now)
+    events.record(db, user_id=user_id, type=events.RECOVERY_CODES_REGENERATED, ctx=ctx)
+    db.commit()
+    return fresh

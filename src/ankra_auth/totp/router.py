@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.totp import service
+from ankra_auth.totp.schemas import RecoveryCodesOut, TotpConfirmIn, TotpSetupOut
+
+router = APIRouter(prefix="/api/v1/profile/auth/totp", tags=["totp"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, name="start_totp")
+def start_totp(
+    principal: CurrentPrincipal, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> TotpSetupOut:
+    setup = service.start(db, user=principal.user, settings=settings, now=ctx.now)
+    return TotpSetupOut(secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_svg=setup.qr_svg)
+
+
+@router.post("/confirm", name="confirm_totp")
+def confirm_totp(
+    body: TotpConfirmIn,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> RecoveryCodesOut:
+    codes = service.confirm(db, user=principal.user, code=body.code, settings=settings, ctx=ctx)
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, name="remove_totp")
+def remove_totp(principal: RecentlyVerified, db: DbDep, ctx: ContextDep) -> None:
+    service.remove(db, user=principal.user, ctx=ctx)

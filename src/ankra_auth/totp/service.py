@@ -1,0 +1,150 @@
+"""Authenticator app: set-up, confirmation, sign-in checks, removal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.orm import Session
+
+from ankra_auth import two_factor_status as status
+from ankra_auth.accounts.models import User
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import (
+    InvalidConfirmationCode,
+    LastFactor,
+    NotFound,
+    TotpAlreadyEnabled,
+    TotpNotStarted,
+)
+from ankra_auth.events import service as events
+from ankra_auth.recovery_codes import service as recovery_codes
+from ankra_auth.security import secretbox, totp
+from ankra_auth.security.keys import derive_key
+from ankra_auth.totp.models import TotpDevice
+
+
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+def _key(settings: Settings) -> bytes:
+    return derive_key(master=settings.secret, purpose="ankra/totp-secrets")
+
+
+def _seal(settings: Settings, user_id: str, secret: str) -> str:
+    return secretbox.seal(key=_key(settings), plaintext=secret.encode(), context=user_id.encode())
+
+
+def _unseal(settings: Settings, device: TotpDevice) -> str:
+    return secretbox.open_sealed(
+        key=_key(settings), token=device.secret_encrypted, context=device.user_id.encode()
+    ).decode()
+
+
+def start(db: Session, *, user: User, settings: Settings, now: datetime) -> TotpSetup:
+    """A new secret to scan; replaces an unconfirmed one."""
+    device = db.get(TotpDevice, user.id)
+    if device is not None and device.confirmed_at is not None:
+        raise TotpAlreadyEnabled("An authenticator app is already set up; remove it first")
+    secret = totp.new_secret()
+    if device is None:
+        db.add(
+            TotpDevice(
+                user_id=user.id, secret_encrypted=_seal(settings, user.id, secret), created_at=now
+            )
+        )
+    else:
+        device.secret_encrypted = _seal(settings, user.id, secret)
+        device.created_at = now
+        device.last_used_step = None
+    db.commit()
+    uri = totp.provisioning_uri(secret=secret, account=user.email, issuer=settings.totp_issuer)
+    return TotpSetup(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
+
+
+def confirm(
+    db: Session, *, user: User, code: str, settings: Settings, ctx: RequestContext
+) -> list[str] | None:
+    """Activate the pending secret; returns fresh recovery codes when this turned 2FA on."""
+    device = db.get(TotpDevice, user.id)
+    if device is None:
+        raise TotpNotStarted("Start authenticator set-up first")
+    if device.confirmed_at is not None:
+        raise TotpAlreadyEnabled("The authenticator app is already confirmed")
+    step = totp.matching_step(secret=_unseal(settings, device), code=code, at=ctx.now)
+    if step is None:
+        raise InvalidConfirmationCode(
+            "That code did not match: check the time on your device and try again"
+        )
+    status.lock_user(db, user.id)
+    had_two_factor = status.passkey_count(db, user.id) > 0
+    activated = db.execute(
+        update(TotpDevice)
+        .where(TotpDevice.user_id == user.id, TotpDevice.confirmed_at.is_(None))
+        .values(confirmed_at=ctx.now, last_used_step=step)
+    )
+    if activated.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise TotpAlreadyEnabled("The authenticator app is already confirmed")
+    events.record(db, user_id=user.id, type=events.TOTP_ENABLED, method="totp", ctx=ctx)
+    fresh = None
+    if not had_two_factor:
+        fresh = recovery_codes.replace_set(db, user_id=user.id, settings=settings, now=ctx.now)
+        events.record(db, user_id=user.id, type=events.RECOVERY_CODES_ISSUED, ctx=ctx)
+    db.commit()
+    return fresh
+
+
+def consume_code(
+    db: Session, *, user_id: str, code: str, settings: Settings, now: datetime
+) -> bool:
+    """True when ``code`` is valid and its time step was not used before (the step is then spent).
+
+    The conditional update is what makes a code single-use under concurrent requests.
+    """
+    device = db.get(TotpDevice, user_id)
+    if device is None or device.confirmed_at is None:
+        return False
+    step = totp.matching_step(secret=_unseal(settings, device), code=code, at=now)
+    if step is None:
+        return False
+    spent = db.execute(
+        update(TotpDevice)
+        .where(
+            TotpDevice.user_id == user_id,
+            TotpDevice.confirmed_at.is_not(None),
+            or_(TotpDevice.last_used_step.is_(None), TotpDevice.last_used_step < step),
+        )
+        .values(last_used_step=step)
+    )
+    return affected_rows(spent) == 1
+
+
+def remove(db: Session, *, user: User, ctx: RequestContext) -> None:
+    """Remove the authenticator app, unless it is the last factor while 2FA is on."""
+    status.lock_user(db, user.id)
+    # Delete first, then count what is left: inside the write transaction the
+    # count cannot miss a concurrent removal of the other factor.
+    removed = db.execute(
+        delete(TotpDevice).where(
+            TotpDevice.user_id == user.id, TotpDevice.confirmed_at.is_not(None)
+        )
+    )
+    if removed.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise NotFound("No authenticator app is set up")
+    if status.passkey_count(db, user.id) == 0:
+        db.rollback()
+        raise LastFactor(
+            "The authenticator app is your last second factor: add a passkey first, "
+            "or turn two-factor authentication off"
+        )
+    events.record(db, user_id=user.id, type=events.TOTP_REMOVED, method="totp", ctx=ctx)
+    db.commit()

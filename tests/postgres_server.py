@@ -1,0 +1,104 @@
+"""A throwaway PostgreSQL server from the Debian binaries, on 127.0.0.1 and a free port."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _bin_dir() -> Path:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if candidates:
+        return Path(candidates[-1]).parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
+
+
+class PostgresServer:
+    """initdb + postgres in a temporary directory; stopped by :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.bin = _bin_dir()
+        self.dir = Path(tempfile.mkdtemp(prefix="ankra-pg-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        # PostgreSQL refuses to run as root: run it as the postgres user then.
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._as, *args], check=True, capture_output=True)
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        if self._as:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._run(
+            str(self.bin / "initdb"), "-D", str(data), "-U", "ankra", "--auth=trust", "-E", "UTF8"
+        )
+        self.process = subprocess.Popen(
+            [
+                *self._as,
+                str(self.bin / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={self.dir}",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.dir / "server.log").open("wb"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = subprocess.run(
+                [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+            )
+            if ready.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("PostgreSQL did not start: " + (self.dir / "server.log").read_text())
+        return self.url("postgres")
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres", driver=False), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def url(self, database: str, *, driver: bool = True) -> str:
+        scheme = "postgresql+psycopg" if driver else "postgresql"
+        return f"{scheme}://ankra@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
