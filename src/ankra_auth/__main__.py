@@ -1,0 +1,3 @@
+from ankra_auth.admin import main
+
+main()

@@ -1,0 +1,90 @@
+"""Real service processes for tests: ``ankra-auth serve`` as a subprocess, or uvicorn in a thread."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from tests.postgres_server import free_port
+
+SECRET = "live-test-secret-" + "s" * 32
+
+
+@contextmanager
+def service_process(
+    database_url: str,
+    *,
+    log_path: Path,
+    workers: int = 1,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Start ``ankra-auth serve`` on a free port; yields its base URL (``http://localhost:PORT``)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ANKRA_DATABASE_URL": database_url,
+        "ANKRA_SECRET_KEY": SECRET,
+        "ANKRA_PUBLIC_URL": f"http://localhost:{port}",
+        **(extra_env or {}),
+    }
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ankra_auth", "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://localhost:{port}"
+    try:
+        _wait_ready(base, process, log_path)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("service exited early:\n" + log_path.read_text(errors="replace"))
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("service did not become ready:\n" + log_path.read_text(errors="replace"))
+
+
+@contextmanager
+def threaded_server(app: FastAPI) -> Iterator[str]:
+    """Serve an in-process app (its clock stays injectable) on 127.0.0.1; yields ``http://localhost:PORT``."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("in-process server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
