@@ -32,7 +32,7 @@ def matching_step(*, secret: str, code: str, at: datetime) -> int | None:
     Every candidate is compared in constant time, so timing does not tell which matched.
     """
     normalized = "".join(code.split())
-    if len(normalized) != DIGITS or not normalized.isdigit():
+    if len(normalized) != DIGITS or not (normalized.isascii() and normalized.isdigit()):
         return None
     now = time_step(at)
     found: int | None = None
