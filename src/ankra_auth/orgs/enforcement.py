@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.orgs.models import Membership, Org
+from ankra_auth.passkeys.models import Passkey
+from ankra_auth.totp.models import TotpDevice
 
 
 def enforcing_orgs(db: Session, user_id: str) -> list[Org]:
@@ -24,3 +26,14 @@ def enforcing_orgs(db: Session, user_id: str) -> list[Org]:
 def enrollment_required(db: Session, user_id: str) -> bool:
     """True while an enforcing organisation has a member without 2FA."""
     return bool(enforcing_orgs(db, user_id)) and not status.two_factor_enabled(db, user_id)
+
+
+def with_two_factor(db: Session, user_ids: list[str]) -> set[str]:
+    """Which of these users have 2FA on (two queries, however many users)."""
+    if not user_ids:
+        return set()
+    totp = select(TotpDevice.user_id).where(
+        TotpDevice.user_id.in_(user_ids), TotpDevice.confirmed_at.is_not(None)
+    )
+    passkeys = select(Passkey.user_id).where(Passkey.user_id.in_(user_ids)).distinct()
+    return set(db.scalars(totp)) | set(db.scalars(passkeys))

@@ -1,5 +1,90 @@
+"""Organisations over HTTP. A non-member gets 404 for an organisation, as for an unknown id."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Path, status
+
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.orgs import service
+from ankra_auth.orgs.schemas import MemberAdd, MemberOut, OrgCreate, OrgOut, OrgUpdate
+
+router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
+
+# The contract names the path parameter ``id``; ``org_id`` keeps the builtin unshadowed.
+OrgId = Annotated[str, Path(alias="id")]
+
+
+def _org_out(view: service.OrgView) -> OrgOut:
+    org = view.org
+    return OrgOut(
+        id=org.id,
+        name=org.name,
+        require_two_factor=org.require_two_factor,
+        role=view.role,
+    )
+
+
+def _member_out(view: service.MemberView) -> MemberOut:
+    return MemberOut(
+        user_id=view.user_id,
+        email=view.email,
+        role=view.role,
+        two_factor_enabled=view.two_factor_enabled,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, name="create_org")
+def create_org(body: OrgCreate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep) -> OrgOut:
+    return _org_out(service.create(db, user_id=principal.user.id, name=body.name, now=ctx.now))
+
+
+@router.get("", name="list_orgs")
+def list_orgs(principal: CurrentPrincipal, db: DbDep) -> list[OrgOut]:
+    return [_org_out(v) for v in service.list_for_user(db, user_id=principal.user.id)]
+
+
+@router.patch("/{id}", name="update_org")
+def update_org(
+    org_id: OrgId, body: OrgUpdate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> OrgOut:
+    view = service.set_require_two_factor(
+        db,
+        org_id=org_id,
+        user_id=principal.user.id,
+        require=body.require_two_factor,
+        ctx=ctx,
+    )
+    return _org_out(view)
+
+
+@router.post("/{id}/members", status_code=status.HTTP_201_CREATED, name="add_org_member")
+def add_org_member(
+    org_id: OrgId, body: MemberAdd, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> MemberOut:
+    view = service.add_member(
+        db,
+        org_id=org_id,
+        actor_id=principal.user.id,
+        email=body.email,
+        role=body.role,
+        now=ctx.now,
+    )
+    return _member_out(view)
+
+
+@router.get("/{id}/members", name="list_org_members")
+def list_org_members(org_id: OrgId, principal: CurrentPrincipal, db: DbDep) -> list[MemberOut]:
+    members = service.list_members(db, org_id=org_id, actor_id=principal.user.id)
+    return [_member_out(m) for m in members]
+
+
+@router.delete(
+    "/{id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    name="remove_org_member",
+)
+def remove_org_member(org_id: OrgId, user_id: str, principal: CurrentPrincipal, db: DbDep) -> None:
+    """Owners remove anyone but the last owner; a member may remove only themselves (leave)."""
+    service.remove_member(db, org_id=org_id, actor_id=principal.user.id, user_id=user_id)
