@@ -64,12 +64,22 @@ def grant_session(
 
 
 def with_totp(
-    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    mfa_token: str | None = None,
+    pending_login_id: str | None = None,
+    code: str,
 ) -> PendingLogin:
-    """Finish a pending login with an authenticator code (not committed: the caller grants)."""
+    """Finish a pending login with an authenticator code (not committed: the caller grants).
+
+    The login is named by ``mfa_token``, or by ``pending_login_id`` for the CLI hand-off.
+    """
     return challenges.verify_second_factor(
         db,
         mfa_token=mfa_token,
+        pending_login_id=pending_login_id,
         method="totp",
         ctx=ctx,
         check=lambda pending: totp.consume_code(
@@ -79,11 +89,18 @@ def with_totp(
 
 
 def with_recovery_code(
-    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    mfa_token: str | None = None,
+    pending_login_id: str | None = None,
+    code: str,
 ) -> PendingLogin:
     pending = challenges.verify_second_factor(
         db,
         mfa_token=mfa_token,
+        pending_login_id=pending_login_id,
         method="recovery_code",
         ctx=ctx,
         check=lambda pending: recovery_codes.consume(

@@ -59,6 +59,27 @@ def load_active(db: Session, *, mfa_token: str, now: datetime) -> PendingLogin:
     pending = db.scalar(
         select(PendingLogin).where(PendingLogin.token_hash == tokens.hash_token(mfa_token))
     )
+    return _active(pending, now)
+
+
+def load_active_by_id(db: Session, *, pending_login_id: str, now: datetime) -> PendingLogin:
+    """For the CLI hand-off, which holds the pending login's id, never its token."""
+    pending = db.scalar(select(PendingLogin).where(PendingLogin.id == pending_login_id))
+    return _active(pending, now)
+
+
+def resolve(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime
+) -> PendingLogin:
+    """The active pending login named by its token (sign-in API) or its id (CLI hand-off)."""
+    if mfa_token is not None:
+        return load_active(db, mfa_token=mfa_token, now=now)
+    if pending_login_id is not None:
+        return load_active_by_id(db, pending_login_id=pending_login_id, now=now)
+    raise TypeError("mfa_token or pending_login_id is required")
+
+
+def _active(pending: PendingLogin | None, now: datetime) -> PendingLogin:
     if (
         pending is None
         or pending.finished_at is not None
@@ -125,18 +146,20 @@ def _record_failure(
 def verify_second_factor(
     db: Session,
     *,
-    mfa_token: str,
+    mfa_token: str | None = None,
+    pending_login_id: str | None = None,
     method: str,
     ctx: RequestContext,
     check: Callable[[PendingLogin], bool],
 ) -> PendingLogin:
     """Run ``check`` (which spends the factor inside this transaction) and finish the login.
 
+    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``.
     Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
     """
-    pending = load_active(db, mfa_token=mfa_token, now=ctx.now)
-    check_throttle(db, user_id=pending.user_id, ctx=ctx)
+    pending = resolve(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now)
+    check_throttle(db, user_id=pending.user_id, ctx=ctx, method=method)
     if check(pending):
         if _finish(db, pending=pending, now=ctx.now):
             throttle.reset(db, key=throttle.mfa_key(pending.user_id))
@@ -148,10 +171,12 @@ def verify_second_factor(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def check_throttle(db: Session, *, user_id: str, ctx: RequestContext) -> None:
+def check_throttle(
+    db: Session, *, user_id: str, ctx: RequestContext, method: str | None = None
+) -> None:
     try:
         throttle.check(db, key=throttle.mfa_key(user_id), now=ctx.now)
     except RateLimited:
-        events.record(db, user_id=user_id, type=events.THROTTLED, ctx=ctx)
+        events.record(db, user_id=user_id, type=events.THROTTLED, method=method, ctx=ctx)
         db.commit()
         raise

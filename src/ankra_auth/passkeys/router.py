@@ -1,5 +1,127 @@
+"""Passkeys over HTTP: management under the profile, and the sign-in step."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response, status
 
-router = APIRouter()
+from ankra_auth.accounts import login
+from ankra_auth.accounts.router import authenticated_out
+from ankra_auth.accounts.schemas import AuthenticatedOut
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.passkeys import service
+from ankra_auth.passkeys.models import Passkey
+from ankra_auth.passkeys.schemas import (
+    CreationOptionsJSON,
+    PasskeyLoginIn,
+    PasskeyLoginOptionsIn,
+    PasskeyOut,
+    PasskeyRegisteredOut,
+    PasskeyRegisterIn,
+    PasskeyRenameIn,
+    RequestOptionsJSON,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["passkeys"])
+PROFILE = "/profile/auth/passkeys"
+
+
+def passkey_out(passkey: Passkey) -> PasskeyOut:
+    return PasskeyOut(
+        id=passkey.id,
+        name=passkey.name,
+        created_at=passkey.created_at,
+        last_used_at=passkey.last_used_at,
+        backed_up=passkey.backed_up,
+        transports=service.transports(passkey),
+    )
+
+
+@router.get(PROFILE, name="list_passkeys")
+def list_passkeys(principal: CurrentPrincipal, db: DbDep) -> list[PasskeyOut]:
+    return [passkey_out(p) for p in service.list_for(db, user_id=principal.user.id)]
+
+
+@router.post(
+    f"{PROFILE}/options",
+    name="passkey_registration_options",
+    response_model=CreationOptionsJSON,
+    response_model_exclude_none=True,
+)
+def passkey_registration_options(
+    principal: CurrentPrincipal, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CreationOptionsJSON:
+    options = service.registration_options(db, user=principal.user, settings=settings, ctx=ctx)
+    return CreationOptionsJSON.model_validate(options)
+
+
+@router.post(PROFILE, status_code=status.HTTP_201_CREATED, name="register_passkey")
+def register_passkey(
+    body: PasskeyRegisterIn,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> PasskeyRegisteredOut:
+    registered = service.register(
+        db,
+        user=principal.user,
+        name=body.name,
+        credential=body.credential,
+        settings=settings,
+        ctx=ctx,
+    )
+    return PasskeyRegisteredOut(
+        passkey=passkey_out(registered.passkey), recovery_codes=registered.recovery_codes
+    )
+
+
+@router.patch(f"{PROFILE}/{{passkey_id}}", name="rename_passkey")
+def rename_passkey(
+    passkey_id: str, body: PasskeyRenameIn, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> PasskeyOut:
+    passkey = service.rename(
+        db, user=principal.user, passkey_id=passkey_id, name=body.name, ctx=ctx
+    )
+    return passkey_out(passkey)
+
+
+@router.delete(
+    f"{PROFILE}/{{passkey_id}}", status_code=status.HTTP_204_NO_CONTENT, name="remove_passkey"
+)
+def remove_passkey(
+    passkey_id: str, principal: RecentlyVerified, db: DbDep, ctx: ContextDep
+) -> None:
+    service.remove(db, user=principal.user, passkey_id=passkey_id, ctx=ctx)
+
+
+@router.post(
+    "/auth/mfa/passkey/options",
+    name="passkey_login_options",
+    response_model=RequestOptionsJSON,
+    response_model_exclude_none=True,
+)
+def passkey_login_options(
+    body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> RequestOptionsJSON:
+    options = service.login_options_for_token(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
+    )
+    return RequestOptionsJSON.model_validate(options)
+
+
+@router.post("/auth/mfa/passkey", name="login_with_passkey")
+def login_with_passkey(
+    body: PasskeyLoginIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> AuthenticatedOut:
+    pending = service.with_passkey(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
+    )
+    result = login.grant_session(
+        db, settings=settings, ctx=ctx, user_id=pending.user_id, method=service.METHOD
+    )
+    return authenticated_out(result, request, response, settings)

@@ -1,0 +1,75 @@
+"""WebAuthn challenges kept in the database: any instance can finish a ceremony, once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy.orm import Session
+
+from ankra_auth.db import affected_rows
+from ankra_auth.passkeys.models import WebAuthnChallenge
+
+REGISTRATION = "registration"
+AUTHENTICATION = "authentication"
+CHALLENGE_TTL = timedelta(minutes=5)
+
+
+def _owner(*, user_id: str | None, pending_login_id: str | None) -> ColumnElement[bool]:
+    if (user_id is None) == (pending_login_id is None):
+        raise ValueError("a challenge belongs to a user or to a pending login, not both")
+    if user_id is not None:
+        return WebAuthnChallenge.user_id == user_id
+    return WebAuthnChallenge.pending_login_id == pending_login_id
+
+
+def store(
+    db: Session,
+    *,
+    challenge: bytes,
+    purpose: str,
+    now: datetime,
+    user_id: str | None = None,
+    pending_login_id: str | None = None,
+) -> None:
+    """Remember a new challenge (not committed); the owner's spent ones are cleared on the way."""
+    owner = _owner(user_id=user_id, pending_login_id=pending_login_id)
+    db.execute(
+        delete(WebAuthnChallenge).where(
+            owner, or_(WebAuthnChallenge.used_at.is_not(None), WebAuthnChallenge.expires_at <= now)
+        )
+    )
+    db.add(
+        WebAuthnChallenge(
+            challenge=challenge,
+            purpose=purpose,
+            user_id=user_id,
+            pending_login_id=pending_login_id,
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+        )
+    )
+
+
+def consume(
+    db: Session,
+    *,
+    challenge: bytes,
+    purpose: str,
+    now: datetime,
+    user_id: str | None = None,
+    pending_login_id: str | None = None,
+) -> bool:
+    """Spend the challenge (not committed); False when unknown, someone else's, expired or used."""
+    result = db.execute(
+        update(WebAuthnChallenge)
+        .where(
+            WebAuthnChallenge.challenge == challenge,
+            WebAuthnChallenge.purpose == purpose,
+            _owner(user_id=user_id, pending_login_id=pending_login_id),
+            WebAuthnChallenge.used_at.is_(None),
+            WebAuthnChallenge.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return affected_rows(result) == 1

@@ -1,0 +1,165 @@
+"""A software WebAuthn authenticator (ES256, attestation "none") speaking the Level 3 JSON forms.
+
+It builds real authenticator data, CBOR attestation objects and ECDSA signatures, so the
+server verifies them exactly as it would a browser's. Knobs let a test lie about the origin,
+the RP ID, the counter or the signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import cbor2
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+UP, UV, BE, BS, AT = 0x01, 0x04, 0x08, 0x10, 0x40
+AAGUID = bytes(range(16))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass
+class SoftCredential:
+    credential_id: bytes
+    private_key: ec.EllipticCurvePrivateKey
+    user_handle: bytes
+    sign_count: int = 0
+
+    def cose_public_key(self) -> bytes:
+        numbers = self.private_key.public_key().public_numbers()
+        return cbor2.dumps(
+            {
+                1: 2,  # kty: EC2
+                3: -7,  # alg: ES256
+                -1: 1,  # crv: P-256
+                -2: numbers.x.to_bytes(32, "big"),
+                -3: numbers.y.to_bytes(32, "big"),
+            }
+        )
+
+
+@dataclass
+class SoftAuthenticator:
+    """One authenticator; ``counts`` False models keys that always report a zero counter."""
+
+    origin: str = "http://localhost:8000"
+    rp_id: str = "localhost"
+    counts: bool = True
+    backup_eligible: bool = False
+    transports: list[str] = field(default_factory=lambda: ["internal"])
+    credentials: dict[bytes, SoftCredential] = field(default_factory=dict)
+
+    def _auth_data(self, rp_id: str, flags: int, sign_count: int, attested: bytes = b"") -> bytes:
+        rp_id_hash = hashlib.sha256(rp_id.encode()).digest()
+        if self.backup_eligible:
+            flags |= BE | BS
+        return rp_id_hash + bytes([flags]) + struct.pack(">I", sign_count) + attested
+
+    def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
+        return json.dumps(
+            {
+                "type": kind,
+                "challenge": challenge,
+                "origin": origin or self.origin,
+                "crossOrigin": False,
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    def create(
+        self, options: dict[str, Any], *, origin: str | None = None, rp_id: str | None = None
+    ) -> dict[str, Any]:
+        """Answer creation options with a RegistrationResponseJSON."""
+        excluded = {unb64url(c["id"]) for c in options.get("excludeCredentials", [])}
+        assert not excluded & set(self.credentials), "excluded credential: the browser refuses"
+        cred = SoftCredential(
+            credential_id=os.urandom(32),
+            private_key=ec.generate_private_key(ec.SECP256R1()),
+            user_handle=unb64url(options["user"]["id"]),
+            sign_count=1 if self.counts else 0,
+        )
+        self.credentials[cred.credential_id] = cred
+        attested = (
+            AAGUID
+            + struct.pack(">H", len(cred.credential_id))
+            + cred.credential_id
+            + cred.cose_public_key()
+        )
+        auth_data = self._auth_data(
+            rp_id or options["rp"]["id"], UP | UV | AT, cred.sign_count, attested
+        )
+        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        client_data = self._client_data("webauthn.create", options["challenge"], origin)
+        return {
+            "id": b64url(cred.credential_id),
+            "rawId": b64url(cred.credential_id),
+            "type": "public-key",
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": b64url(client_data),
+                "attestationObject": b64url(attestation),
+                "transports": self.transports,
+                "publicKeyAlgorithm": -7,
+                "authenticatorData": b64url(auth_data),
+            },
+        }
+
+    def get(
+        self,
+        options: dict[str, Any],
+        *,
+        origin: str | None = None,
+        rp_id: str | None = None,
+        sign_count: int | None = None,
+        tamper: bool = False,
+        credential_id: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Answer request options with an AuthenticationResponseJSON.
+
+        Uses the first allowed credential this authenticator holds (or ``credential_id``); the
+        counter advances by one unless ``sign_count`` forces a value.
+        """
+        if credential_id is None:
+            allowed = [unb64url(c["id"]) for c in options.get("allowCredentials", [])]
+            credential_id = next(c for c in allowed if c in self.credentials)
+        cred = self.credentials[credential_id]
+        if sign_count is not None:
+            cred.sign_count = sign_count
+        elif self.counts:
+            cred.sign_count += 1
+        auth_data = self._auth_data(
+            rp_id or options.get("rpId", self.rp_id), UP | UV, cred.sign_count
+        )
+        client_data = self._client_data("webauthn.get", options["challenge"], origin)
+        signature = cred.private_key.sign(
+            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
+        )
+        if tamper:
+            signature = cred.private_key.sign(b"something else", ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": b64url(cred.credential_id),
+            "rawId": b64url(cred.credential_id),
+            "type": "public-key",
+            "authenticatorAttachment": "platform",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": b64url(client_data),
+                "authenticatorData": b64url(auth_data),
+                "signature": b64url(signature),
+                "userHandle": b64url(cred.user_handle),
+            },
+        }
