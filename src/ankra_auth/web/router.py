@@ -1,5 +1,120 @@
+"""Server-rendered pages. They read the session cookie only to decide where to send you;
+everything else they do through the JSON API, from the browser."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts.models import User
+from ankra_auth.deps import SESSION_COOKIE, ContextDep, DbDep, SettingsDep
+from ankra_auth.errors import NotAuthenticated, NotFound
+from ankra_auth.orgs.enforcement import enforcing_orgs, enrollment_required
+from ankra_auth.web import assets
+from ankra_auth.web.pages import (
+    SECURITY_HEADERS,
+    redirect,
+    render,
+    safe_next,
+    with_next,
+)
+
+router = APIRouter(include_in_schema=False)
+
+PROFILE_PAGE = "/profile/authentication"
+SECURE_PAGE = "/secure-account"
+NextParam = Annotated[str | None, Query(alias="next")]
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    user: User
+    enrollment_required: bool
+
+
+def _visitor(request: Request, db: DbDep, ctx: ContextDep) -> Visitor | None:
+    """The signed-in user behind the page cookie, or ``None`` (no cookie, ended, unknown)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        _, user = accounts.resolve_session(db, token=token, now=ctx.now)
+    except NotAuthenticated:
+        return None
+    return Visitor(user, enrollment_required(db, user.id))
+
+
+@router.get("/", name="page_home")
+def home() -> RedirectResponse:
+    return redirect(PROFILE_PAGE)
+
+
+@router.get("/login", name="page_login")
+def login_page(next_: NextParam = None) -> HTMLResponse:
+    return render("login.html", data={"next": safe_next(next_)})
+
+
+@router.get(PROFILE_PAGE, name="page_profile_authentication", response_model=None)
+def profile_page(
+    request: Request, db: DbDep, ctx: ContextDep, settings: SettingsDep
+) -> HTMLResponse | RedirectResponse:
+    visitor = _visitor(request, db, ctx)
+    if visitor is None:
+        return redirect(with_next("/login", PROFILE_PAGE))
+    if visitor.enrollment_required:
+        return redirect(with_next(SECURE_PAGE, PROFILE_PAGE))
+    return render(
+        "profile.html",
+        email=visitor.user.email,
+        manage=True,
+        codes_done_label="I have saved my codes",
+        data={"email": visitor.user.email, "site": settings.public_url, "auth": "session"},
+    )
+
+
+@router.get(SECURE_PAGE, name="page_secure_account", response_model=None)
+def secure_account_page(
+    request: Request, db: DbDep, ctx: ContextDep, settings: SettingsDep, next_: NextParam = None
+) -> HTMLResponse | RedirectResponse:
+    target = safe_next(next_)
+    visitor = _visitor(request, db, ctx)
+    if visitor is None:
+        return redirect(with_next("/login", with_next(SECURE_PAGE, target)))
+    if not visitor.enrollment_required:
+        return redirect(target)
+    return render(
+        "secure_account.html",
+        email=visitor.user.email,
+        orgs=[org.name for org in enforcing_orgs(db, visitor.user.id)],
+        manage=False,
+        codes_done_label="I have saved my codes, continue",
+        data={
+            "email": visitor.user.email,
+            "site": settings.public_url,
+            "next": target,
+            "auth": "session",
+        },
+    )
+
+
+@router.get("/cli/login/{handoff_token}", name="page_cli_login")
+def cli_login_page(handoff_token: str) -> HTMLResponse:
+    # The page checks the token through the API; here it is only handed to the script.
+    return render("cli_login.html", data={"token": handoff_token})
+
+
+@router.get("/static/{name}", name="page_static")
+def static_file(name: str) -> Response:
+    asset = assets.load(name)
+    if asset is None:
+        raise NotFound("No such file")
+    headers = {
+        "X-Content-Type-Options": SECURITY_HEADERS["X-Content-Type-Options"],
+        # URLs carry the content hash, so a cached copy is never stale.
+        "Cache-Control": "public, max-age=86400",
+    }
+    return Response(asset.body, media_type=asset.content_type, headers=headers)

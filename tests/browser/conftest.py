@@ -1,0 +1,139 @@
+"""Real-browser fixtures: one headless Chromium per session, one context per test, the app
+in-process on http://localhost:PORT (its FrozenClock drives TOTP), virtual authenticators."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from ankra_auth import migrate
+from ankra_auth.app import create_app
+from ankra_auth.clock import FrozenClock
+from ankra_auth.config import Settings
+from ankra_auth.db import make_engine
+from tests.browser.flows import Authenticator, Live
+from tests.postgres_server import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+SECRET = "browser-test-secret-" + "b" * 32
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "ankra.db"
+    engine = make_engine(Settings(database_url=f"sqlite:///{path}", secret_key=SECRET))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def live(tmp_path: Path, template_db: Path, clock: FrozenClock) -> Iterator[Live]:
+    db_file = tmp_path / "ankra.db"
+    shutil.copy(template_db, db_file)
+    # The public URL must name the port (WebAuthn origin, allowed origins): pick it first.
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{db_file}",
+        secret_key=SECRET,
+        public_url=f"http://localhost:{port}",
+        password_hash_concurrency=4,
+    )
+    app = create_app(settings, clock)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("in-process server did not start")
+        time.sleep(0.02)
+    try:
+        yield Live(f"http://localhost:{port}", clock, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def context(browser: Browser, live: Live) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=live.url, accept_downloads=True, timezone_id="UTC")
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def add_authenticator(context: BrowserContext, page: Page) -> Callable[[str], Authenticator]:
+    """Attach a CTAP2 virtual authenticator with resident keys and user verification to
+    ``page``: transport "internal" is a platform passkey, "usb" a roaming security key."""
+
+    def add(transport: str) -> Authenticator:
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+        options = {
+            "protocol": "ctap2",
+            "transport": transport,
+            "hasResidentKey": True,
+            "hasUserVerification": True,
+            "isUserVerified": True,
+            "automaticPresenceSimulation": True,
+        }
+        added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+        return Authenticator(cdp, added["authenticatorId"])
+
+    return add
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
+    """Full-page PNGs: into docs/screenshots with ANKRA_SCREENSHOTS=1, else a temporary dir."""
+    if os.environ.get("ANKRA_SCREENSHOTS") == "1":
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        target = SCREENSHOT_DIR
+    else:
+        target = tmp_path_factory.mktemp("screenshots")
+
+    def take(page: Page, name: str) -> Path:
+        path = target / f"{name}.png"
+        # Full-page shots lay out the page at its scroll position: start from the top so
+        # the sticky status bar sits where it belongs.
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+        return path
+
+    return take

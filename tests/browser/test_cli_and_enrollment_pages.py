@@ -1,0 +1,160 @@
+"""The CLI hand-off page and "Secure your account to continue", in headless Chromium."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ankra_auth.security.pkce import s256_challenge
+from tests.browser.flows import (
+    PROFILE,
+    Account,
+    Authenticator,
+    Live,
+    add_passkey,
+    expect_profile,
+    expect_second_factor_step,
+    new_account,
+    set_up_authenticator_app,
+    sign_in_password,
+    sign_out,
+    status,
+)
+from tests.helpers import code_now, start_login
+from tests.postgres_server import free_port
+
+pytestmark = pytest.mark.browser
+
+Shot = Callable[[Page, str], Path]
+
+
+def cli_authorize(
+    live: Live, account: Account, *, redirect_uri: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """What `ankra login` does after the password: returns the answer and the PKCE verifier."""
+    verifier = secrets.token_urlsafe(48)
+    body: dict[str, Any] = {
+        "code_challenge": s256_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    if redirect_uri:
+        body |= {"redirect_uri": redirect_uri, "state": "state-1234"}
+    with live.api() as api:
+        body["mfa_token"] = start_login(api, account)["mfa_token"]  # type: ignore[arg-type]
+        r = api.post("/api/v1/auth/cli/authorize", json=body)
+    assert r.status_code == 201, r.text
+    answer: dict[str, Any] = r.json()
+    return answer, verifier
+
+
+def test_cli_loopback_hand_off_with_authenticator_code(
+    live: Live, page: Page, screenshot: Shot
+) -> None:
+    account = new_account(live, totp=True)
+    callback = f"http://127.0.0.1:{free_port()}/callback"
+    answer, verifier = cli_authorize(live, account, redirect_uri=callback)
+    # Stand in for the CLI's loopback listener.
+    page.route(
+        f"{callback}*",
+        lambda route: route.fulfill(body="<p>Signed in</p>", content_type="text/html"),
+    )
+
+    page.goto(answer["browser_url"])
+    expect_second_factor_step(page)
+    expect(page.get_by_text("Check that your terminal shows")).to_be_hidden()
+    screenshot(page, "cli-login")
+    page.get_by_label("Authenticator app code").fill("000000")
+    page.get_by_role("button", name="Verify code").click()
+    expect(status(page)).to_contain_text("attempts left")
+    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
+    page.get_by_role("button", name="Verify code").click()
+
+    page.wait_for_url(f"{callback}?*")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["state"] == ["state-1234"]
+    with live.api() as api:
+        r = api.post(
+            "/api/v1/auth/cli/token", json={"code": query["code"][0], "code_verifier": verifier}
+        )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "authenticated"
+
+
+def test_cli_device_hand_off_with_passkey(
+    live: Live,
+    page: Page,
+    add_authenticator: Callable[[str], Authenticator],
+    screenshot: Shot,
+) -> None:
+    account = new_account(live)
+    add_authenticator("internal")
+    sign_in_password(page, account)
+    add_passkey(page, "Laptop")
+    sign_out(page, live)
+
+    answer, verifier = cli_authorize(live, account)
+    page.goto(answer["browser_url"])
+    expect(
+        page.get_by_text(f"Check that your terminal shows this code: {answer['user_code']}")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Yes, continue")).to_be_visible()
+    screenshot(page, "cli-login-device-code")
+    page.get_by_role("button", name="Yes, continue").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(
+        page.get_by_text("You can close this window and return to your terminal")
+    ).to_be_visible()
+    screenshot(page, "cli-login-done")
+
+    with live.api() as api:
+        r = api.post(
+            "/api/v1/auth/cli/token",
+            json={"device_code": answer["device_code"], "code_verifier": verifier},
+        )
+    assert r.status_code == 200, r.text
+
+
+def test_cli_page_with_an_unknown_link_says_so(live: Live, page: Page) -> None:
+    page.goto("/cli/login/not-a-real-token")
+    expect(status(page)).to_contain_text("ankra login")
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
+
+
+def test_organisation_requirement_shows_secure_your_account_until_enrolled(
+    live: Live, page: Page, screenshot: Shot
+) -> None:
+    owner = new_account(live, "owner@example.com", totp=True)
+    member = new_account(live, "bob@example.com")
+    with live.api() as api:
+        r = api.post("/api/v1/orgs", json={"name": "Acme Corp"}, headers=owner.auth)
+        assert r.status_code == 201, r.text
+        org = r.json()["id"]
+        r = api.post(
+            f"/api/v1/orgs/{org}/members",
+            json={"email": member.email, "role": "member"},
+            headers=owner.auth,
+        )
+        assert r.status_code == 201, r.text
+        r = api.patch(f"/api/v1/orgs/{org}", json={"require_two_factor": True}, headers=owner.auth)
+        assert r.status_code == 200, r.text
+
+    sign_in_password(page, member)
+    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
+    expect(page.get_by_role("heading", name="Secure your account to continue")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="Acme Corp")).to_be_visible()
+    screenshot(page, "secure-account")
+
+    page.goto(PROFILE)  # every other page sends them back here
+    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
+
+    set_up_authenticator_app(page, live)
+    page.get_by_role("button", name="I have saved my codes, continue").click()
+    expect_profile(page, live)
+    expect(page.get_by_text("Required by Acme Corp")).to_be_visible()
+    expect(page.get_by_role("button", name="Turn off two-factor authentication")).to_be_hidden()

@@ -1,0 +1,154 @@
+"""Passkeys through the pages, with Chromium's virtual authenticators (CDP WebAuthn domain)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.flows import (
+    Authenticator,
+    Live,
+    add_passkey,
+    expect_profile,
+    expect_second_factor_step,
+    new_account,
+    set_up_authenticator_app,
+    sign_in_password,
+    sign_out,
+    status,
+    two_factor_card,
+)
+
+pytestmark = pytest.mark.browser
+
+AddAuthenticator = Callable[[str], Authenticator]
+Shot = Callable[[Page, str], Path]
+
+
+def register_first_passkey(page: Page, live: Live, name: str) -> list[str]:
+    """Sign-in has happened; adds the account's first factor and returns the codes shown."""
+    add_passkey(page, name)
+    items = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    expect(items).to_have_count(10)
+    codes = items.all_inner_texts()
+    page.get_by_role("button", name="I have saved my codes").click()
+    expect(two_factor_card(page)).to_contain_text("Two-factor authentication is on")
+    return codes
+
+
+def test_platform_passkey_added_renamed_and_used_to_sign_in(
+    live: Live, page: Page, add_authenticator: AddAuthenticator, screenshot: Shot
+) -> None:
+    account = new_account(live)
+    authenticator = add_authenticator("internal")
+    sign_in_password(page, account)
+    expect_profile(page, live)
+
+    register_first_passkey(page, live, "This laptop")
+    [credential] = authenticator.credentials()
+    assert credential["rpId"] == "localhost"
+    assert credential["isResidentCredential"] is True
+    passkeys = page.get_by_role("list", name="Your passkeys").get_by_role("listitem")
+    expect(passkeys).to_have_count(1)
+    expect(passkeys.first).to_contain_text("never used")
+
+    page.get_by_role("button", name="Rename This laptop").click()
+    new_name = page.get_by_label("New name for This laptop")
+    expect(new_name).to_be_focused()
+    new_name.fill("Work laptop")
+    new_name.press("Enter")
+    expect(page.get_by_role("button", name="Rename Work laptop")).to_be_focused()
+    expect(page.get_by_role("button", name="Remove Work laptop")).to_be_visible()
+    expect(page.get_by_role("cell", name="Passkey renamed")).to_be_visible()
+    screenshot(page, "profile-passkeys")
+
+    sign_out(page, live)
+    sign_in_password(page, account)
+    expect_second_factor_step(page)
+    expect(page.get_by_label("Authenticator app code")).to_be_hidden()  # no authenticator app
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_focused()
+    expect(page.get_by_role("button", name="Use a recovery code instead")).to_be_visible()
+    screenshot(page, "login-passkey")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect_profile(page, live)
+    assert authenticator.credentials()[0]["signCount"] > credential["signCount"]
+    expect(page.get_by_role("list", name="Your passkeys")).to_contain_text("last used")
+
+
+def test_security_key_sign_in_then_removing_factors_and_turning_off(
+    live: Live, page: Page, add_authenticator: AddAuthenticator
+) -> None:
+    account = new_account(live)
+    authenticator = add_authenticator("usb")
+    sign_in_password(page, account)
+    register_first_passkey(page, live, "Blue key")
+    [credential] = authenticator.credentials()
+    assert credential["isResidentCredential"] is True
+
+    sign_out(page, live)
+    sign_in_password(page, account, path="/login?next=//evil.example/")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect_profile(page, live)  # the foreign `next` was ignored
+
+    # Removing the only factor: re-authentication first, then a clear refusal.
+    live.clock.advance(11 * 60)
+    page.get_by_role("button", name="Remove Blue key").click()
+    dialog = page.get_by_role("dialog", name="Confirm your password")
+    dialog.get_by_label("Password").fill(account.password)
+    dialog.get_by_role("button", name="Confirm password").click()
+    expect(status(page)).to_contain_text("last second factor")
+    expect(page.get_by_role("button", name="Remove Blue key")).to_be_visible()
+
+    # With an authenticator app added, the key can go; then the app is the last factor.
+    set_up_authenticator_app(page, live, first_factor=False)
+    page.get_by_role("button", name="Remove Blue key").click()
+    expect(status(page)).to_contain_text("Passkey “Blue key” removed")
+    expect(page.get_by_role("heading", name="Passkeys and security keys")).to_be_focused()
+    page.get_by_role("button", name="Remove authenticator app").click()
+    expect(status(page)).to_contain_text("last second factor")
+
+    # Within 10 minutes of the password check, no second prompt.
+    page.get_by_role("button", name="Turn off two-factor authentication").click()
+    page.get_by_role("button", name="Yes, turn it off").click()
+    expect(status(page)).to_contain_text("Two-factor authentication is off")
+    expect(dialog).to_be_hidden()
+    expect(two_factor_card(page)).to_contain_text("Two-factor authentication is off")
+    expect(page.get_by_role("button", name="Set up authenticator app")).to_be_visible()
+
+
+def test_failed_passkey_ceremonies_say_what_happened(
+    live: Live, page: Page, add_authenticator: AddAuthenticator
+) -> None:
+    account = new_account(live)
+    authenticator = add_authenticator("internal")
+    sign_in_password(page, account)
+    register_first_passkey(page, live, "Phone")
+    sign_out(page, live)
+
+    sign_in_password(page, account)
+    authenticator.send("setResponseOverrideBits", isBogusSignature=True)
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(status(page)).to_contain_text("4 attempts left")
+    expect(page).to_have_url(f"{live.url}/login")
+
+    authenticator.send("setResponseOverrideBits", isBogusSignature=False)
+    authenticator.send("clearCredentials")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(status(page)).to_contain_text("no passkey for this site was found")
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
+
+
+def test_passkey_already_registered_is_refused_clearly(
+    live: Live, page: Page, add_authenticator: AddAuthenticator
+) -> None:
+    account = new_account(live)
+    add_authenticator("usb")
+    sign_in_password(page, account)
+    register_first_passkey(page, live, "Key")
+    page.get_by_label("Passkey name").fill("Same key again")
+    page.get_by_role("button", name="Add passkey").click()
+    expect(status(page)).to_contain_text("already registered")
+    expect(page.get_by_role("list", name="Your passkeys").get_by_role("listitem")).to_have_count(1)
