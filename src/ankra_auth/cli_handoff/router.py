@@ -1,5 +1,128 @@
+"""The CLI login hand-off over HTTP: authorize, the hand-off page's calls, the token exchange."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
-router = APIRouter()
+from ankra_auth.accounts import login
+from ankra_auth.accounts.schemas import AuthenticatedOut
+from ankra_auth.cli_handoff import exchange, service
+from ankra_auth.cli_handoff.schemas import (
+    CliAuthorizeIn,
+    CliAuthorizeOut,
+    CliDeviceOut,
+    CliHandoffCodeIn,
+    CliHandoffDoneOut,
+    CliHandoffOut,
+    CliHandoffPasskeyIn,
+    CliLoopbackOut,
+    CliTokenIn,
+)
+from ankra_auth.deps import ContextDep, DbDep, SettingsDep
+from ankra_auth.passkeys.schemas import RequestOptionsJSON
+
+router = APIRouter(prefix="/api/v1/auth/cli", tags=["cli"])
+HANDOFF = "/handoff/{token}"
+
+
+@router.post("/authorize", status_code=status.HTTP_201_CREATED, name="cli_authorize")
+def cli_authorize(
+    body: CliAuthorizeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliAuthorizeOut:
+    started = service.authorize(
+        db,
+        settings=settings,
+        ctx=ctx,
+        mfa_token=body.mfa_token,
+        redirect_uri=body.redirect_uri,
+        state=body.state,
+        code_challenge=body.code_challenge,
+    )
+    if isinstance(started, service.LoopbackStarted):
+        return CliLoopbackOut(browser_url=started.browser_url)
+    return CliDeviceOut(
+        browser_url=started.browser_url,
+        user_code=started.user_code,
+        device_code=started.device_code,
+        interval=started.interval,
+        expires_in=started.expires_in,
+    )
+
+
+@router.post("/token", name="cli_token")
+def cli_token(
+    body: CliTokenIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> AuthenticatedOut:
+    if body.code is not None:
+        result = exchange.redeem_code(
+            db, settings=settings, ctx=ctx, code=body.code, code_verifier=body.code_verifier
+        )
+    else:
+        assert body.device_code is not None  # noqa: S101 - the schema demands one of the two
+        result = exchange.poll_device(
+            db,
+            settings=settings,
+            ctx=ctx,
+            device_code=body.device_code,
+            code_verifier=body.code_verifier,
+        )
+    return _authenticated(result)
+
+
+def _authenticated(result: login.Authenticated) -> AuthenticatedOut:
+    return AuthenticatedOut(
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        enrollment_required=result.enrollment_required,
+    )
+
+
+@router.get(HANDOFF, name="cli_handoff")
+def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
+    handoff = service.describe(db, token=token, ctx=ctx)
+    return CliHandoffOut(
+        methods=handoff.methods,
+        user_code=handoff.user_code,
+        expires_in=handoff.expires_in,
+    )
+
+
+@router.post(f"{HANDOFF}/totp", name="cli_handoff_totp")
+def cli_handoff_totp(
+    token: str, body: CliHandoffCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    url = service.approve_with_totp(db, settings=settings, ctx=ctx, token=token, code=body.code)
+    return CliHandoffDoneOut(redirect_url=url)
+
+
+@router.post(f"{HANDOFF}/recovery-code", name="cli_handoff_recovery_code")
+def cli_handoff_recovery_code(
+    token: str, body: CliHandoffCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    url = service.approve_with_recovery_code(
+        db, settings=settings, ctx=ctx, token=token, code=body.code
+    )
+    return CliHandoffDoneOut(redirect_url=url)
+
+
+@router.post(
+    f"{HANDOFF}/passkey/options",
+    name="cli_handoff_passkey_options",
+    response_model=RequestOptionsJSON,
+    response_model_exclude_none=True,
+)
+def cli_handoff_passkey_options(
+    token: str, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> RequestOptionsJSON:
+    options = service.passkey_options(db, settings=settings, ctx=ctx, token=token)
+    return RequestOptionsJSON.model_validate(options)
+
+
+@router.post(f"{HANDOFF}/passkey", name="cli_handoff_passkey")
+def cli_handoff_passkey(
+    token: str, body: CliHandoffPasskeyIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    url = service.approve_with_passkey(
+        db, settings=settings, ctx=ctx, token=token, credential=body.credential
+    )
+    return CliHandoffDoneOut(redirect_url=url)

@@ -1,0 +1,108 @@
+"""The terminal's side of the hand-off: redeem a loopback code or poll a device code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from ankra_auth.accounts import login
+from ankra_auth.cli_handoff.models import CliGrant
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import AnkraError, AuthorizationPending, InvalidGrant, SlowDown
+from ankra_auth.security import pkce, tokens
+
+# The sign_in event's method: the factor itself is on the cli_login_approved event.
+METHOD = "cli"
+
+
+def _invalid() -> AnkraError:
+    return InvalidGrant("This sign-in code is invalid, expired or already used: sign in again")
+
+
+def redeem_code(
+    db: Session, *, settings: Settings, ctx: RequestContext, code: str, code_verifier: str
+) -> login.Authenticated:
+    """Exchange a loopback code and its PKCE verifier for a session (once).
+
+    Raises :class:`InvalidGrant` for an unknown, used or expired code or a wrong verifier.
+    """
+    # Spend first: of concurrent exchanges only the one whose update hits the row goes on.
+    spent = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.code_hash == tokens.hash_token(code),
+            CliGrant.redeemed_at.is_(None),
+            CliGrant.code_expires_at > ctx.now,
+        )
+        .values(redeemed_at=ctx.now)
+        .returning(CliGrant.user_id, CliGrant.code_challenge)
+    ).first()
+    if spent is None:
+        db.rollback()
+        raise _invalid()
+    user_id, challenge = spent
+    if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
+        db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
+        raise _invalid()
+    return login.grant_session(db, settings=settings, ctx=ctx, user_id=user_id, method=METHOD)
+
+
+def poll_device(
+    db: Session, *, settings: Settings, ctx: RequestContext, device_code: str, code_verifier: str
+) -> login.Authenticated:
+    """One poll of a device hand-off (RFC 8628 section 3.5).
+
+    Raises :class:`AuthorizationPending` until the browser approves, :class:`SlowDown`
+    when polled faster than the interval, :class:`InvalidGrant` when unknown, expired,
+    already redeemed or the verifier does not match (which also spends it).
+    """
+    grant = db.scalar(
+        select(CliGrant).where(CliGrant.device_code_hash == tokens.hash_token(device_code))
+    )
+    if grant is None or grant.redeemed_at is not None:
+        raise _invalid()
+    if not pkce.verifier_matches(verifier=code_verifier, challenge=grant.code_challenge):
+        _spend(db, grant=grant, ctx=ctx)
+        db.commit()
+        raise _invalid()
+    polled = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.id == grant.id,
+            or_(
+                CliGrant.last_polled_at.is_(None),
+                CliGrant.last_polled_at <= ctx.now - timedelta(seconds=grant.interval),
+            ),
+        )
+        .values(last_polled_at=ctx.now)
+    )
+    db.commit()
+    if affected_rows(polled) != 1:
+        raise SlowDown(
+            f"Poll at most every {grant.interval} seconds", extra={"interval": grant.interval}
+        )
+    if grant.approved_at is None:
+        if grant.expires_at <= ctx.now:
+            raise _invalid()
+        raise AuthorizationPending("Waiting for the sign-in to be completed in the browser")
+    if (
+        grant.code_expires_at is None
+        or grant.code_expires_at <= ctx.now
+        or not _spend(db, grant=grant, ctx=ctx)
+    ):
+        db.rollback()
+        raise _invalid()
+    return login.grant_session(db, settings=settings, ctx=ctx, user_id=grant.user_id, method=METHOD)
+
+
+def _spend(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:
+    result = db.execute(
+        update(CliGrant)
+        .where(CliGrant.id == grant.id, CliGrant.redeemed_at.is_(None))
+        .values(redeemed_at=ctx.now)
+    )
+    return affected_rows(result) == 1

@@ -1,0 +1,75 @@
+"""CLI hand-off bodies (RFC 8252 loopback redirect, RFC 8628 device hand-off, RFC 7636 PKCE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from ankra_auth.accounts.schemas import Method, MfaToken
+from ankra_auth.passkeys.schemas import CredentialJSON
+
+# S256 challenges are base64url without padding; verifiers use RFC 7636's unreserved set.
+CodeChallenge = Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+CodeVerifier = Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
+Secret = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CliAuthorizeIn(BaseModel):
+    mfa_token: MfaToken
+    # Omitted: the device hand-off, for terminals with no local browser.
+    redirect_uri: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    state: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    code_challenge: CodeChallenge
+    code_challenge_method: Literal["S256"]
+
+
+class CliLoopbackOut(BaseModel):
+    browser_url: str
+
+
+class CliDeviceOut(BaseModel):
+    browser_url: str
+    user_code: str
+    device_code: str
+    interval: int
+    expires_in: int
+
+
+CliAuthorizeOut = CliDeviceOut | CliLoopbackOut
+
+
+class CliHandoffOut(BaseModel):
+    """What the hand-off page needs to offer the second-factor step."""
+
+    methods: list[Method]
+    user_code: str | None
+    expires_in: int
+
+
+class CliHandoffCodeIn(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CliHandoffPasskeyIn(BaseModel):
+    credential: CredentialJSON
+
+
+class CliHandoffDoneOut(BaseModel):
+    """Where the page sends the browser next; ``null`` for a device hand-off."""
+
+    redirect_url: str | None
+
+
+class CliTokenIn(BaseModel):
+    """Exactly one of ``code`` (loopback) or ``device_code`` (device hand-off)."""
+
+    code: Secret | None = None
+    device_code: Secret | None = None
+    code_verifier: CodeVerifier
+
+    @model_validator(mode="after")
+    def _one_grant(self) -> CliTokenIn:
+        if (self.code is None) == (self.device_code is None):
+            raise ValueError("send exactly one of code or device_code")
+        return self

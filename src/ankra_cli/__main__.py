@@ -1,0 +1,3 @@
+from ankra_cli.main import main
+
+main()

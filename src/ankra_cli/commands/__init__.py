@@ -1,0 +1,1 @@
+"""One module per command group; ``ankra_cli.main`` wires them into the app."""

@@ -1,0 +1,175 @@
+"""``ankra login``: password, then the second factor in the browser (or the terminal)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ankra_cli.options import JsonOption, ServerOption
+
+if TYPE_CHECKING:
+    from ankra_cli.browser import BrowserOpener
+    from ankra_cli.client import AnkraClient
+    from ankra_cli.output import Output
+    from ankra_cli.prompts import Prompter
+
+DEFAULT_TIMEOUT = 300.0  # seconds the browser hand-off waits: the pending login's lifetime
+TOTP_CODE = re.compile(r"^\d{6}$")
+LOW_RECOVERY_CODES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    email: str
+    answer: dict[str, Any]  # the API's "authenticated" answer
+
+
+def login(
+    server: ServerOption = None,
+    email: Annotated[
+        str | None, typer.Option("--email", metavar="EMAIL", help="Account email (else asked).")
+    ] = None,
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser",
+            help="Enter the second factor in the terminal, or approve on another device.",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", hidden=True, help="Seconds to wait for the browser (ANKRA_LOGIN_TIMEOUT)."
+        ),
+    ] = None,
+) -> None:
+    """Sign in and save the session for the other commands.
+
+    The password is asked without echo (or read from ANKRA_PASSWORD, or from standard
+    input when it is not a terminal). When the account has two-factor authentication,
+    the sign-in finishes in your browser and comes back here by itself.
+    """
+    import webbrowser
+
+    from ankra_cli import credentials
+    from ankra_cli.client import AnkraClient
+    from ankra_cli.output import Output
+    from ankra_cli.prompts import TerminalPrompter
+
+    out = Output(json_mode=json_output)
+    server_url = credentials.resolve_server(server, credentials.load())
+    wait = timeout or _timeout_from_environment()
+    with AnkraClient(server_url) as client:
+        signed_in = run_login(
+            client,
+            prompter=TerminalPrompter(),
+            open_browser=webbrowser.open,
+            out=out,
+            email=email,
+            no_browser=no_browser,
+            timeout=wait,
+        )
+    saved_at = credentials.save(
+        credentials.Credentials(
+            server=server_url,
+            access_token=str(signed_in.answer["access_token"]),
+            email=signed_in.email,
+        )
+    )
+    if out.json_mode:
+        out.data(signed_in.answer)
+        return
+    out.plain(f"Signed in to {server_url} as {signed_in.email} (saved in {saved_at}).")
+    remaining = signed_in.answer.get("recovery_codes_remaining")
+    if isinstance(remaining, int) and remaining <= LOW_RECOVERY_CODES:
+        out.line(
+            f"[bold yellow]{remaining} recovery codes left.[/] "
+            "Make new ones: `ankra profile auth recovery-codes regenerate`."
+        )
+    if signed_in.answer.get("enrollment_required"):
+        out.line(
+            "[bold yellow]An organisation you belong to requires two-factor authentication.[/] "
+            "Set it up now: `ankra profile auth totp start` or `ankra profile auth passkeys open`."
+        )
+
+
+def _timeout_from_environment() -> float:
+    from ankra_cli.errors import CliError
+
+    raw = os.environ.get("ANKRA_LOGIN_TIMEOUT")
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise CliError(f"ANKRA_LOGIN_TIMEOUT must be a positive number of seconds (got {raw!r})")
+    return seconds
+
+
+def run_login(
+    client: AnkraClient,
+    *,
+    prompter: Prompter,
+    open_browser: BrowserOpener,
+    out: Output,
+    email: str | None,
+    no_browser: bool,
+    timeout: float,
+) -> SignedIn:
+    """The whole sign-in; returns the API's authenticated answer (nothing is saved here)."""
+    from ankra_cli import handoff
+
+    address = email or prompter.text("Email")
+    password = prompter.password("Password")
+    answer: dict[str, Any] = client.call(
+        "POST", "/auth/login", json={"email": address, "password": password}
+    )
+    if answer.get("status") == "authenticated":
+        return SignedIn(address, answer)
+    mfa_token = str(answer["mfa_token"])
+    methods = list(answer.get("methods") or [])
+    if no_browser:
+        answer = _in_terminal(
+            client, prompter=prompter, out=out, mfa_token=mfa_token, methods=methods
+        )
+    else:
+        answer = handoff.in_browser(
+            client, mfa_token=mfa_token, open_browser=open_browser, out=out, timeout=timeout
+        )
+    return SignedIn(address, answer)
+
+
+def _in_terminal(
+    client: AnkraClient, *, prompter: Prompter, out: Output, mfa_token: str, methods: list[str]
+) -> dict[str, Any]:
+    """A code typed here (six digits: authenticator; else a recovery code), or, on an
+    empty answer, the device hand-off."""
+    from ankra_cli import handoff
+    from ankra_cli.errors import ApiError
+
+    if set(methods) <= {"passkey"}:  # a passkey needs a browser: approve on another device
+        return handoff.on_other_device(client, mfa_token=mfa_token, out=out)
+    while True:
+        code = prompter.text(
+            "Authenticator code or recovery code (leave empty to approve on another device)"
+        )
+        if not code:
+            return handoff.on_other_device(client, mfa_token=mfa_token, out=out)
+        path = "/auth/mfa/totp" if TOTP_CODE.match(code) else "/auth/mfa/recovery-code"
+        try:
+            answer: dict[str, Any] = client.call(
+                "POST", path, json={"mfa_token": mfa_token, "code": code}
+            )
+        except ApiError as exc:
+            if exc.code != "invalid_code":
+                raise
+            out.info(exc.detail)
+            continue
+        return answer

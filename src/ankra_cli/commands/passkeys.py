@@ -1,0 +1,148 @@
+"""``ankra profile auth passkeys list|open|rename|remove``.
+
+Registering a passkey needs a browser (WebAuthn), so ``open`` opens the profile page.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ankra_cli.options import JsonOption, ServerOption
+
+if TYPE_CHECKING:
+    from ankra_cli.browser import BrowserOpener
+    from ankra_cli.client import AnkraClient
+    from ankra_cli.output import Output
+    from ankra_cli.prompts import Prompter
+
+PROFILE_PAGE = "/profile/authentication"
+PasskeyId = Annotated[str, typer.Argument(metavar="ID", help="The passkey's id (see `list`).")]
+
+
+def list_(server: ServerOption = None, json_output: JsonOption = False) -> None:
+    """List your passkeys and security keys."""
+    from ankra_cli.output import Output
+    from ankra_cli.session import signed_in
+
+    out = Output(json_mode=json_output)
+    with signed_in(server) as client:
+        passkeys = run_list(client)
+    if out.json_mode:
+        out.data(passkeys)
+    else:
+        render_list(out, passkeys)
+
+
+def run_list(client: AnkraClient) -> list[dict[str, Any]]:
+    passkeys: list[dict[str, Any]] = client.call("GET", "/profile/auth/passkeys")
+    return passkeys
+
+
+def render_list(out: Output, passkeys: list[dict[str, Any]]) -> None:
+    from ankra_cli.output import when
+
+    if not passkeys:
+        out.line("No passkeys yet. Add one in the browser: `ankra profile auth passkeys open`.")
+        return
+    out.table(
+        ["ID", "Name", "Added", "Last used", "Synced", "Transports"],
+        [
+            [
+                str(p["id"]),
+                str(p["name"]),
+                when(p.get("created_at")),
+                when(p.get("last_used_at")),
+                "yes" if p.get("backed_up") else "no",
+                ", ".join(p.get("transports") or []) or "-",
+            ]
+            for p in passkeys
+        ],
+    )
+
+
+def open_(server: ServerOption = None, json_output: JsonOption = False) -> None:
+    """Open the page where you add a passkey (it needs a browser)."""
+    import webbrowser
+
+    from ankra_cli import credentials
+    from ankra_cli.output import Output
+
+    out = Output(json_mode=json_output)
+    url = run_open(
+        credentials.resolve_server(server, credentials.load()),
+        open_browser=webbrowser.open,
+        out=out,
+    )
+    if out.json_mode:
+        out.data({"url": url})
+
+
+def run_open(server: str, *, open_browser: BrowserOpener, out: Output) -> str:
+    from ankra_cli.browser import show_and_open
+
+    url = f"{server}{PROFILE_PAGE}"
+    show_and_open(
+        url,
+        message="Add a passkey on this page (sign in there if asked):",
+        open_browser=open_browser,
+        out=out,
+    )
+    return url
+
+
+def rename(
+    passkey_id: PasskeyId,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new name.")],
+    server: ServerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Rename a passkey."""
+    from ankra_cli.output import Output
+    from ankra_cli.session import signed_in
+
+    out = Output(json_mode=json_output)
+    with signed_in(server) as client:
+        passkey = run_rename(client, passkey_id=passkey_id, name=name)
+    if out.json_mode:
+        out.data(passkey)
+    else:
+        out.plain(f"Renamed passkey {passkey['id']} to {passkey['name']!r}.")
+
+
+def run_rename(client: AnkraClient, *, passkey_id: str, name: str) -> dict[str, Any]:
+    passkey: dict[str, Any] = client.call(
+        "PATCH", f"/profile/auth/passkeys/{_segment(passkey_id)}", json={"name": name}
+    )
+    return passkey
+
+
+def remove(
+    passkey_id: PasskeyId, server: ServerOption = None, json_output: JsonOption = False
+) -> None:
+    """Remove a passkey (asks for your password if you have not confirmed it lately)."""
+    from ankra_cli.output import Output
+    from ankra_cli.prompts import TerminalPrompter
+    from ankra_cli.session import signed_in
+
+    out = Output(json_mode=json_output)
+    with signed_in(server) as client:
+        run_remove(client, prompter=TerminalPrompter(), passkey_id=passkey_id)
+    if out.json_mode:
+        out.data({})
+    else:
+        out.plain(f"Removed passkey {passkey_id}.")
+
+
+def run_remove(client: AnkraClient, *, prompter: Prompter, passkey_id: str) -> None:
+    from ankra_cli.session import with_reauthentication
+
+    path = f"/profile/auth/passkeys/{_segment(passkey_id)}"
+    with_reauthentication(client, prompter, lambda: client.call("DELETE", path))
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")

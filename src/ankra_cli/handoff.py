@@ -1,0 +1,112 @@
+"""Finishing a login's second factor in a browser, then back to the terminal.
+
+``in_browser``: loopback redirect + PKCE (RFC 8252, RFC 7636), for a browser on this machine.
+``on_other_device``: the device hand-off (after RFC 8628), for SSH sessions and containers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ankra_cli import pkce
+from ankra_cli.browser import BrowserOpener, show_and_open
+from ankra_cli.errors import ApiError, CliError
+from ankra_cli.loopback import LoopbackListener
+
+if TYPE_CHECKING:
+    from ankra_cli.client import AnkraClient
+    from ankra_cli.output import Output
+
+SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds to the interval on slow_down
+
+
+def in_browser(
+    client: AnkraClient,
+    *,
+    mfa_token: str,
+    open_browser: BrowserOpener,
+    out: Output,
+    timeout: float,
+) -> dict[str, Any]:
+    """Open the hand-off page, wait for its redirect, exchange the code; the API's answer."""
+    state = pkce.new_state()
+    verifier = pkce.new_verifier()
+    with LoopbackListener(state=state) as listener:
+        started = client.call(
+            "POST",
+            "/auth/cli/authorize",
+            json={
+                "mfa_token": mfa_token,
+                "redirect_uri": listener.redirect_uri,
+                "state": state,
+                "code_challenge": pkce.s256_challenge(verifier),
+                "code_challenge_method": "S256",
+            },
+        )
+        show_and_open(
+            str(started["browser_url"]),
+            message="Complete the sign-in in your browser:",
+            open_browser=open_browser,
+            out=out,
+        )
+        out.info("Waiting for the browser...")
+        callback = listener.wait(timeout)
+    if callback is None:
+        raise CliError(
+            f"No answer from the browser within {timeout:g} seconds",
+            hint="Run `ankra login` again, or `ankra login --no-browser`.",
+        )
+    if callback.code is None:
+        raise CliError(callback.error or "The browser did not complete the sign-in")
+    answer: dict[str, Any] = client.call(
+        "POST", "/auth/cli/token", json={"code": callback.code, "code_verifier": verifier}
+    )
+    return answer
+
+
+def on_other_device(
+    client: AnkraClient,
+    *,
+    mfa_token: str,
+    out: Output,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Show the hand-off URL and user code, poll until approved; the API's answer."""
+    verifier = pkce.new_verifier()
+    started = client.call(
+        "POST",
+        "/auth/cli/authorize",
+        json={
+            "mfa_token": mfa_token,
+            "code_challenge": pkce.s256_challenge(verifier),
+            "code_challenge_method": "S256",
+        },
+    )
+    out.info(
+        "On any device, open\n\n"
+        f"  {started['browser_url']}\n\n"
+        f"check that it shows the code {started['user_code']}, and complete the sign-in there.\n"
+        "Waiting..."
+    )
+    interval = float(started["interval"])
+    deadline = monotonic() + float(started["expires_in"])
+    while monotonic() < deadline:
+        sleep(interval)
+        try:
+            answer: dict[str, Any] = client.call(
+                "POST",
+                "/auth/cli/token",
+                json={"device_code": started["device_code"], "code_verifier": verifier},
+            )
+        except ApiError as exc:
+            if exc.code == "authorization_pending":
+                continue
+            if exc.code == "slow_down":
+                interval += SLOW_DOWN_STEP
+                continue
+            raise
+        return answer
+    raise CliError("The sign-in expired before it was completed", hint="Run `ankra login` again.")

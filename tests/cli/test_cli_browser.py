@@ -1,0 +1,137 @@
+"""``ankra login`` with a real browser: headless Chromium completes the hand-off page.
+
+The CLI runs as a subprocess with ``BROWSER`` recording the URL; Chromium then opens it,
+completes the second factor (TOTP, or a passkey on a virtual authenticator) and follows
+the redirect to the CLI's loopback listener.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.cli.conftest import Ankra
+from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
+from tests.cli.test_cli_commands import _register_passkey
+from tests.soft_authenticator import SoftAuthenticator
+
+pytestmark = pytest.mark.browser
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def _login_url(ankra: Ankra, account: LiveAccount) -> tuple[subprocess.Popen[str], str]:
+    process = ankra.popen("login", "--email", account.email, input=f"{PASSWORD}\n")
+    deadline = time.monotonic() + 30
+    while not (ankra.browser_log.exists() and ankra.browser_log.read_text().strip()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the browser was never opened"
+        time.sleep(0.05)
+    return process, ankra.browser_log.read_text().split()[0]
+
+
+def _back_in_terminal(page: Page, process: subprocess.Popen[str], ankra: Ankra) -> None:
+    page.wait_for_url("http://127.0.0.1:*/callback?*", timeout=15000)
+    assert "You can close this window" in page.content()
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Signed in to" in stdout
+    status = ankra.run("profile", "auth", "status", "--json")
+    assert status.returncode == 0 and json.loads(status.stdout)["two_factor_enabled"] is True
+
+
+def test_hand_off_page_with_an_authenticator_code(ankra: Ankra, chromium: Browser) -> None:
+    account = enroll_totp(sign_up(ankra.server))
+    process, url = _login_url(ankra, account)
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_label("Authenticator app code").fill(account.next_code())
+        page.get_by_role("button", name="Verify code").click()
+        _back_in_terminal(page, process, ankra)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+
+
+def test_hand_off_page_with_a_passkey(ankra: Ankra, chromium: Browser) -> None:
+    account = sign_up(ankra.server)
+    authenticator = SoftAuthenticator(origin=ankra.server)
+    _register_passkey(account, authenticator, "Laptop")
+    (credential,) = authenticator.credentials.values()
+
+    process, url = _login_url(ankra, account)
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+        authenticator_id = cdp.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                    "automaticPresenceSimulation": True,
+                }
+            },
+        )["authenticatorId"]
+        # The key registered through the API, now held by the browser's authenticator.
+        key = credential.private_key.private_bytes(
+            Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+        )
+        cdp.send(
+            "WebAuthn.addCredential",
+            {
+                "authenticatorId": authenticator_id,
+                "credential": {
+                    "credentialId": base64.b64encode(credential.credential_id).decode(),
+                    "isResidentCredential": False,
+                    "rpId": "localhost",
+                    "privateKey": base64.b64encode(key).decode(),
+                    "userHandle": base64.b64encode(credential.user_handle).decode(),
+                    "signCount": credential.sign_count,
+                },
+            },
+        )
+        page.goto(url)
+        page.get_by_role("button", name="Use a passkey").click()
+        _back_in_terminal(page, process, ankra)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    events = json.loads(ankra.run("profile", "auth", "events", "--json").stdout)["events"]
+    approved = next(e for e in events if e["type"] == "cli_login_approved")
+    assert approved["method"] == "passkey"
