@@ -20,6 +20,8 @@ from ankra_auth.db import make_engine
 from ankra_auth.models import Base
 from tests.postgres_server import PostgresServer
 
+pytest_plugins = ["tests.chromium"]
+
 # A fixed instant in the middle of a TOTP step.
 T0 = datetime(2026, 11, 27, 12, 0, 15, tzinfo=UTC)
 PUBLIC_URL = "http://localhost:8000"

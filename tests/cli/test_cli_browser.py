@@ -11,11 +11,10 @@ import base64
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.cli.conftest import Ankra
 from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
@@ -23,27 +22,6 @@ from tests.cli.test_cli_commands import _register_passkey
 from tests.soft_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.browser
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def _login_url(ankra: Ankra, account: LiveAccount) -> tuple[subprocess.Popen[str], str]:
@@ -66,10 +44,10 @@ def _back_in_terminal(page: Page, process: subprocess.Popen[str], ankra: Ankra) 
     assert status.returncode == 0 and json.loads(status.stdout)["two_factor_enabled"] is True
 
 
-def test_hand_off_page_with_an_authenticator_code(ankra: Ankra, chromium: Browser) -> None:
+def test_hand_off_page_with_an_authenticator_code(ankra: Ankra, browser: Browser) -> None:
     account = enroll_totp(sign_up(ankra.server))
     process, url = _login_url(ankra, account)
-    context = chromium.new_context()
+    context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(url)
@@ -82,14 +60,14 @@ def test_hand_off_page_with_an_authenticator_code(ankra: Ankra, chromium: Browse
             process.kill()
 
 
-def test_hand_off_page_with_a_passkey(ankra: Ankra, chromium: Browser) -> None:
+def test_hand_off_page_with_a_passkey(ankra: Ankra, browser: Browser) -> None:
     account = sign_up(ankra.server)
     authenticator = SoftAuthenticator(origin=ankra.server)
     _register_passkey(account, authenticator, "Laptop")
     (credential,) = authenticator.credentials.values()
 
     process, url = _login_url(ankra, account)
-    context = chromium.new_context()
+    context = browser.new_context()
     try:
         page = context.new_page()
         cdp = context.new_cdp_session(page)
