@@ -99,7 +99,7 @@ def test_loopback_hand_off_with_totp(
 
     events = client.get("/api/v1/profile/auth/events", headers=account.auth).json()["events"]
     kinds = [(e["type"], e["method"]) for e in events[:2]]
-    assert kinds == [("sign_in", "cli"), ("cli_login_approved", "totp")]
+    assert kinds == [("sign_in", "totp"), ("cli_login_approved", "totp")]
 
 
 def test_redirect_url_replaces_a_code_or_state_of_its_own(

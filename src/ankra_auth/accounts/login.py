@@ -49,11 +49,17 @@ def password_step(
 
 
 def grant_session(
-    db: Session, *, settings: Settings, ctx: RequestContext, user_id: str, method: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    user_id: str,
+    method: str,
+    detail: str | None = None,
 ) -> Authenticated:
     """Issue a session for a completed sign-in and record it (commits)."""
     issued = accounts.issue_session(db, user_id=user_id, settings=settings, now=ctx.now)
-    events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx)
+    events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
     db.commit()
     return Authenticated(
         access_token=issued.token,

@@ -15,8 +15,8 @@ from ankra_auth.db import affected_rows
 from ankra_auth.errors import AnkraError, AuthorizationPending, InvalidGrant, SlowDown
 from ankra_auth.security import pkce, tokens
 
-# The sign_in event's method: the factor itself is on the cli_login_approved event.
-METHOD = "cli"
+# The sign-in event names the factor that approved the hand-off; this says where it happened.
+VIA_CLI = "via the CLI"
 
 
 def _invalid() -> AnkraError:
@@ -39,16 +39,18 @@ def redeem_code(
             CliGrant.code_expires_at > ctx.now,
         )
         .values(redeemed_at=ctx.now)
-        .returning(CliGrant.user_id, CliGrant.code_challenge)
+        .returning(CliGrant.user_id, CliGrant.code_challenge, CliGrant.approved_method)
     ).first()
     if spent is None:
         db.rollback()
         raise _invalid()
-    user_id, challenge = spent
+    user_id, challenge, method = spent
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
-    return login.grant_session(db, settings=settings, ctx=ctx, user_id=user_id, method=METHOD)
+    return login.grant_session(
+        db, settings=settings, ctx=ctx, user_id=user_id, method=method or "cli", detail=VIA_CLI
+    )
 
 
 def poll_device(
@@ -96,7 +98,14 @@ def poll_device(
     ):
         db.rollback()
         raise _invalid()
-    return login.grant_session(db, settings=settings, ctx=ctx, user_id=grant.user_id, method=METHOD)
+    return login.grant_session(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=grant.user_id,
+        method=grant.approved_method or "cli",
+        detail=VIA_CLI,
+    )
 
 
 def _spend(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:

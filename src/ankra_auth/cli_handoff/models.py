@@ -32,6 +32,8 @@ class CliGrant(Base):
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when the second factor succeeded in the browser.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The second factor that approved it, for the sign-in event.
+    approved_method: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # Loopback mode: the single-use code sent to the redirect URI.
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

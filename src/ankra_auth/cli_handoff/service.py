@@ -199,6 +199,7 @@ def _approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) 
         .where(CliGrant.id == grant.id, CliGrant.approved_at.is_(None))
         .values(
             approved_at=ctx.now,
+            approved_method=method,
             code_hash=tokens.hash_token(code) if code is not None else None,
             # Device grants use the same deadline to be redeemed by the polling terminal.
             code_expires_at=ctx.now + CODE_TTL,
