@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -11,7 +13,8 @@ from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
 from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
-from ankra_auth.errors import install_error_handlers
+from ankra_auth.errors import document_problems, install_error_handlers
+from ankra_auth.observability import install_observability
 from ankra_auth.orgs.router import router as orgs_router
 from ankra_auth.passkeys.router import router as passkeys_router
 from ankra_auth.profile.router import router as profile_router
@@ -41,6 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _ = settings.secret  # create or load the key now, not inside the first request
 
     install_error_handlers(app)
+    install_observability(app)
     for router in (
         health.router,
         accounts_router,
@@ -53,4 +57,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         web_router,
     ):
         app.include_router(router)
+    _document_problems_in_openapi(app)
     return app
+
+
+def _document_problems_in_openapi(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_problems(generate())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -170,6 +170,40 @@ _HTTP_CODES = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is a stable string clients can branch on.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "attempts_remaining": {"type": "integer"},
+        "retry_after": {"type": "integer"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Describe error answers as they are sent: problem+json, also for 422."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Validation error", "content": content}
+            responses["4XX"] = {"description": "Problem", "content": content}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnkraError)
     async def _ankra(_request: Request, exc: AnkraError) -> JSONResponse:
