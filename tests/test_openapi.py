@@ -15,7 +15,9 @@ def test_committed_spec_matches_the_app() -> None:
     app = create_app(Settings(database_url="sqlite://", secret_key="spec"))
     served = json.loads(json.dumps(app.openapi()))
     committed = json.loads(SPEC.read_text())
-    assert committed == served, "openapi/openapi.json is stale: run `ankra-auth openapi > openapi/openapi.json`"
+    assert committed == served, (
+        "openapi/openapi.json is stale: run `ankra-auth openapi > openapi/openapi.json`"
+    )
 
 
 def test_every_operation_has_a_stable_snake_case_id() -> None:
