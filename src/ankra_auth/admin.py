@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import Annotated
 
@@ -46,9 +45,10 @@ def serve(
 
     from ankra_auth import migrate as migrations
     from ankra_auth.db import make_engine
+    from ankra_auth.observability import serving
 
-    logging.basicConfig(level=logging.INFO)
     settings = get_settings()
+    log_config = serving.prepare(json_lines=settings.log_json, workers=workers)
     _ = settings.secret  # generate the key once, before workers race for it
     migrations.upgrade(make_engine(settings))
     uvicorn.run(
@@ -57,8 +57,11 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=False,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
+        log_config=log_config,
+        access_log=False,  # ours (ankra_auth.access) leaves out the query string
     )
 
 

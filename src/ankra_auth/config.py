@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     log_json: bool = True
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
+    # client; unset, the peer address is the client (no proxy is trusted).
+    forwarded_allow_ips: str | None = None
 
     @property
     def effective_rp_id(self) -> str:

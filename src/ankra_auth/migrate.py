@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant: the PostgreSQL advisory lock that serializes concurrent upgrades.
+_UPGRADE_LOCK = 0x616E6B7261
 
 
 def alembic_config() -> Config:
@@ -22,6 +24,9 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine) -> None:
     cfg = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # A fleet starting at once: one instance migrates, the others wait, then find head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

@@ -13,6 +13,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import InvalidCursor
 from ankra_auth.events.models import SecurityEvent
+from ankra_auth.observability import metrics
 
 # Stable event types (clients may rely on these strings).
 SIGN_IN = "sign_in"
@@ -60,6 +61,7 @@ def record(
             detail=detail,
         )
     )
+    metrics.count_security_event(db, type=type, method=method)
 
 
 @dataclass(frozen=True, slots=True)

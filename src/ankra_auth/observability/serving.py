@@ -1,0 +1,44 @@
+"""Process set-up for ``ankra-auth serve``: logging, and metrics across worker processes."""
+
+from __future__ import annotations
+
+import atexit
+import logging.config
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ankra_auth.observability.logging import log_config
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare(*, json_lines: bool, workers: int) -> dict[str, Any]:
+    """Configure logging here and return the same config for uvicorn to apply in each worker.
+
+    With several workers, metrics go through prometheus-client's multiprocess mode
+    (the workers inherit ``PROMETHEUS_MULTIPROC_DIR``), so ``/metrics`` on any worker
+    reports the sum of all of them.
+    """
+    config = log_config(json_lines=json_lines)
+    logging.config.dictConfig(config)
+    if workers > 1 or os.environ.get(MULTIPROC_ENV):
+        _multiprocess_dir()
+    return config
+
+
+def _multiprocess_dir() -> None:
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        # prometheus-client requires an empty directory per run: stale files
+        # from a previous run would be added to this run's counters.
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return
+    created = tempfile.mkdtemp(prefix="ankra-metrics-")
+    atexit.register(shutil.rmtree, created, ignore_errors=True)
+    os.environ[MULTIPROC_ENV] = created
