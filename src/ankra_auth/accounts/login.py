@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import service as accounts
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
@@ -38,12 +37,13 @@ def password_step(
     db: Session, *, settings: Settings, ctx: RequestContext, email: str, password: str
 ) -> Authenticated | MfaRequired:
     user = accounts.check_password(db, settings=settings, ctx=ctx, email=email, password=password)
-    if status.two_factor_enabled(db, user.id):
+    methods = challenges.methods_for(db, user.id)
+    if "passkey" in methods or "totp" in methods:  # two-factor authentication is on
         started = challenges.start(db, user_id=user.id, now=ctx.now)
         return MfaRequired(
             mfa_token=started.mfa_token,
             expires_in=int(challenges.PENDING_TTL.total_seconds()),
-            methods=challenges.methods_for(db, user.id),
+            methods=methods,
         )
     return grant_session(db, settings=settings, ctx=ctx, user_id=user.id, method="password")
 
@@ -57,14 +57,19 @@ def grant_session(
     method: str,
     detail: str | None = None,
 ) -> Authenticated:
-    """Issue a session for a completed sign-in and record it (commits)."""
+    """Issue a session for a completed sign-in and record it (commits).
+
+    Everything is read before the commit, so the request holds no pooled
+    connection after it.
+    """
     issued = accounts.issue_session(db, user_id=user_id, settings=settings, now=ctx.now)
     events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
+    restricted = enrollment_required(db, user_id)
     db.commit()
     return Authenticated(
         access_token=issued.token,
         expires_in=settings.session_ttl_seconds,
-        enrollment_required=enrollment_required(db, user_id),
+        enrollment_required=restricted,
         user_id=user_id,
     )
 
@@ -130,8 +135,8 @@ def complete_with_recovery_code(
     db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
 ) -> Authenticated:
     pending = with_recovery_code(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
+    remaining = recovery_codes.remaining(db, user_id=pending.user_id)
     result = grant_session(
         db, settings=settings, ctx=ctx, user_id=pending.user_id, method="recovery_code"
     )
-    remaining = recovery_codes.remaining(db, user_id=pending.user_id)
     return replace(result, recovery_codes_remaining=remaining)

@@ -61,14 +61,18 @@ def check_password(
     :class:`RateLimited` while the email is backing off after repeated failures.
     """
     key = _password_throttle_key(settings, email)
-    throttle.check(db, key=key, now=ctx.now)
+    earlier_failures = throttle.check(db, key=key, now=ctx.now)
     user = find_user_by_email(db, email)
+    # End the read transaction before the slow hash: a login storm must not hold
+    # every pooled connection while it waits for a hashing slot.
+    db.commit()
     if passwords.verify_password(
         password_hash=user.password_hash if user else None, password=password
     ):
         assert user is not None  # noqa: S101 - verify_password fails without a hash
-        throttle.reset(db, key=key)
-        db.commit()
+        if earlier_failures:
+            throttle.reset(db, key=key)
+            db.commit()
         return user
     throttle.record_failure(db, key=key, now=ctx.now)
     if user is not None:

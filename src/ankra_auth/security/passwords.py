@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 # OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_slots = threading.BoundedSemaphore(2)
+# Hashes run on a few dedicated threads rather than on whichever request thread asks:
+# that bounds both concurrent 19 MiB buffers and the malloc arenas that keep them.
+_workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 # Verified against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("ankra-dummy-password-for-timing")
 
 
 def set_concurrency(limit: int) -> None:
-    """How many hashes may run at once (each takes 19 MiB)."""
-    global _slots
-    _slots = threading.BoundedSemaphore(limit)
+    """How many hashes may run at once per process (each takes 19 MiB)."""
+    global _workers
+    if limit != _workers._max_workers:
+        previous, _workers = (
+            _workers,
+            ThreadPoolExecutor(max_workers=limit, thread_name_prefix="argon2"),
+        )
+        previous.shutdown(wait=False)
 
 
 def hash_password(password: str) -> str:
-    with _slots:
-        return _hasher.hash(password)
+    return _workers.submit(_hasher.hash, password).result()
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def verify_password(*, password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a ``None`` hash burns the same time and fails."""
-    with _slots:
-        try:
-            _hasher.verify(password_hash or _DUMMY_HASH, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-    return password_hash is not None
+    matched = _workers.submit(_verify, password_hash or _DUMMY_HASH, password).result()
+    return matched and password_hash is not None
