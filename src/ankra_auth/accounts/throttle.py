@@ -34,11 +34,17 @@ def backoff_after(failures: int) -> timedelta | None:
     return backoff
 
 
-def check(db: Session, *, key: str, now: datetime) -> None:
-    """Raise :class:`RateLimited` while ``key`` is backing off."""
-    blocked_until = db.scalar(select(Throttle.blocked_until).where(Throttle.key == key))
+def check(db: Session, *, key: str, now: datetime) -> int:
+    """The consecutive failures so far; raises :class:`RateLimited` while ``key`` is backing off."""
+    row = db.execute(
+        select(Throttle.failures, Throttle.blocked_until).where(Throttle.key == key)
+    ).first()
+    if row is None:
+        return 0
+    failures, blocked_until = row
     if blocked_until is not None and blocked_until > now:
         raise RateLimited(math.ceil((blocked_until - now).total_seconds()))
+    return int(failures)
 
 
 def record_failure(db: Session, *, key: str, now: datetime) -> int:

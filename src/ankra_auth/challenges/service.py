@@ -159,10 +159,11 @@ def verify_second_factor(
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
     """
     pending = resolve(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now)
-    check_throttle(db, user_id=pending.user_id, ctx=ctx, method=method)
+    earlier_failures = check_throttle(db, user_id=pending.user_id, ctx=ctx, method=method)
     if check(pending):
         if _finish(db, pending=pending, now=ctx.now):
-            throttle.reset(db, key=throttle.mfa_key(pending.user_id))
+            if earlier_failures:  # skip the write on the common path
+                throttle.reset(db, key=throttle.mfa_key(pending.user_id))
             return pending
         db.rollback()  # keep the factor unspent: this login was finished elsewhere
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
@@ -173,9 +174,10 @@ def verify_second_factor(
 
 def check_throttle(
     db: Session, *, user_id: str, ctx: RequestContext, method: str | None = None
-) -> None:
+) -> int:
+    """The account's consecutive second-factor failures; a blocked attempt is logged and refused."""
     try:
-        throttle.check(db, key=throttle.mfa_key(user_id), now=ctx.now)
+        return throttle.check(db, key=throttle.mfa_key(user_id), now=ctx.now)
     except RateLimited:
         events.record(db, user_id=user_id, type=events.THROTTLED, method=method, ctx=ctx)
         db.commit()
