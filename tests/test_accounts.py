@@ -130,3 +130,16 @@ def test_api_clients_get_no_cookie(client: TestClient) -> None:
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ok"}
+
+
+def test_an_unreachable_database_is_a_503_problem(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from ankra_auth.db import make_session_factory
+
+    app.state.session_factory = make_session_factory(
+        create_engine("postgresql+psycopg://ankra@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    )
+    r = client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever1"})
+    assert_problem(r, 503, "service_unavailable")
+    assert r.headers["Retry-After"] == "1"

@@ -33,6 +33,16 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
     assert again.secret == key
 
 
+def test_serve_refuses_a_shared_database_without_a_secret_key(tmp_path: Path) -> None:
+    env = {
+        "ANKRA_DATABASE_URL": "postgresql+psycopg://ankra@127.0.0.1:1/none",
+        "ANKRA_SECRET_KEY": "",
+    }
+    result = run_admin("serve", "--port", "1", env=env)
+    assert result.returncode == 1
+    assert "ANKRA_SECRET_KEY must be set" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_settings_defaults_follow_the_public_url() -> None:
     settings = Settings(public_url="https://auth.example.com", secret_key="x")
     assert settings.effective_rp_id == "auth.example.com"

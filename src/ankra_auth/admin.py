@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ankra_auth.config import get_settings
+from ankra_auth.config import MissingSecretKey, get_settings
 
 cli = typer.Typer(
     help="Ankra Auth service administration.", no_args_is_help=True, add_completion=False
@@ -49,7 +49,10 @@ def serve(
 
     settings = get_settings()
     log_config = serving.prepare(json_lines=settings.log_json, workers=workers)
-    _ = settings.secret  # generate the key once, before workers race for it
+    try:
+        _ = settings.secret  # generate the key once, before workers race for it
+    except MissingSecretKey as exc:
+        _fail(str(exc))
     migrations.upgrade(make_engine(settings))
     uvicorn.run(
         "ankra_auth.app:create_app",

@@ -69,7 +69,15 @@ class Settings(BaseSettings):
         url = self.database_url
         if url.startswith("sqlite:///") and not url.endswith(":memory:"):
             return Path(url.removeprefix("sqlite:///")).resolve().parent / "secret.key"
-        return Path.cwd() / "secret.key"
+        if url.startswith("sqlite"):
+            return Path.cwd() / "secret.key"
+        # Instances sharing a server database must share one key; a key generated per
+        # instance would make each unable to read the others' TOTP secrets.
+        raise MissingSecretKey("ANKRA_SECRET_KEY must be set when the database is not SQLite")
+
+
+class MissingSecretKey(RuntimeError):
+    """No secret key configured where one cannot be generated safely."""
 
 
 def _load_or_create_key_file(path: Path) -> str:

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("ankra_auth.errors")
@@ -234,6 +236,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
         return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # Pool exhausted or database unreachable: a retryable condition, not a bug.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem(
+            503,
+            "service_unavailable",
+            "Service unavailable",
+            "The service is busy or its database is unreachable: try again shortly",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
