@@ -138,7 +138,9 @@ def test_an_unreachable_database_is_a_503_problem(client: TestClient, app) -> No
     from ankra_auth.db import make_session_factory
 
     app.state.session_factory = make_session_factory(
-        create_engine("postgresql+psycopg://ankra@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+        create_engine(
+            "postgresql+psycopg://ankra@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+        )
     )
     r = client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever1"})
     assert_problem(r, 503, "service_unavailable")
