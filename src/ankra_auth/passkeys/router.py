@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 
 from ankra_auth.accounts import login
 from ankra_auth.accounts.router import authenticated_out
@@ -23,6 +25,9 @@ from ankra_auth.passkeys.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["passkeys"])
 PROFILE = "/profile/auth/passkeys"
+
+# The contract names the path parameter ``id``; ``passkey_id`` keeps the builtin unshadowed.
+PasskeyId = Annotated[str, Path(alias="id")]
 
 
 def passkey_out(passkey: Passkey) -> PasskeyOut:
@@ -75,9 +80,13 @@ def register_passkey(
     )
 
 
-@router.patch(f"{PROFILE}/{{passkey_id}}", name="rename_passkey")
+@router.patch(f"{PROFILE}/{{id}}", name="rename_passkey")
 def rename_passkey(
-    passkey_id: str, body: PasskeyRenameIn, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+    passkey_id: PasskeyId,
+    body: PasskeyRenameIn,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    ctx: ContextDep,
 ) -> PasskeyOut:
     passkey = service.rename(
         db, user=principal.user, passkey_id=passkey_id, name=body.name, ctx=ctx
@@ -85,11 +94,9 @@ def rename_passkey(
     return passkey_out(passkey)
 
 
-@router.delete(
-    f"{PROFILE}/{{passkey_id}}", status_code=status.HTTP_204_NO_CONTENT, name="remove_passkey"
-)
+@router.delete(f"{PROFILE}/{{id}}", status_code=status.HTTP_204_NO_CONTENT, name="remove_passkey")
 def remove_passkey(
-    passkey_id: str, principal: RecentlyVerified, db: DbDep, ctx: ContextDep
+    passkey_id: PasskeyId, principal: RecentlyVerified, db: DbDep, ctx: ContextDep
 ) -> None:
     service.remove(db, user=principal.user, passkey_id=passkey_id, ctx=ctx)
 
