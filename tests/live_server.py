@@ -81,9 +81,9 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> 
 
 
 @contextmanager
-def threaded_server(app: FastAPI) -> Iterator[str]:
+def threaded_server(app: FastAPI, port: int | None = None) -> Iterator[str]:
     """Serve an in-process app (its clock stays injectable) on 127.0.0.1; yields ``http://localhost:PORT``."""
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from ankra_auth import migrate
@@ -20,6 +17,7 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from tests.browser.flows import Authenticator, Live
+from tests.live_server import threaded_server
 from tests.postgres_server import free_port
 
 SECRET = "browser-test-secret-" + "b" * 32
@@ -49,19 +47,10 @@ def live(tmp_path: Path, template_db: Path, clock: FrozenClock) -> Iterator[Live
         password_hash_concurrency=4,
     )
     app = create_app(settings, clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("in-process server did not start")
-        time.sleep(0.02)
     try:
-        yield Live(f"http://localhost:{port}", clock, app)
+        with threaded_server(app, port) as url:
+            yield Live(url, clock, app)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.state.engine.dispose()
 
 
