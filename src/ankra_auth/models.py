@@ -8,6 +8,7 @@ from ankra_auth.events.models import SecurityEvent
 from ankra_auth.orgs.models import Membership, Org
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
 from ankra_auth.recovery_codes.models import RecoveryCode
+from ankra_auth.sign_in_links.models import SignInLink
 from ankra_auth.totp.models import TotpDevice
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PendingLogin",
     "RecoveryCode",
     "SecurityEvent",
+    "SignInLink",
     "Throttle",
     "TotpDevice",
     "User",

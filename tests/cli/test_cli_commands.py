@@ -200,12 +200,31 @@ def test_passkey_commands(ankra: Ankra) -> None:
     _fails(ankra.run("profile", "auth", "passkeys", "remove", "nope"), "No such passkey")
 
 
-def test_passkeys_open_prints_and_opens_the_profile_page(ankra: Ankra) -> None:
+def test_passkeys_open_without_a_session_opens_the_profile_page(ankra: Ankra) -> None:
     result = ankra.run("profile", "auth", "passkeys", "open", "--json")
     url = f"{ankra.server}/profile/authentication"
     assert json.loads(_ok(result)) == {"url": url}
     assert url in result.stderr
     assert ankra.browser_log.read_text().split() == [url]
+
+
+def test_passkeys_open_signs_the_browser_in_through_a_single_use_link(ankra: Ankra) -> None:
+    account = sign_up(ankra.server)
+    _login(ankra, account)
+    result = ankra.run("profile", "auth", "passkeys", "open", "--json")
+    url = json.loads(_ok(result))["url"]
+    assert url.startswith(f"{ankra.server}/auth/link/") and url in result.stderr
+    assert ankra.browser_log.read_text().split() == [url]
+    with httpx.Client() as browser:
+        page = browser.get(url)
+        assert page.status_code == 200 and f"Continue as {account.email}" in page.text
+        done = browser.post(url, headers={"Origin": ankra.server})
+        assert done.status_code == 303 and done.headers["location"] == "/profile/authentication"
+        assert browser.get(f"{ankra.server}/api/v1/me").json()["email"] == account.email
+        assert (
+            "expired or was already used"
+            in browser.post(url, headers={"Origin": ankra.server}).text
+        )
 
 
 def test_totp_remove_is_refused_for_the_last_factor(ankra: Ankra) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,12 @@ def grant_session(
     Everything is read before the commit, so the request holds no pooled
     connection after it.
     """
-    issued = accounts.issue_session(db, user_id=user_id, settings=settings, now=ctx.now)
+    issued = accounts.issue_session(
+        db,
+        user_id=user_id,
+        now=ctx.now,
+        expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
+    )
     events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
     restricted = enrollment_required(db, user_id)
     db.commit()

@@ -87,15 +87,23 @@ class IssuedSession:
     session: AuthSession
 
 
-def issue_session(db: Session, *, user_id: str, settings: Settings, now: datetime) -> IssuedSession:
-    """A new session for a user who just proved who they are (added, not committed)."""
+def issue_session(
+    db: Session,
+    *,
+    user_id: str,
+    now: datetime,
+    expires_at: datetime,
+    verified_at: datetime | None = None,
+) -> IssuedSession:
+    """A new session (added, not committed); ``verified_at`` is its last password or
+    second-factor check, ``now`` for a user who just proved who they are."""
     token = tokens.new_token()
     session = AuthSession(
         user_id=user_id,
         token_hash=tokens.hash_token(token),
         created_at=now,
-        expires_at=now + timedelta(seconds=settings.session_ttl_seconds),
-        verified_at=now,
+        expires_at=expires_at,
+        verified_at=verified_at or now,
     )
     db.add(session)
     return IssuedSession(token, session)

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts.cookies import from_allowed_origin, set_session_cookie
 from ankra_auth.accounts.models import User
 from ankra_auth.deps import SESSION_COOKIE, ContextDep, DbDep, SettingsDep
-from ankra_auth.errors import NotAuthenticated, NotFound
+from ankra_auth.errors import CsrfFailed, NotAuthenticated, NotFound
 from ankra_auth.orgs.enforcement import enforcing_orgs, enrollment_required
+from ankra_auth.sign_in_links import service as sign_in_links
 from ankra_auth.web import assets
 from ankra_auth.web.pages import (
     SECURITY_HEADERS,
@@ -105,6 +107,36 @@ def secure_account_page(
 def cli_login_page(handoff_token: str) -> HTMLResponse:
     # The page checks the token through the API; here it is only handed to the script.
     return render("cli_login.html", data={"token": handoff_token})
+
+
+@router.get("/auth/link/{link_token}", name="page_sign_in_link")
+def sign_in_link_page(link_token: str, db: DbDep, ctx: ContextDep) -> HTMLResponse:
+    # Only shows whose link it is: opening a URL must not sign anyone in by itself.
+    user = sign_in_links.account_for(db, token=link_token, ctx=ctx)
+    page = render("sign_in_link.html", account=user.email if user else None)
+    # Under "no-referrer" a form POST carries "Origin: null" and fails the origin check
+    # below; "same-origin" sends the real Origin and keeps the URL's token on this site.
+    page.headers["Referrer-Policy"] = "same-origin"
+    return page
+
+
+@router.post("/auth/link/{link_token}", name="page_sign_in_link_continue")
+def sign_in_link_continue(
+    link_token: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> Response:
+    """Spend the link: the browser gets a session cookie and goes to the link's page.
+
+    The form must come from this site (Origin), so another site cannot sign a visitor
+    in to someone else's account (login CSRF).
+    """
+    if not from_allowed_origin(request, settings):
+        raise CsrfFailed("This request did not come from an allowed origin")
+    redeemed = sign_in_links.redeem(db, token=link_token, ctx=ctx)
+    if redeemed is None:
+        return render("sign_in_link.html", account=None)
+    response = redirect(safe_next(redeemed.next_path))
+    set_session_cookie(response, token=redeemed.session_token, settings=settings)
+    return response
 
 
 @router.get("/static/{name}", name="page_static")

@@ -67,29 +67,38 @@ def open_(server: ServerOption = None, json_output: JsonOption = False) -> None:
     import webbrowser
 
     from ankra_cli import credentials
+    from ankra_cli.errors import CliError
     from ankra_cli.output import Output
+    from ankra_cli.session import signed_in
 
     out = Output(json_mode=json_output)
-    url = run_open(
-        credentials.resolve_server(server, credentials.load()),
-        open_browser=webbrowser.open,
-        out=out,
-    )
+    try:
+        with signed_in(server) as client:
+            url = run_open(client, open_browser=webbrowser.open, out=out)
+    except CliError:  # not signed in here: the page asks for a sign-in itself
+        url = f"{credentials.resolve_server(server, credentials.load())}{PROFILE_PAGE}"
+        show_page(url, open_browser=webbrowser.open, out=out)
     if out.json_mode:
         out.data({"url": url})
 
 
-def run_open(server: str, *, open_browser: BrowserOpener, out: Output) -> str:
+def run_open(client: AnkraClient, *, open_browser: BrowserOpener, out: Output) -> str:
+    """Open the profile page through a single-use sign-in link, so the browser is signed in too."""
+    link: dict[str, Any] = client.call("POST", "/auth/sign-in-links", json={"next": PROFILE_PAGE})
+    url = str(link["url"])
+    show_page(url, open_browser=open_browser, out=out)
+    return url
+
+
+def show_page(url: str, *, open_browser: BrowserOpener, out: Output) -> None:
     from ankra_cli.browser import show_and_open
 
-    url = f"{server}{PROFILE_PAGE}"
     show_and_open(
         url,
-        message="Add a passkey on this page (sign in there if asked):",
+        message="Add a passkey on this page:",
         open_browser=open_browser,
         out=out,
     )
-    return url
 
 
 def rename(

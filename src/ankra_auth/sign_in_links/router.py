@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.sign_in_links import service
+from ankra_auth.web.pages import DEFAULT_NEXT, safe_next
+
+router = APIRouter(prefix="/api/v1/auth/sign-in-links", tags=["accounts"])
+
+
+class SignInLinkIn(BaseModel):
+    # A path on this site; anything else falls back to the profile page (no open redirects).
+    next: Annotated[str, Field(max_length=2048)] = DEFAULT_NEXT
+
+
+class SignInLinkOut(BaseModel):
+    url: str
+    expires_in: int
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, name="create_sign_in_link")
+def create_sign_in_link(
+    body: SignInLinkIn,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> SignInLinkOut:
+    """A single-use link, valid for 60 seconds, that opens the pages signed in as this session."""
+    link = service.create(
+        db, session=principal.session, next_path=safe_next(body.next), settings=settings, ctx=ctx
+    )
+    return SignInLinkOut(url=link.url, expires_in=link.expires_in)
