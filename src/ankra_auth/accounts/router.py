@@ -7,11 +7,8 @@ from fastapi import APIRouter, Request, Response, status
 from ankra_auth import two_factor_status
 from ankra_auth.accounts import login
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.cookies import (
-    clear_session_cookie,
-    from_allowed_origin,
-    set_session_cookie,
-)
+from ankra_auth.accounts.cookies import clear_session_cookie
+from ankra_auth.accounts.responses import authenticated_out
 from ankra_auth.accounts.schemas import (
     AuthenticatedOut,
     LoginIn,
@@ -24,23 +21,9 @@ from ankra_auth.accounts.schemas import (
     UserCreate,
     UserOut,
 )
-from ankra_auth.config import Settings
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-
-def authenticated_out(
-    result: login.Authenticated, request: Request, response: Response, settings: Settings
-) -> AuthenticatedOut:
-    """The sign-in answer; browsers on our own pages also get the HttpOnly cookie."""
-    if from_allowed_origin(request, settings):
-        set_session_cookie(response, token=result.access_token, settings=settings)
-    return AuthenticatedOut(
-        access_token=result.access_token,
-        expires_in=result.expires_in,
-        enrollment_required=result.enrollment_required,
-    )
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, name="create_user")

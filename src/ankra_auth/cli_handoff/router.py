@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ankra_auth.accounts import login
+from ankra_auth.accounts.responses import authenticated_body
 from ankra_auth.accounts.schemas import AuthenticatedOut
 from ankra_auth.cli_handoff import exchange, service
 from ankra_auth.cli_handoff.schemas import (
@@ -66,15 +66,7 @@ def cli_token(
             device_code=body.device_code,
             code_verifier=body.code_verifier,
         )
-    return _authenticated(result)
-
-
-def _authenticated(result: login.Authenticated) -> AuthenticatedOut:
-    return AuthenticatedOut(
-        access_token=result.access_token,
-        expires_in=result.expires_in,
-        enrollment_required=result.enrollment_required,
-    )
+    return authenticated_body(result)
 
 
 @router.get(HANDOFF, name="cli_handoff")

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from ankra_auth.accounts import login
-from ankra_auth.accounts.router import authenticated_out
+from ankra_auth.accounts.responses import authenticated_out
 from ankra_auth.accounts.schemas import AuthenticatedOut
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
 from ankra_auth.passkeys import service
@@ -125,10 +124,7 @@ def login_with_passkey(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> AuthenticatedOut:
-    pending = service.with_passkey(
+    result = service.complete_with_passkey(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
-    )
-    result = login.grant_session(
-        db, settings=settings, ctx=ctx, user_id=pending.user_id, method=service.METHOD
     )
     return authenticated_out(result, request, response, settings)

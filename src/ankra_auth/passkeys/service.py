@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
+from ankra_auth.accounts import login
 from ankra_auth.accounts.models import User
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
@@ -327,3 +328,20 @@ def with_passkey(
             )
             db.commit()
         raise
+
+
+def complete_with_passkey(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    mfa_token: str,
+    credential: Mapping[str, Any],
+) -> login.Authenticated:
+    """Finish a sign-in with a passkey and grant its session (like ``login.complete_with_totp``)."""
+    pending = with_passkey(
+        db, settings=settings, ctx=ctx, mfa_token=mfa_token, credential=credential
+    )
+    return login.grant_session(
+        db, settings=settings, ctx=ctx, user_id=pending.user_id, method=METHOD
+    )
