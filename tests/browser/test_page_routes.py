@@ -154,7 +154,7 @@ def test_cli_page_token_is_escaped(web: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content_type"),
-    [("ankra.js", "text/javascript; charset=utf-8"), ("ankra.css", "text/css; charset=utf-8")],
+    [("login.js", "text/javascript; charset=utf-8"), ("ankra.css", "text/css; charset=utf-8")],
 )
 def test_static_files_from_the_allow_list(web: TestClient, name: str, content_type: str) -> None:
     r = web.get(f"/static/{name}")
@@ -164,7 +164,18 @@ def test_static_files_from_the_allow_list(web: TestClient, name: str, content_ty
     assert f"/static/{name}?v=" in web.get("/login").text
 
 
-@pytest.mark.parametrize("name", ["app.py", "..%2Fpages.py", "ankra.JS", "%00", "ankra.js.map"])
+def test_module_imports_are_content_addressed(web: TestClient) -> None:
+    """A page module imports its helpers by hashed URL, so no browser mixes two releases."""
+    body = web.get("/static/login.js").text
+    imports = re.findall(r"from '(/static/[a-z0-9-]+\.js\?v=[0-9a-f]{12})'", body)
+    assert imports and "from './" not in body
+    for url in imports:
+        assert web.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["app.py", "..%2Fpages.py", "login.JS", "%00", "login.js.map", "ankra.js"]
+)
 def test_other_static_names_are_not_found(web: TestClient, name: str) -> None:
     r = web.get(f"/static/{name}")
     assert r.status_code == 404

@@ -21,6 +21,7 @@ from tests.browser.flows import (
     status,
     two_factor_card,
 )
+from tests.soft_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +153,33 @@ def test_passkey_already_registered_is_refused_clearly(
     page.get_by_role("button", name="Add passkey").click()
     expect(status(page)).to_contain_text("already registered")
     expect(page.get_by_role("list", name="Your passkeys").get_by_role("listitem")).to_have_count(1)
+
+
+def test_a_browser_without_webauthn_is_told_so_instead_of_a_dead_button(
+    live: Live, page: Page
+) -> None:
+    """WebKitGTK has no PublicKeyCredential: the pages say so and offer the other ways in."""
+    page.add_init_script("delete window.PublicKeyCredential")
+    account = new_account(live, totp=True)
+    with live.api() as api:
+        options = api.post("/api/v1/profile/auth/passkeys/options", headers=account.auth).json()
+        credential = SoftAuthenticator().create(options, origin=live.url)
+        r = api.post(
+            "/api/v1/profile/auth/passkeys",
+            json={"name": "Phone", "credential": credential},
+            headers=account.auth,
+        )
+        assert r.status_code == 201, r.text
+    sign_in_password(page, account)
+    expect_second_factor_step(page)
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_hidden()
+    expect(page.get_by_text("This browser can’t use passkeys")).to_be_visible()
+    expect(page.get_by_label("Authenticator app code")).to_be_focused()
+
+
+def test_a_browser_without_webauthn_is_not_offered_add_passkey(live: Live, page: Page) -> None:
+    page.add_init_script("delete window.PublicKeyCredential")
+    sign_in_password(page, new_account(live))
+    expect_profile(page, live)
+    expect(page.get_by_text("This browser can’t create passkeys")).to_be_visible()
+    expect(page.get_by_role("button", name="Add passkey")).to_be_hidden()

@@ -1,0 +1,117 @@
+// Shared by every page module: DOM helpers, the JSON API client, feedback and dates.
+// Pages are small ES modules (no build step); <body data-page> names the page, and the
+// template loads that page's module. Every change goes through the JSON API (/api/v1).
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const field = (name, root = document) => $(`[data-field="${name}"]`, root);
+export const page = document.body.dataset;
+export const here = () => location.pathname + location.search;
+// Same form as the server's redirects: the path stays readable, the rest is encoded.
+export const withNext = (path, next) => `${path}?next=${encodeURIComponent(next).replace(/%2F/g, '/')}`;
+
+// ---------------------------------------------------------------- API calls
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The request failed (HTTP ${status}).`);
+    this.status = status;
+    this.code = problem.code || 'http_error';
+    this.problem = problem;
+  }
+}
+
+export async function api(method, path, body) {
+  const init = {
+    method,
+    credentials: 'same-origin',
+    // The page itself sends no Referer (the hand-off URL holds a token), but under
+    // "no-referrer" a POST's Origin becomes "null" and fails the API's CSRF check.
+    referrerPolicy: 'strict-origin',
+    headers: { Accept: 'application/json' },
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { code: 'network_error', detail: 'Could not reach Ankra. Check your connection and try again.' });
+  }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (response.ok) return data;
+  const error = new ApiError(response.status, data && typeof data === 'object' ? data : {});
+  if (page.auth === 'session' && error.code === 'not_authenticated') {
+    location.assign(withNext('/login', here()));
+  } else if (error.code === 'enrollment_required' && page.page !== 'secure-account') {
+    location.assign(withNext('/secure-account', here()));
+  }
+  throw error;
+}
+
+// ---------------------------------------------------------------- feedback
+
+export function say(message, kind = 'info') {
+  const region = $('#status');
+  region.dataset.kind = kind;
+  region.textContent = message;
+}
+
+// Runs an action once at a time per button; the button stays focusable while busy.
+export async function busy(button, work) {
+  if (button?.getAttribute('aria-disabled') === 'true') return undefined;
+  button?.setAttribute('aria-disabled', 'true');
+  try {
+    return await work();
+  } finally {
+    button?.removeAttribute('aria-disabled');
+  }
+}
+
+export function show(element, visible = true) {
+  element.hidden = !visible;
+}
+
+export function focusHeading(section) {
+  const heading = $('h2', section);
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+export const pad = (n) => String(n).padStart(2, '0');
+export const localDate = (d = new Date()) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '');
+
+// What a failed ceremony means to a person (API errors carry their own detail).
+export function problemText(error) {
+  if (error instanceof ApiError) return error.message;
+  switch (error?.name) {
+    case 'NotAllowedError':
+      return 'The passkey request was cancelled or timed out, or no passkey for this site was found. Try again, or use another way to confirm it’s you.';
+    case 'InvalidStateError':
+      return 'This passkey or security key is already registered to your account.';
+    case 'SecurityError':
+      return 'Passkeys cannot be used on this address. Open Ankra at its usual address (not an IP address).';
+    case 'AbortError':
+      return 'The passkey request was cancelled.';
+    default:
+      return error?.message || String(error);
+  }
+}
+
+export function signOutButton() {
+  $('[data-action="sign-out"]')?.addEventListener('click', (event) => busy(event.currentTarget, async () => {
+    try {
+      await api('POST', '/api/v1/auth/logout');
+    } catch (error) {
+      if (error.code !== 'not_authenticated') {
+        say(problemText(error), 'error');
+        return;
+      }
+    }
+    location.assign('/login');
+  }));
+}

@@ -1,0 +1,61 @@
+// /login: email and password, then the second-factor step.
+import { $, api, busy, page, problemText, say, show, withNext } from './common.js';
+import { secondFactor } from './second-factor.js';
+
+function loginPage() {
+  const form = $('#password-step');
+  const next = page.next || '/profile/authentication';
+  let mfaToken = null;
+
+  const finish = (answer) => {
+    say('Signed in.', 'success');
+    location.assign(answer.enrollment_required ? withNext('/secure-account', next) : next);
+  };
+  const steps = secondFactor({
+    calls: {
+      passkeyOptions: () => api('POST', '/api/v1/auth/mfa/passkey/options', { mfa_token: mfaToken }),
+      passkey: (credential) => api('POST', '/api/v1/auth/mfa/passkey', { mfa_token: mfaToken, credential }),
+      totp: (code) => api('POST', '/api/v1/auth/mfa/totp', { mfa_token: mfaToken, code }),
+      recovery: (code) => api('POST', '/api/v1/auth/mfa/recovery-code', { mfa_token: mfaToken, code }),
+    },
+    onSuccess: finish,
+    onRestart(message) {
+      mfaToken = null;
+      steps.hide();
+      show(form);
+      form.elements.password.value = '';
+      form.elements.password.focus();
+      say(message, 'error');
+    },
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const email = form.elements.email.value.trim();
+    const password = form.elements.password.value;
+    if (!email || !password) {
+      say('Enter your email and password.', 'error');
+      (email ? form.elements.password : form.elements.email).focus();
+      return;
+    }
+    busy(event.submitter, async () => {
+      try {
+        const answer = await api('POST', '/api/v1/auth/login', { email, password });
+        if (answer.status === 'authenticated') {
+          finish(answer);
+          return;
+        }
+        mfaToken = answer.mfa_token;
+        show(form, false);
+        say('Password accepted. Now confirm it’s you with a second factor.');
+        steps.start(answer.methods);
+      } catch (error) {
+        say(problemText(error), 'error');
+        form.elements.password.focus();
+      }
+    });
+  });
+  form.elements.email.focus();
+}
+
+loginPage();

@@ -1,0 +1,302 @@
+// Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
+import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
+import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
+
+const EVENT_LABELS = {
+  sign_in: 'Signed in',
+  sign_out: 'Signed out',
+  password_failed: 'Wrong password entered',
+  second_factor_failed: 'Second factor failed',
+  pending_login_voided: 'Sign-in stopped after too many attempts',
+  throttled: 'Sign-in attempts paused',
+  reauthenticated: 'Password confirmed',
+  totp_enabled: 'Authenticator app set up',
+  totp_removed: 'Authenticator app removed',
+  passkey_added: 'Passkey added',
+  passkey_renamed: 'Passkey renamed',
+  passkey_removed: 'Passkey removed',
+  passkey_sign_count_mismatch: 'Passkey counter mismatch (possible copied key)',
+  recovery_codes_issued: 'Recovery codes issued',
+  recovery_codes_regenerated: 'Recovery codes regenerated',
+  recovery_code_used: 'Recovery code used',
+  two_factor_disabled: 'Two-factor authentication turned off',
+  two_factor_reset_by_admin: 'Two-factor authentication reset by an administrator',
+  org_enforcement_enabled: 'Organisation started requiring two-factor authentication',
+  org_enforcement_disabled: 'Organisation stopped requiring two-factor authentication',
+  cli_login_approved: 'CLI sign-in approved',
+};
+const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code' };
+
+/** Asks for the password when the API wants a recent check; resolves false on cancel. */
+function reauthDialog() {
+  const dialog = $('#reauth');
+  const form = $('[data-form="reauth"]', dialog);
+  const error = field('reauth-error', dialog);
+  let settle = null;
+
+  const close = (ok) => {
+    if (dialog.open) dialog.close();
+    settle?.(ok);
+    settle = null;
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const password = form.elements.password.value;
+    if (!password) {
+      error.textContent = 'Enter your password.';
+      return;
+    }
+    busy(event.submitter, async () => {
+      try {
+        await api('POST', '/api/v1/auth/reauthenticate', { password });
+        close(true);
+      } catch (problem) {
+        error.textContent = problemText(problem);
+        form.elements.password.select();
+      }
+    });
+  });
+  $('[data-action="cancel-reauth"]', dialog).addEventListener('click', () => close(false));
+  dialog.addEventListener('close', () => close(false));
+
+  return () => new Promise((resolve) => {
+    settle = resolve;
+    form.reset();
+    error.textContent = '';
+    dialog.showModal();
+    form.elements.password.focus();
+  });
+}
+
+async function profilePage() {
+  const askPassword = reauthDialog();
+  const codes = newCodesPanel({
+    onDone: () => {
+      say('Keep your recovery codes somewhere safe.');
+      focusHeading($('#two-factor-card'));
+    },
+  });
+  const totp = totpSetup({ onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh); } });
+  addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes); } });
+  signOutButton();
+
+  // Runs a sensitive action; on reauthentication_required asks for the password and retries once.
+  async function sensitive(action) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'reauthentication_required') throw error;
+      if (!(await askPassword())) throw new Error('Cancelled: nothing was changed.');
+      return action();
+    }
+  }
+
+  // A change through the API, then the page redrawn; `focusAfter` keeps keyboard users in place.
+  async function act(button, action, success, focusAfter) {
+    await busy(button, async () => {
+      try {
+        await sensitive(action);
+        say(success, 'success');
+        await refresh();
+        focusAfter?.();
+      } catch (error) {
+        say(problemText(error), 'error');
+      }
+    });
+  }
+
+  const focusPasskeyButton = (id, verb) => $(`[data-passkey="${CSS.escape(id)}"][data-verb="${verb}"]`)?.focus();
+
+  async function refresh() {
+    const status = await api('GET', '/api/v1/profile/auth');
+    if (status.enrollment_required) {
+      location.assign(withNext('/secure-account', here()));
+      return;
+    }
+    renderStatus(status);
+    totp.view(status.totp_enabled ? 'on' : $('#totp-card [data-view="setup"]').hidden ? 'off' : 'setup');
+    renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
+    await loadEvents(false);
+  }
+
+  function renderStatus(status) {
+    const on = status.two_factor_enabled;
+    field('summary').replaceChildren(
+      Object.assign(document.createElement('span'), { className: `badge ${on ? 'on' : 'off'}`, textContent: on ? 'On' : 'Off' }),
+      on ? ' Two-factor authentication is on.' : ' Two-factor authentication is off. Set up an authenticator app or add a passkey to turn it on.',
+    );
+    show(field('facts'), on);
+    field('totp-state').textContent = status.totp_enabled ? 'Set up' : 'Not set up';
+    field('passkey-count').textContent = String(status.passkey_count);
+    field('codes-left').textContent = `${status.recovery_codes_remaining} of 10`;
+    const low = on && status.recovery_codes_remaining <= 3;
+    const warning = field('codes-warning');
+    warning.textContent = status.recovery_codes_remaining === 0
+      ? 'You have no recovery codes left. Regenerate recovery codes so you can still sign in if you lose your other factors.'
+      : `Only ${status.recovery_codes_remaining} recovery code${status.recovery_codes_remaining === 1 ? '' : 's'} left. Regenerate recovery codes so you don’t get locked out.`;
+    show(warning, low);
+    const enforced = field('enforced');
+    enforced.textContent = status.enforced_by.length
+      ? `Required by ${status.enforced_by.map((org) => org.name).join(', ')}: it cannot be turned off.`
+      : '';
+    show(enforced, status.enforced_by.length > 0);
+    show($('#recovery-card'), on);
+    show($('#disable-card'), on && status.enforced_by.length === 0);
+  }
+
+  function renderPasskeys(passkeys) {
+    const list = field('passkeys');
+    show(field('no-passkeys'), passkeys.length === 0);
+    list.replaceChildren(...passkeys.map(passkeyRow));
+  }
+
+  function button(label, hiddenSuffix, onClick, className = '') {
+    const element = document.createElement('button');
+    element.type = 'button';
+    element.className = className;
+    element.append(label);
+    if (hiddenSuffix) {
+      element.append(Object.assign(document.createElement('span'), { className: 'visually-hidden', textContent: ` ${hiddenSuffix}` }));
+    }
+    element.addEventListener('click', onClick);
+    return element;
+  }
+
+  function passkeyRow(passkey) {
+    const row = document.createElement('li');
+    const info = document.createElement('div');
+    const details = [`Added ${when(passkey.created_at)}`, passkey.last_used_at ? `last used ${when(passkey.last_used_at)}` : 'never used'];
+    if (passkey.backed_up) details.push('synced');
+    info.append(
+      Object.assign(document.createElement('strong'), { textContent: passkey.name }),
+      Object.assign(document.createElement('span'), { className: 'meta', textContent: details.join(' · ') }),
+    );
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    actions.append(
+      button('Rename', passkey.name, () => renameForm(row, passkey)),
+      button('Remove', passkey.name, (event) => act(
+        event.currentTarget,
+        () => api('DELETE', `/api/v1/profile/auth/passkeys/${encodeURIComponent(passkey.id)}`),
+        `Passkey “${passkey.name}” removed.`,
+        () => focusHeading($('#passkeys-card')),
+      ), 'danger'),
+    );
+    for (const [element, verb] of [[actions.children[0], 'rename'], [actions.children[1], 'remove']]) {
+      element.dataset.passkey = passkey.id;
+      element.dataset.verb = verb;
+    }
+    row.append(info, actions);
+    return row;
+  }
+
+  function renameForm(row, passkey) {
+    const form = document.createElement('form');
+    form.className = 'rename';
+    const id = `rename-${passkey.id}`;
+    const label = Object.assign(document.createElement('label'), { htmlFor: id, textContent: `New name for ${passkey.name}` });
+    const input = Object.assign(document.createElement('input'), { id, name: 'name', type: 'text', value: passkey.name, maxLength: 100, required: true, autocomplete: 'off' });
+    const save = Object.assign(document.createElement('button'), { type: 'submit', className: 'primary', textContent: 'Save name' });
+    const cancel = button('Cancel', '', async () => {
+      await refresh();
+      focusPasskeyButton(passkey.id, 'rename');
+    });
+    const actions = Object.assign(document.createElement('div'), { className: 'actions' });
+    actions.append(save, cancel);
+    form.append(label, input, actions);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const name = input.value.trim();
+      if (!name) {
+        say('The name cannot be empty.', 'error');
+        input.focus();
+        return;
+      }
+      act(
+        save,
+        () => api('PATCH', `/api/v1/profile/auth/passkeys/${encodeURIComponent(passkey.id)}`, { name }),
+        `Passkey renamed to “${name}”.`,
+        () => focusPasskeyButton(passkey.id, 'rename'),
+      );
+    });
+    row.replaceChildren(form);
+    input.select();
+    input.focus();
+  }
+
+  $('[data-action="remove-totp"]').addEventListener('click', (event) => act(
+    event.currentTarget,
+    () => api('DELETE', '/api/v1/profile/auth/totp'),
+    'Authenticator app removed.',
+    () => $('[data-action="start-totp"]').focus(),
+  ));
+  $('[data-action="regenerate-codes"]').addEventListener('click', (event) => busy(event.currentTarget, async () => {
+    try {
+      const answer = await sensitive(() => api('POST', '/api/v1/profile/auth/recovery-codes'));
+      await refresh();
+      say('New recovery codes created. The old ones no longer work.', 'success');
+      codes.show(answer.recovery_codes);
+    } catch (error) {
+      say(problemText(error), 'error');
+    }
+  }));
+  const disableCard = $('#disable-card');
+  const confirmDisable = $('[data-view="confirm-disable"]', disableCard);
+  $('[data-action="disable"]', disableCard).addEventListener('click', () => {
+    show(confirmDisable);
+    $('[data-action="confirm-disable"]', disableCard).focus();
+  });
+  $('[data-action="cancel-disable"]', disableCard).addEventListener('click', () => {
+    show(confirmDisable, false);
+    $('[data-action="disable"]', disableCard).focus();
+  });
+  $('[data-action="confirm-disable"]', disableCard).addEventListener('click', async (event) => {
+    await act(
+      event.currentTarget,
+      () => api('DELETE', '/api/v1/profile/auth'),
+      'Two-factor authentication is off.',
+      () => focusHeading($('#two-factor-card')),
+    );
+    show(confirmDisable, false);
+  });
+
+  // Security log: newest first, 20 at a time.
+  let cursor = null;
+  const moreEvents = $('[data-action="more-events"]');
+  async function loadEvents(more) {
+    const query = more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const answer = await api('GET', `/api/v1/profile/auth/events?limit=20${query}`);
+    const rows = answer.events.map((e) => {
+      const row = document.createElement('tr');
+      const time = Object.assign(document.createElement('time'), { dateTime: e.created_at, textContent: when(e.created_at) });
+      const cells = [time, EVENT_LABELS[e.type] || e.type, METHOD_LABELS[e.method] || e.method || '', e.ip || ''];
+      row.append(...cells.map((content) => {
+        const cell = document.createElement('td');
+        cell.append(content);
+        return cell;
+      }));
+      return row;
+    });
+    const body = field('events');
+    if (more) body.append(...rows);
+    else body.replaceChildren(...rows);
+    cursor = answer.next_cursor;
+    show(moreEvents, Boolean(cursor));
+    show(field('no-events'), body.childElementCount === 0);
+  }
+  moreEvents.addEventListener('click', (event) => busy(event.currentTarget, async () => {
+    try {
+      await loadEvents(true);
+    } catch (error) {
+      say(problemText(error), 'error');
+    }
+  }));
+
+  try {
+    await refresh();
+  } catch (error) {
+    say(problemText(error), 'error');
+  }
+}
+
+profilePage();
