@@ -192,7 +192,8 @@ def _call(client: TestClient, method: str, path: str, token: str) -> Any:
 
 
 def test_allow_list_is_the_spec_enrollment_routes() -> None:
-    """SPEC: me, profile status, TOTP start/confirm, passkey options/register/list, logout."""
+    """SPEC: me, profile status, TOTP start/confirm, passkey options/register/list, sessions,
+    logout."""
     assert (
         frozenset(
             {
@@ -204,6 +205,9 @@ def test_allow_list_is_the_spec_enrollment_routes() -> None:
                 "register_passkey",
                 "list_passkeys",
                 "logout",
+                "list_sessions",
+                "revoke_session",
+                "revoke_other_sessions",
             }
         )
         == ENROLLMENT_ROUTES
@@ -229,17 +233,17 @@ def test_restricted_session_reaches_exactly_the_enrollment_routes(
         r = _call(client, method, path, bob.token)
         assert is_enrollment_required(r), (op_id, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
-    for method, path, op_id in allowed:
-        # a fresh restricted session each, since logout ends the one it is called with
-        token = login(client, bob)["access_token"]
-        r = _call(client, method, path, token)
-        assert not is_enrollment_required(r), (op_id, r.text)
-        assert r.status_code < 500, (op_id, r.status_code, r.text)
-
     # the blocked calls changed nothing: bob's first session is still restricted and open
     assert client.get("/api/v1/me", headers=bob.auth).status_code == 200
     profile = client.get("/api/v1/profile/auth", headers=bob.auth).json()
     assert profile["enrollment_required"] is True and len(profile["enforced_by"]) == 1
+
+    for method, path, op_id in allowed:
+        # a fresh restricted session each: logout and "sign out everywhere else" end others
+        token = login(client, bob)["access_token"]
+        r = _call(client, method, path, token)
+        assert not is_enrollment_required(r), (op_id, r.text)
+        assert r.status_code < 500, (op_id, r.status_code, r.text)
 
 
 def test_unrestricted_sessions_pass_the_same_routes(client: TestClient, clock: FrozenClock) -> None:

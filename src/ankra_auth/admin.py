@@ -118,7 +118,8 @@ def users_create(
 
 @users_cli.command("reset-2fa")
 def users_reset_2fa(email: str) -> None:
-    """Remove every second factor of a locked-out user (they enroll again at sign-in)."""
+    """Remove every second factor of a locked-out user and sign out all their sessions
+    (they sign in and enroll again)."""
     from ankra_auth.accounts import service as accounts
     from ankra_auth.clock import SystemClock
     from ankra_auth.context import RequestContext

@@ -37,6 +37,9 @@ ENROLLMENT_ROUTES = frozenset(
         "passkey_registration_options",
         "register_passkey",
         "logout",
+        "list_sessions",
+        "revoke_session",
+        "revoke_other_sessions",
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
 import httpx
@@ -10,6 +11,11 @@ from ankra_cli import __version__
 from ankra_cli.errors import ApiError, ConnectionFailed
 
 DEFAULT_TIMEOUT = 30.0
+# Names the program and its system, so "Where you're signed in" can say "ankra CLI on Linux".
+USER_AGENT = (
+    f"ankra-cli/{__version__} ({platform.system() or 'unknown'}; "
+    f"Python {platform.python_version()})"
+)
 
 
 class AnkraClient(httpx.Client):
@@ -18,7 +24,7 @@ class AnkraClient(httpx.Client):
     def __init__(
         self, server: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        headers = {"User-Agent": f"ankra-cli/{__version__}", "Accept": "application/json"}
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.server = server.rstrip("/")
@@ -76,3 +82,10 @@ def api_error(response: httpx.Response) -> ApiError:
         )
     detail = str(body.get("detail") or body.get("title") or "Request failed")
     return ApiError(status=response.status_code, code=str(body["code"]), detail=detail, body=body)
+
+
+def path_segment(value: str) -> str:
+    """An id as one URL path segment: a ``/`` or ``?`` in it can't reach another route."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")

@@ -17,6 +17,7 @@ from ankra_cli.commands import (
     logout,
     passkeys,
     recovery_codes,
+    sessions,
     status,
     totp,
 )
@@ -37,6 +38,7 @@ auth_app = typer.Typer(
 totp_app = typer.Typer(help="Authenticator app (TOTP).", no_args_is_help=True)
 recovery_codes_app = typer.Typer(help="Recovery codes.", no_args_is_help=True)
 passkeys_app = typer.Typer(help="Passkeys and security keys.", no_args_is_help=True)
+sessions_app = typer.Typer(help="Where you are signed in.", no_args_is_help=True)
 
 app.command("login")(login.login)
 app.command("logout")(logout.logout)
@@ -57,6 +59,9 @@ passkeys_app.command("rename")(passkeys.rename)
 passkeys_app.command("remove")(passkeys.remove)
 auth_app.command("disable")(disable.disable)
 auth_app.command("events")(events.events)
+auth_app.add_typer(sessions_app, name="sessions")
+sessions_app.command("list")(sessions.list_)
+sessions_app.command("revoke")(sessions.revoke)
 
 
 def main() -> None:

@@ -57,16 +57,19 @@ def grant_session(
     user_id: str,
     method: str,
     detail: str | None = None,
+    session_method: str | None = None,
 ) -> Authenticated:
     """Issue a session for a completed sign-in and record it (commits).
 
-    Everything is read before the commit, so the request holds no pooled
-    connection after it.
+    ``method`` is the factor the event names; ``session_method`` how the session list names
+    the sign-in, when that differs (``cli``). Everything is read before the commit, so the
+    request holds no pooled connection after it.
     """
     issued = accounts.issue_session(
         db,
         user_id=user_id,
-        now=ctx.now,
+        ctx=ctx,
+        method=session_method or method,
         expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
     )
     events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)

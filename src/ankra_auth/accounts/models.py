@@ -30,6 +30,12 @@ class AuthSession(Base):
     # Last password or second-factor check, for the re-authentication rule.
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What "Where you're signed in" shows: how, from where, and when last used (written at
+    # most once a minute, see accounts.service.LAST_SEEN_EVERY).
+    method: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Throttle(Base):

@@ -21,6 +21,7 @@ from ankra_auth.security import passwords, tokens
 from ankra_auth.security.keys import derive_key
 
 REAUTH_WINDOW = timedelta(minutes=10)
+LAST_SEEN_EVERY = timedelta(minutes=1)
 
 
 def normalize_email(email: str) -> str:
@@ -91,19 +92,24 @@ def issue_session(
     db: Session,
     *,
     user_id: str,
-    now: datetime,
+    ctx: RequestContext,
+    method: str,
     expires_at: datetime,
     verified_at: datetime | None = None,
 ) -> IssuedSession:
-    """A new session (added, not committed); ``verified_at`` is its last password or
-    second-factor check, ``now`` for a user who just proved who they are."""
+    """A new session (added, not committed); ``method`` is how it signed in, ``verified_at``
+    its last password or second-factor check (``ctx.now`` for a user who just proved it)."""
     token = tokens.new_token()
     session = AuthSession(
         user_id=user_id,
         token_hash=tokens.hash_token(token),
-        created_at=now,
+        created_at=ctx.now,
         expires_at=expires_at,
-        verified_at=verified_at or now,
+        verified_at=verified_at or ctx.now,
+        method=method,
+        ip=ctx.ip,
+        user_agent=(ctx.user_agent or None) and ctx.user_agent[:400],
+        last_seen_at=ctx.now,
     )
     db.add(session)
     return IssuedSession(token, session)
@@ -120,7 +126,29 @@ def resolve_session(db: Session, *, token: str, now: datetime) -> tuple[AuthSess
     session, user = row
     if session.revoked_at is not None or session.expires_at <= now:
         raise NotAuthenticated("Your session has ended: sign in again")
+    if session.last_seen_at is None or now - session.last_seen_at >= LAST_SEEN_EVERY:
+        _touch(db, session=session, now=now)
     return session, user
+
+
+def _touch(db: Session, *, session: AuthSession, now: datetime) -> None:
+    """Record activity, at most once a minute per session (the contract lets it lag).
+
+    Its own short transaction, before the request's work starts; the condition makes
+    concurrent requests of one session write it once.
+    """
+    db.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session.id,
+            (AuthSession.last_seen_at.is_(None))
+            | (AuthSession.last_seen_at <= now - LAST_SEEN_EVERY),
+        )
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    session.last_seen_at = now
 
 
 def reauthenticate(

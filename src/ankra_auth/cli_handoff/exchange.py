@@ -49,7 +49,13 @@ def redeem_code(
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
     return login.grant_session(
-        db, settings=settings, ctx=ctx, user_id=user_id, method=method or "cli", detail=VIA_CLI
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=user_id,
+        method=method or "cli",
+        detail=VIA_CLI,
+        session_method="cli",
     )
 
 
@@ -105,6 +111,7 @@ def poll_device(
         user_id=grant.user_id,
         method=grant.approved_method or "cli",
         detail=VIA_CLI,
+        session_method="cli",
     )
 
 

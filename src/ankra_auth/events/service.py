@@ -23,6 +23,7 @@ THROTTLED = "throttled"
 PASSWORD_FAILED = "password_failed"  # noqa: S105 - an event name
 REAUTHENTICATED = "reauthenticated"
 SIGN_OUT = "sign_out"
+SESSION_REVOKED = "session_revoked"
 TOTP_ENABLED = "totp_enabled"
 TOTP_REMOVED = "totp_removed"
 PASSKEY_ADDED = "passkey_added"

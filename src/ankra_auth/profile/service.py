@@ -12,6 +12,7 @@ from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.recovery_codes import service as recovery_codes
+from ankra_auth.sessions import service as sessions
 from ankra_auth.totp.models import TotpDevice
 
 
@@ -39,4 +40,6 @@ def admin_reset(db: Session, *, user_id: str, ctx: RequestContext) -> None:
     status.lock_user(db, user_id)
     _remove_every_factor(db, user_id)
     events.record(db, user_id=user_id, type=events.TWO_FACTOR_RESET_BY_ADMIN, ctx=ctx)
+    # Whoever holds a session may be the reason for the reset: every one of them ends.
+    sessions.revoke_all(db, user_id=user_id, ctx=ctx)
     db.commit()

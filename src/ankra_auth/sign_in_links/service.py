@@ -93,9 +93,10 @@ def redeem(db: Session, *, token: str, ctx: RequestContext) -> Redeemed | None:
     issued = accounts.issue_session(
         db,
         user_id=origin.user_id,
+        ctx=ctx,
+        method="link",
         expires_at=origin.expires_at,
         verified_at=origin.verified_at,
-        now=ctx.now,
     )
     events.record(
         db,

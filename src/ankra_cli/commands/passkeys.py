@@ -121,8 +121,10 @@ def rename(
 
 
 def run_rename(client: AnkraClient, *, passkey_id: str, name: str) -> dict[str, Any]:
+    from ankra_cli.client import path_segment
+
     passkey: dict[str, Any] = client.call(
-        "PATCH", f"/profile/auth/passkeys/{_segment(passkey_id)}", json={"name": name}
+        "PATCH", f"/profile/auth/passkeys/{path_segment(passkey_id)}", json={"name": name}
     )
     return passkey
 
@@ -145,13 +147,8 @@ def remove(
 
 
 def run_remove(client: AnkraClient, *, prompter: Prompter, passkey_id: str) -> None:
+    from ankra_cli.client import path_segment
     from ankra_cli.session import with_reauthentication
 
-    path = f"/profile/auth/passkeys/{_segment(passkey_id)}"
+    path = f"/profile/auth/passkeys/{path_segment(passkey_id)}"
     with_reauthentication(client, prompter, lambda: client.call("DELETE", path))
-
-
-def _segment(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
