@@ -30,6 +30,8 @@ def test_reference_names_every_command_of_the_contract() -> None:
         "ankra profile auth passkeys remove",
         "ankra profile auth disable",
         "ankra profile auth events",
+        "ankra profile auth sessions list",
+        "ankra profile auth sessions revoke",
     ]:
         assert f"## `{command}`" in text
     assert "--no-browser" in text and "--limit N" in text

@@ -1,6 +1,7 @@
 // Enrollment pieces shared by the profile page and "Secure your account to continue".
 import { $, api, busy, field, focusHeading, localDate, page, problemText, say, show } from './common.js';
 import { createPasskey, passkeysSupported } from './passkeys.js';
+import { signOutEverywhereElse } from './sessions.js';
 
 /** Fresh recovery codes, shown once with copy and download. */
 export function newCodesPanel({ onDone }) {
@@ -39,16 +40,29 @@ export function newCodesPanel({ onDone }) {
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
     say('Recovery codes downloaded.', 'success');
   });
-  $('[data-action="codes-saved"]', panel).addEventListener('click', () => {
+  const offer = field('sign-out-offer', panel);
+  $('[data-action="codes-saved"]', panel).addEventListener('click', (event) => busy(event.currentTarget, async () => {
+    const signOutOthers = !offer.hidden && field('sign-out-others', panel).checked;
+    if (signOutOthers) {
+      try {
+        await signOutEverywhereElse();
+      } catch (error) {
+        say(problemText(error), 'error');
+        return;
+      }
+    }
     codes = [];
     field('codes', panel).replaceChildren();
     show(panel, false);
-    onDone();
-  });
+    await onDone({ signedOutOthers: signOutOthers });
+  }));
 
   return {
-    show(fresh) {
+    /** `turnedOn`: these codes came with turning 2FA on, so offer "Sign out everywhere else". */
+    show(fresh, { turnedOn = false } = {}) {
       codes = fresh;
+      show(offer, turnedOn);
+      field('sign-out-others', panel).checked = true;
       field('codes', panel).replaceChildren(...fresh.map((code) => Object.assign(document.createElement('li'), { textContent: code })));
       show(panel);
       panel.scrollIntoView({ block: 'start' });

@@ -1,10 +1,12 @@
 // Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
 import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
 import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
+import { sessionsCard } from './sessions.js';
 
 const EVENT_LABELS = {
   sign_in: 'Signed in',
   sign_out: 'Signed out',
+  session_revoked: 'Session signed out',
   password_failed: 'Wrong password entered',
   second_factor_failed: 'Second factor failed',
   pending_login_voided: 'Sign-in stopped after too many attempts',
@@ -71,13 +73,15 @@ function reauthDialog() {
 async function profilePage() {
   const askPassword = reauthDialog();
   const codes = newCodesPanel({
-    onDone: () => {
-      say('Keep your recovery codes somewhere safe.');
+    onDone: async ({ signedOutOthers }) => {
+      say(signedOutOthers ? 'Signed out everywhere else. Keep your recovery codes somewhere safe.' : 'Keep your recovery codes somewhere safe.', 'success');
+      await sessions.refresh();
       focusHeading($('#two-factor-card'));
     },
   });
-  const totp = totpSetup({ onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh); } });
-  addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes); } });
+  const totp = totpSetup({ onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh, { turnedOn: true }); } });
+  addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
+  const sessions = sessionsCard();
   signOutButton();
 
   // Runs a sensitive action; on reauthentication_required asks for the password and retries once.
@@ -116,6 +120,7 @@ async function profilePage() {
     renderStatus(status);
     totp.view(status.totp_enabled ? 'on' : $('#totp-card [data-view="setup"]').hidden ? 'off' : 'setup');
     renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
+    await sessions.refresh();
     await loadEvents(false);
   }
 

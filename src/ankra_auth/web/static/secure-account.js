@@ -13,7 +13,7 @@ function secureAccountPage() {
     show($('#totp-card'), false);
     show($('#passkeys-card'), false);
     if (freshCodes && freshCodes.length) {
-      codes.show(freshCodes);
+      codes.show(freshCodes, { turnedOn: true });
     } else {
       proceed();
     }
