@@ -109,5 +109,5 @@ def add_passkey(page: Page, name: str) -> None:
 
 
 def sign_out(page: Page, live: Live) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{live.url}/login")
