@@ -39,6 +39,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve Prometheus /metrics on this port (same host); default "
+            "ANKRA_METRICS_PORT, else not served",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending migrations, then serve the API and pages."""
     import uvicorn
@@ -54,6 +63,11 @@ def serve(
     except MissingSecretKey as exc:
         _fail(str(exc))
     migrations.upgrade(make_engine(settings))
+    metrics_port = metrics_port or settings.metrics_port
+    if metrics_port is not None:
+        if metrics_port == port:
+            _fail("--metrics-port must differ from --port: /metrics is never public")
+        serving.serve_metrics(host=host, port=metrics_port)
     uvicorn.run(
         "ankra_auth.app:create_app",
         factory=True,
