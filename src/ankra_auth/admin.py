@@ -165,5 +165,22 @@ def events_prune() -> None:
     typer.echo(f"deleted {count} events older than {settings.event_retention_days} days")
 
 
+@cli.command("prune")
+def prune_expired() -> None:
+    """Delete expired pending logins, challenges, hand-offs, sign-in links and sessions now.
+
+    ``serve`` does this by itself every ANKRA_PRUNE_INTERVAL_SECONDS; this is the same run.
+    """
+    from ankra_auth import pruning
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.db import make_engine
+
+    deleted = pruning.prune(make_engine(get_settings()), now=SystemClock().now())
+    if not deleted:
+        typer.echo("another instance is pruning right now; nothing done")
+        return
+    typer.echo(", ".join(f"{table}: {n} deleted" for table, n in deleted.items()))
+
+
 def main() -> None:
     cli()
