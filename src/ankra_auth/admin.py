@@ -182,5 +182,29 @@ def prune_expired() -> None:
     typer.echo(", ".join(f"{table}: {n} deleted" for table, n in deleted.items()))
 
 
+@cli.command("rotate-secrets")
+def rotate_secrets() -> None:
+    """Re-seal every TOTP secret under ANKRA_SECRET_KEY (opened with ANKRA_SECRET_KEY_PREVIOUS).
+
+    Idempotent and safe while serving. Recovery-code hashes cannot be re-keyed: keep the
+    old key in ANKRA_SECRET_KEY_PREVIOUS until users have regenerated their codes.
+    """
+    from ankra_auth.db import make_engine
+    from ankra_auth.totp.rotation import reseal_all
+
+    settings = get_settings()
+    try:
+        _ = settings.secret
+    except MissingSecretKey as exc:
+        _fail(str(exc))
+    done = reseal_all(make_engine(settings), settings=settings)
+    typer.echo(
+        f"TOTP secrets: {done.resealed} re-sealed, {done.current} already under the current key"
+        + (f", {done.unreadable} opened by no configured key" if done.unreadable else "")
+    )
+    if done.unreadable:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     cli()

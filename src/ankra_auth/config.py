@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./ankra.db"
     secret_key: str | None = None
+    # Earlier secret keys, comma-separated: what was sealed or keyed under them still
+    # opens (see ``rotate-secrets``); new secrets are always made under ``secret_key``.
+    secret_key_previous: str | None = None
     public_url: str = "http://localhost:8000"
     rp_id: str | None = None
     rp_name: str = "Ankra"
@@ -68,6 +71,12 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key.encode()
         return _load_or_create_key_file(self._key_file_path()).encode()
+
+    @property
+    def secrets(self) -> tuple[bytes, ...]:
+        """The master secret first, then every previous one (for opening, never for sealing)."""
+        previous = (self.secret_key_previous or "").split(",")
+        return (self.secret, *(key.strip().encode() for key in previous if key.strip()))
 
     def _key_file_path(self) -> Path:
         url = self.database_url
