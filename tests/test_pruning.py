@@ -221,3 +221,19 @@ def test_the_service_runs_the_pruner_in_its_lifespan(
         for model in (AuthSession, PendingLogin, WebAuthnChallenge, SignInLink, CliGrant):
             assert rows.remaining(db, model) == rows.kept[model], model.__tablename__
     engine.dispose()
+
+
+def test_the_prune_command_does_one_run(engine: Engine, settings: Settings) -> None:
+    from datetime import UTC
+
+    from tests.test_admin import run_admin
+
+    now = datetime.now(UTC)  # the command runs on the system clock
+    with Session(engine) as db:
+        rows = Rows(db, now)
+    env = {"ANKRA_DATABASE_URL": settings.database_url, "ANKRA_SECRET_KEY": "k" * 40}
+    result = run_admin("prune", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "sessions: 2 deleted" in result.stdout and "pending_logins: 1 deleted" in result.stdout
+    with Session(engine) as db:
+        assert rows.remaining(db, AuthSession) == rows.kept[AuthSession]

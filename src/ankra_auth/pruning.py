@@ -48,9 +48,12 @@ ADVISORY_LOCK_KEY = 0x616E6B7261_7072
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Delete rows of ``model`` (by primary key ``id``) for which ``dead(cutoff)`` holds.
+    """Delete rows of ``model`` (one primary-key column) for which ``dead(cutoff)`` holds.
 
-    ``cutoff`` is ``now - GRACE``: a row expired before it is no use to anyone.
+    ``cutoff`` is ``now - GRACE``: a row expired before it is no use to anyone. A new
+    short-lived table is one line in :data:`RULES`, e.g.
+    ``Rule(DeviceToken, _expired(DeviceToken.expires_at))`` or
+    ``Rule(Invitation, lambda cutoff: Invitation.created_at < cutoff - timedelta(days=7))``.
     """
 
     model: type[Any]
@@ -102,10 +105,11 @@ def prune(
 
 
 def _prune_rule(db: Session, rule: Rule, cutoff: datetime, batch: int) -> int:
+    [key] = rule.model.__mapper__.primary_key  # bounded by key: DELETE has no LIMIT everywhere
     total = 0
     while True:
-        doomed = select(rule.model.id).where(rule.dead(cutoff)).limit(batch)
-        result = db.execute(delete(rule.model).where(rule.model.id.in_(doomed)))
+        doomed = select(key).where(rule.dead(cutoff)).limit(batch)
+        result = db.execute(delete(rule.model).where(key.in_(doomed)))
         db.commit()  # one short transaction per batch: no long lock on a busy table
         count = affected_rows(result)
         total += count
