@@ -67,7 +67,10 @@ def serve(
     if metrics_port is not None:
         if metrics_port == port:
             _fail("--metrics-port must differ from --port: /metrics is never public")
-        serving.serve_metrics(host=host, port=metrics_port)
+        try:
+            serving.serve_metrics(host=host, port=metrics_port)
+        except OSError as exc:
+            _fail(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror}")
     uvicorn.run(
         "ankra_auth.app:create_app",
         factory=True,
