@@ -36,9 +36,9 @@ class Settings(BaseSettings):
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     log_json: bool = True
-    # ``/metrics`` is served only on this port (bound to the service's host), never publicly.
     # How often (seconds, jittered) the service deletes expired short-lived rows; 0: never.
     prune_interval_seconds: float = Field(default=300.0, ge=0)
+    # ``/metrics`` is served only on this port (bound to the service's host), never publicly.
     metrics_port: int | None = Field(default=None, gt=0, le=65535)
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
