@@ -332,5 +332,5 @@ def test_the_client_address_behind_a_trusted_proxy(
 def test_the_production_guide_quotes_the_deploy_files_line_for_line() -> None:
     root = Path(__file__).resolve().parents[1]
     guide = (root / "README.md").read_text()
-    for name in ("Dockerfile", "deploy/compose.yaml", "deploy/nginx.conf"):
+    for name in ("Dockerfile", "deploy/compose.yaml", "deploy/nginx.conf", "deploy/prometheus.yml"):
         assert (root / name).read_text() in guide, f"README.md does not quote {name}"

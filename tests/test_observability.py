@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +26,27 @@ from ankra_auth.observability.logging import JsonFormatter
 from ankra_auth.security import totp
 from tests.helpers import PASSWORD, code_now, enroll_totp, sign_up, start_login
 from tests.live_server import service_process
+from tests.postgres_server import free_port
 
 
-def metric(client: TestClient | httpx.Client, name: str, **labels: str) -> float:
-    """The value of one sample on ``/metrics`` (0 when it has not been counted yet)."""
-    r = client.get("/metrics")
-    assert r.status_code == 200
-    for family in text_string_to_metric_families(r.text):
+def metrics_port_env() -> tuple[dict[str, str], str]:
+    """Settings for a service process that serves metrics on a free port, and that port's URL."""
+    port = free_port()
+    return {"ANKRA_METRICS_PORT": str(port)}, f"http://127.0.0.1:{port}"
+
+
+def scrape(source: TestClient | str) -> str:
+    """The metrics text: this process's registry for an in-process app, else a metrics port."""
+    if isinstance(source, TestClient):
+        return metrics.exposition().decode()
+    r = httpx.get(f"{source}/metrics", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    return r.text
+
+
+def metric(source: TestClient | str, name: str, **labels: str) -> float:
+    """The value of one sample (0 when it has not been counted yet)."""
+    for family in text_string_to_metric_families(scrape(source)):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
@@ -63,11 +79,10 @@ def test_every_response_carries_a_request_id_errors_included(client: TestClient)
 # --- metrics -------------------------------------------------------------------------------
 
 
-def test_metrics_are_served_but_not_part_of_the_api_spec(client: TestClient) -> None:
-    r = client.get("/metrics")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    assert "ankra_http_request_duration_seconds" in r.text
+def test_metrics_are_not_served_by_the_public_app(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 404
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+    assert "ankra_http_request_duration_seconds" in scrape(client)
 
 
 def test_sign_in_counters_move(client: TestClient, clock: FrozenClock) -> None:
@@ -203,8 +218,9 @@ def _totp_code(secret: str, *, offset_steps: int) -> str:
 def test_the_logs_of_a_full_sign_in_hold_no_secret(database_url: str, tmp_path: Path) -> None:
     log_path = tmp_path / "service.log"
     secrets: list[str] = [PASSWORD]
+    env, metrics_url = metrics_port_env()
     with (
-        service_process(database_url, log_path=log_path) as base,
+        service_process(database_url, log_path=log_path, extra_env=env) as base,
         httpx.Client(base_url=base, timeout=30) as http,
     ):
         email = "logscan@example.com"
@@ -260,7 +276,7 @@ def test_the_logs_of_a_full_sign_in_hold_no_secret(database_url: str, tmp_path: 
         secrets += fresh
         # A careless client putting a token in the query string.
         assert http.get(f"/api/v1/me?access_token={token}", headers=auth).status_code == 200
-        assert metric(http, "ankra_sign_ins_total", outcome="success", method="totp") == 1
+        assert metric(metrics_url, "ankra_sign_ins_total", outcome="success", method="totp") == 1
         assert http.post("/api/v1/auth/logout", headers=auth).status_code == 204
 
     log = log_path.read_text()
@@ -285,8 +301,9 @@ def _appears(secret: str, log: str) -> bool:
 
 def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ankra.db'}"
+    env, metrics_url = metrics_port_env()
     with (
-        service_process(url, log_path=tmp_path / "service.log", workers=2) as base,
+        service_process(url, log_path=tmp_path / "service.log", workers=2, extra_env=env) as base,
         httpx.Client(base_url=base, timeout=30) as http,
     ):
         http.post("/api/v1/users", json={"email": "w@example.com", "password": PASSWORD})
@@ -295,6 +312,62 @@ def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
                 "/api/v1/auth/login", json={"email": "w@example.com", "password": PASSWORD}
             )
             assert r.json()["status"] == "authenticated"
-        # Whichever worker answers, it reports every worker's sign-ins.
-        for _ in range(3):
-            assert metric(http, "ankra_sign_ins_total", outcome="success", method="password") == 6
+        # The metrics port reports every worker's sign-ins; the public port none.
+        assert (
+            metric(metrics_url, "ankra_sign_ins_total", outcome="success", method="password") == 6
+        )
+        assert http.get("/metrics").status_code == 404
+
+
+def test_labels_and_logs_are_bounded_whatever_is_requested(tmp_path: Path) -> None:
+    """Odd methods and unmatched token-like paths add no series and reach no log line."""
+    url = f"sqlite:///{tmp_path / 'ankra.db'}"
+    log_path = tmp_path / "service.log"
+    env, metrics_url = metrics_port_env()
+    tokens = [f"tok{n}SECRETxyz{n:04d}" for n in range(40)]
+    with (
+        service_process(url, log_path=log_path, extra_env=env) as base,
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
+        assert http.get("/healthz").status_code == 200
+        before = _series(metrics_url)
+        for n, token in enumerate(tokens):
+            http.get(f"/api/v1/auth/cli/handof/{token}")  # a mistyped hand-off URL
+            http.request(f"BREW{n}", f"/cli/{token}")
+            http.request(f"PROPFIND{n}", "/healthz")
+        after = _series(metrics_url)
+    added = after - before
+    # At most: unmatched GET, unmatched other, /healthz other (each with its status class).
+    assert len(added) <= 3, sorted(added)
+    assert {labels["route"] for labels in map(dict, added)} <= {"unmatched", "/healthz"}
+    assert {labels["method"] for labels in map(dict, added)} <= {"GET", "other"}
+    log = log_path.read_text()
+    assert "SECRETxyz" not in log and "BREW" not in log and "PROPFIND" not in log
+    access = [json.loads(line) for line in log.splitlines() if '"ankra_auth.access"' in line]
+    assert {(r["method"], r["path"]) for r in access if r["path"] == "unmatched"} == {
+        ("GET", "unmatched"),
+        ("other", "unmatched"),
+    }
+
+
+def _series(metrics_url: str) -> set[tuple[tuple[str, str], ...]]:
+    """The label sets of the request-latency histogram (one per series)."""
+    found = set()
+    for family in text_string_to_metric_families(scrape(metrics_url)):
+        if family.name == "ankra_http_request_duration_seconds":
+            for sample in family.samples:
+                if sample.name.endswith("_count"):
+                    found.add(tuple(sorted(sample.labels.items())))
+    return found
+
+
+def test_serve_refuses_a_metrics_port_equal_to_the_public_port(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ankra_auth", "serve", "--port", "8123", "--metrics-port", "8123"],
+        env={**os.environ, "ANKRA_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and "--metrics-port must differ" in result.stderr

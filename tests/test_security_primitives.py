@@ -100,6 +100,25 @@ def test_secretbox_round_trip_and_tamper_detection() -> None:
         )
 
 
+def test_secretbox_opens_with_the_first_key_that_fits() -> None:
+    old, current, stranger = (bytes([n]) * 32 for n in (1, 2, 3))
+    sealed = secretbox.seal(key=old, plaintext=b"JBSWY3DP", context=b"user-1")
+    assert secretbox.open_with_any(keys=[current, old], token=sealed, context=b"user-1") == (
+        b"JBSWY3DP",
+        1,  # not the current key: to be sealed again
+    )
+    with pytest.raises(ValueError, match="any key"):
+        secretbox.open_with_any(keys=[current, stranger], token=sealed, context=b"user-1")
+
+
+def test_settings_list_the_current_secret_first_then_the_previous_ones() -> None:
+    from ankra_auth.config import Settings
+
+    settings = Settings(secret_key="new", secret_key_previous=" older , old,, ")
+    assert settings.secrets == (b"new", b"older", b"old")
+    assert Settings(secret_key="new").secrets == (b"new",)
+
+
 def test_pkce_s256_matches_rfc7636_appendix_b() -> None:
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
     assert pkce.s256_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"

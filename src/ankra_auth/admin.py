@@ -39,6 +39,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve Prometheus /metrics on this port (same host); default "
+            "ANKRA_METRICS_PORT, else not served",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending migrations, then serve the API and pages."""
     import uvicorn
@@ -54,6 +63,14 @@ def serve(
     except MissingSecretKey as exc:
         _fail(str(exc))
     migrations.upgrade(make_engine(settings))
+    metrics_port = metrics_port or settings.metrics_port
+    if metrics_port is not None:
+        if metrics_port == port:
+            _fail("--metrics-port must differ from --port: /metrics is never public")
+        try:
+            serving.serve_metrics(host=host, port=metrics_port)
+        except OSError as exc:
+            _fail(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror}")
     uvicorn.run(
         "ankra_auth.app:create_app",
         factory=True,
@@ -150,6 +167,47 @@ def events_prune() -> None:
             db, now=SystemClock().now(), retention_days=settings.event_retention_days
         )
     typer.echo(f"deleted {count} events older than {settings.event_retention_days} days")
+
+
+@cli.command("prune")
+def prune_expired() -> None:
+    """Delete expired pending logins, challenges, hand-offs, sign-in links and sessions now.
+
+    ``serve`` does this by itself every ANKRA_PRUNE_INTERVAL_SECONDS; this is the same run.
+    """
+    from ankra_auth import pruning
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.db import make_engine
+
+    deleted = pruning.prune(make_engine(get_settings()), now=SystemClock().now())
+    if not deleted:
+        typer.echo("another instance is pruning right now; nothing done")
+        return
+    typer.echo(", ".join(f"{table}: {n} deleted" for table, n in deleted.items()))
+
+
+@cli.command("rotate-secrets")
+def rotate_secrets() -> None:
+    """Re-seal every TOTP secret under ANKRA_SECRET_KEY (opened with ANKRA_SECRET_KEY_PREVIOUS).
+
+    Idempotent and safe while serving. Recovery-code hashes cannot be re-keyed: keep the
+    old key in ANKRA_SECRET_KEY_PREVIOUS until users have regenerated their codes.
+    """
+    from ankra_auth.db import make_engine
+    from ankra_auth.totp.rotation import reseal_all
+
+    settings = get_settings()
+    try:
+        _ = settings.secret
+    except MissingSecretKey as exc:
+        _fail(str(exc))
+    done = reseal_all(make_engine(settings), settings=settings)
+    typer.echo(
+        f"TOTP secrets: {done.resealed} re-sealed, {done.current} already under the current key"
+        + (f", {done.unreadable} opened by no configured key" if done.unreadable else "")
+    )
+    if done.unreadable:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ankra_auth import health
+from ankra_auth import api_docs, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
 from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="1.0.0",
         summary="Two-factor authentication: authenticator apps, passkeys, recovery codes",
         generate_unique_id_function=_operation_id,
+        lifespan=pruning.lifespan,
+        docs_url=None,  # served by api_docs, from this origin
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         web_router,
     ):
         app.include_router(router)
+    api_docs.install_api_docs(app)
     _document_problems_in_openapi(app)
     return app
 

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./ankra.db"
     secret_key: str | None = None
+    # Earlier secret keys, comma-separated: what was sealed or keyed under them still
+    # opens (see ``rotate-secrets``); new secrets are always made under ``secret_key``.
+    secret_key_previous: str | None = None
     public_url: str = "http://localhost:8000"
     rp_id: str | None = None
     rp_name: str = "Ankra"
@@ -33,6 +36,10 @@ class Settings(BaseSettings):
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     log_json: bool = True
+    # How often (seconds, jittered) the service deletes expired short-lived rows; 0: never.
+    prune_interval_seconds: float = Field(default=300.0, ge=0)
+    # ``/metrics`` is served only on this port (bound to the service's host), never publicly.
+    metrics_port: int | None = Field(default=None, gt=0, le=65535)
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
@@ -64,6 +71,12 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key.encode()
         return _load_or_create_key_file(self._key_file_path()).encode()
+
+    @property
+    def secrets(self) -> tuple[bytes, ...]:
+        """The master secret first, then every previous one (for opening, never for sealing)."""
+        previous = (self.secret_key_previous or "").split(",")
+        return (self.secret, *(key.strip().encode() for key in previous if key.strip()))
 
     def _key_file_path(self) -> Path:
         url = self.database_url

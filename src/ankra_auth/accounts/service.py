@@ -47,8 +47,8 @@ def find_user_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _password_throttle_key(settings: Settings, email: str) -> str:
-    key = derive_key(master=settings.secret, purpose="ankra/password-throttle")
+def _password_throttle_key(settings: Settings, email: str, master: bytes | None = None) -> str:
+    key = derive_key(master=master or settings.secret, purpose="ankra/password-throttle")
     digest = hmac.new(key, normalize_email(email).encode(), hashlib.sha256).hexdigest()
     return f"pw:{digest[:64]}"
 
@@ -63,6 +63,8 @@ def check_password(
     """
     key = _password_throttle_key(settings, email)
     earlier_failures = throttle.check(db, key=key, now=ctx.now)
+    for master in settings.secrets[1:]:  # a backoff begun under a previous secret key holds
+        throttle.check(db, key=_password_throttle_key(settings, email, master=master), now=ctx.now)
     user = find_user_by_email(db, email)
     # End the read transaction before the slow hash: a login storm must not hold
     # every pooled connection while it waits for a hashing slot.

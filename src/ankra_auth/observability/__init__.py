@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ankra_auth.observability import metrics
 from ankra_auth.observability.middleware import ObservabilityMiddleware
 
 
 def install_observability(app: FastAPI) -> None:
-    """Request ids, JSON access lines and latency metrics for every request; ``GET /metrics``."""
+    """Request ids, JSON access lines and latency metrics for every request.
+
+    ``/metrics`` is not a route of the app: ``ankra-auth serve --metrics-port``
+    serves it on a port of its own (``serving.serve_metrics``).
+    """
     app.add_middleware(ObservabilityMiddleware)
-    app.add_api_route(
-        "/metrics", metrics.metrics_endpoint, methods=["GET"], include_in_schema=False
-    )

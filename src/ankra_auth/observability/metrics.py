@@ -4,9 +4,16 @@ Security counters move in one place: :func:`count_security_event`, called by
 ``events.service.record``. They are counted when the event's transaction
 commits, so a rolled-back attempt never shows up in the metrics either.
 
-With ``--workers N`` each worker is its own process: ``ankra-auth serve`` then
-points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory and ``/metrics``
-aggregates every worker (prometheus-client's multiprocess mode).
+The figures are served on their own port (``serve --metrics-port``, see
+``serving.serve_metrics``), never by the public app: the sign-in counters would
+tell anyone whether an email has an account. With ``--workers N`` each worker
+is its own process: ``ankra-auth serve`` then points ``PROMETHEUS_MULTIPROC_DIR``
+at a fresh directory and the metrics port aggregates every worker
+(prometheus-client's multiprocess mode).
+
+Labels are bounded: routes are templates (one ``unmatched`` label for the rest)
+and a method outside :data:`KNOWN_METHODS` counts as ``other``, so no request
+can add series.
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ import os
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -25,7 +31,9 @@ from prometheus_client import (
 )
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+
+# Methods with a label of their own; anything else a client sends is ``other``.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 SECURITY_EVENTS = Counter(
     "ankra_security_events",
@@ -96,16 +104,26 @@ def _after_rollback(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
+def method_label(method: str) -> str:
+    """``method`` if it is a standard HTTP method, else ``other`` (the label set stays fixed)."""
+    return method if method in KNOWN_METHODS else "other"
+
+
 def observe_request(*, route: str, method: str, status: int, seconds: float) -> None:
-    REQUEST_DURATION.labels(route, method, f"{status // 100}xx").observe(seconds)
+    REQUEST_DURATION.labels(route, method_label(method), f"{status // 100}xx").observe(seconds)
     if status == 429:  # the contract answers 429 only for the per-account backoff
         THROTTLED_ATTEMPTS.labels(route).inc()
 
 
-def metrics_endpoint() -> Response:
-    """The Prometheus text format; every worker's figures under multiprocess mode."""
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+def registry() -> CollectorRegistry:
+    """What to expose: this process's registry, or every worker's under multiprocess mode."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    aggregated = CollectorRegistry()
+    multiprocess.MultiProcessCollector(aggregated)  # type: ignore[no-untyped-call]
+    return aggregated
+
+
+def exposition() -> bytes:
+    """The Prometheus text format of :func:`registry`."""
+    return generate_latest(registry())

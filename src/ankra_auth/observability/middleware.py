@@ -1,8 +1,9 @@
 """Per request: an id (echoed as ``X-Request-ID``), a latency observation, one access line.
 
 The access line carries the route template, never the raw path with its query
-string, headers or body: tokens and codes travel in those, and a log line must
-never hold one.
+string, headers or body: tokens and codes travel in those (an unmatched path
+such as a mistyped hand-off URL included), and a log line must never hold one.
+A request that matched no route is logged and counted as ``unmatched``.
 """
 
 from __future__ import annotations
@@ -72,18 +73,16 @@ class ObservabilityMiddleware:
         finally:
             seconds = perf_counter() - begin
             route = route_template(scope)
-            metrics.observe_request(
-                route=route, method=scope["method"], status=status, seconds=seconds
-            )
-            path = route if route != "unmatched" else scope["path"][:200]
+            method = metrics.method_label(scope["method"])
+            metrics.observe_request(route=route, method=method, status=status, seconds=seconds)
             access_log.info(
                 "%s %s %s",
-                scope["method"],
-                path,
+                method,
+                route,
                 status,
                 extra={
-                    "method": scope["method"],
-                    "path": path,
+                    "method": method,
+                    "path": route,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 2),
                 },

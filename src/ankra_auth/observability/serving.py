@@ -1,4 +1,4 @@
-"""Process set-up for ``ankra-auth serve``: logging, and metrics across worker processes."""
+"""Process set-up for ``ankra-auth serve``: logging, metrics across workers, the metrics port."""
 
 from __future__ import annotations
 
@@ -42,3 +42,17 @@ def _multiprocess_dir() -> None:
     created = tempfile.mkdtemp(prefix="ankra-metrics-")
     atexit.register(shutil.rmtree, created, ignore_errors=True)
     os.environ[MULTIPROC_ENV] = created
+
+
+def serve_metrics(*, host: str, port: int) -> None:
+    """Serve the Prometheus text format on ``host:port`` from a thread of this process.
+
+    Called in the process that runs uvicorn (its supervisor under ``--workers N``,
+    which reads every worker's files), after :func:`prepare`. The port is separate
+    from the public one so a proxy or firewall can keep it private; any path answers.
+    """
+    from prometheus_client import start_http_server
+
+    from ankra_auth.observability import metrics
+
+    start_http_server(port, addr=host, registry=metrics.registry())

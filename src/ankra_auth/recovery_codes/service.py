@@ -15,13 +15,16 @@ from ankra_auth.errors import TwoFactorNotEnabled
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.security import recovery_codes as codes
-from ankra_auth.security.keys import derive_key
+from ankra_auth.security.keys import derive_key, derive_keys
 
 LOW_WATERMARK = 3  # the page warns when this many or fewer remain
 
 
+PURPOSE = "ankra/recovery-codes"
+
+
 def _key(settings: Settings) -> bytes:
-    return derive_key(master=settings.secret, purpose="ankra/recovery-codes")
+    return derive_key(master=settings.secret, purpose=PURPOSE)
 
 
 def replace_set(db: Session, *, user_id: str, settings: Settings, now: datetime) -> list[str]:
@@ -45,12 +48,17 @@ def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: da
     normalized = codes.normalize(code)
     if normalized is None:
         return False
-    code_hash = codes.keyed_hash(key=_key(settings), user_id=user_id, code=normalized)
+    # A hash cannot be re-keyed: codes issued under a previous secret key verify
+    # under it until the user regenerates the set.
+    hashes = [
+        codes.keyed_hash(key=key, user_id=user_id, code=normalized)
+        for key in derive_keys(masters=settings.secrets, purpose=PURPOSE)
+    ]
     result = db.execute(
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user_id,
-            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.code_hash.in_(hashes),
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
@@ -14,3 +15,8 @@ def derive_key(*, master: bytes, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
         master
     )
+
+
+def derive_keys(*, masters: Sequence[bytes], purpose: str) -> tuple[bytes, ...]:
+    """One key per master secret, in order: the current key first, then older ones."""
+    return tuple(derive_key(master=master, purpose=purpose) for master in masters)

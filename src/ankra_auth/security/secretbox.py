@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -27,3 +28,16 @@ def open_sealed(*, key: bytes, token: str, context: bytes) -> bytes:
         return AESGCM(key).decrypt(raw[:12], raw[12:], context)
     except Exception as exc:  # cryptography raises InvalidTag
         raise ValueError("secret could not be decrypted") from exc
+
+
+def open_with_any(*, keys: Sequence[bytes], token: str, context: bytes) -> tuple[bytes, int]:
+    """Open ``token`` with the first of ``keys`` that fits; returns the plaintext and its index.
+
+    Index 0 is the current key; anything else means the token should be sealed again.
+    """
+    for index, key in enumerate(keys):
+        try:
+            return open_sealed(key=key, token=token, context=context), index
+        except ValueError:
+            continue
+    raise ValueError("secret could not be decrypted with any key")

@@ -23,7 +23,7 @@ from ankra_auth.errors import (
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import secretbox, totp
-from ankra_auth.security.keys import derive_key
+from ankra_auth.security.keys import derive_key, derive_keys
 from ankra_auth.totp.models import TotpDevice
 
 
@@ -34,8 +34,11 @@ class TotpSetup:
     qr_svg: str
 
 
+PURPOSE = "ankra/totp-secrets"
+
+
 def _key(settings: Settings) -> bytes:
-    return derive_key(master=settings.secret, purpose="ankra/totp-secrets")
+    return derive_key(master=settings.secret, purpose=PURPOSE)
 
 
 def _seal(settings: Settings, user_id: str, secret: str) -> str:
@@ -43,9 +46,21 @@ def _seal(settings: Settings, user_id: str, secret: str) -> str:
 
 
 def _unseal(settings: Settings, device: TotpDevice) -> str:
-    return secretbox.open_sealed(
-        key=_key(settings), token=device.secret_encrypted, context=device.user_id.encode()
-    ).decode()
+    return unseal(settings, device)[0]
+
+
+def unseal(settings: Settings, device: TotpDevice) -> tuple[str, bool]:
+    """The device's secret, and whether it was sealed under a previous secret key."""
+    plaintext, index = secretbox.open_with_any(
+        keys=derive_keys(masters=settings.secrets, purpose=PURPOSE),
+        token=device.secret_encrypted,
+        context=device.user_id.encode(),
+    )
+    return plaintext.decode(), index > 0
+
+
+def seal(settings: Settings, user_id: str, secret: str) -> str:
+    return _seal(settings, user_id, secret)
 
 
 def start(db: Session, *, user: User, settings: Settings, now: datetime) -> TotpSetup:
