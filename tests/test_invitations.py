@@ -336,3 +336,23 @@ def test_accept_racing_withdraw_has_one_winner(client: TestClient, clock: Frozen
         ), outcomes
         assert members(client, alice, org["id"]) == [("alice@example.com", "active", False)]
         assert my_invitations(client, bob) == []
+
+
+def test_odd_ids_and_emails_are_not_found_or_invalid(client: TestClient) -> None:
+    """Ids that cannot name a row are unknown at once: PostgreSQL refuses NUL bytes."""
+    alice = sign_up(client, "alice@example.com")
+    org = create_org(client, alice)
+    for r in (
+        client.post("/api/v1/invitations/a%00b/accept", headers=alice.auth),
+        client.delete("/api/v1/invitations/a%00b", headers=alice.auth),
+        client.delete(f"/api/v1/orgs/{org['id']}/members/x%00", headers=alice.auth),
+        client.delete("/api/v1/orgs/a%00b/members/x", headers=alice.auth),
+        client.get("/api/v1/orgs/a%00b/members", headers=alice.auth),
+    ):
+        assert_problem(r, 404, "not_found")
+    r = client.post(
+        f"/api/v1/orgs/{org['id']}/members",
+        json={"email": "bob\u0000@example.com"},
+        headers=alice.auth,
+    )
+    assert_problem(r, 422, "validation_error")

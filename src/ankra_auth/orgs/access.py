@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,9 +15,19 @@ MEMBER = "member"
 
 NO_SUCH_ORG = "No such organisation"
 
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def well_formed(value: str) -> bool:
+    """Whether a path id could name a row (``db.new_id``). Anything else is unknown at once:
+    PostgreSQL refuses a NUL in a query parameter, and that must be a 404, not a 500."""
+    return _ID.fullmatch(value) is not None
+
 
 def lock_org(db: Session, org_id: str) -> Org:
     """Lock the organisation row: changes to one organisation's members run one at a time."""
+    if not well_formed(org_id):
+        raise NotFound(NO_SUCH_ORG)
     org = db.scalar(
         select(Org)
         .where(Org.id == org_id)
@@ -29,6 +41,8 @@ def lock_org(db: Session, org_id: str) -> Org:
 
 def role_of(db: Session, *, org_id: str, user_id: str) -> str | None:
     """The user's role as an active member, or ``None`` (an invitation is no membership)."""
+    if not (well_formed(org_id) and well_formed(user_id)):
+        return None
     return db.scalar(
         select(Membership.role).where(Membership.org_id == org_id, Membership.user_id == user_id)
     )

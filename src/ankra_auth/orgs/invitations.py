@@ -22,7 +22,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import AlreadyMember, NotFound
 from ankra_auth.events import service as events
-from ankra_auth.orgs.access import lock_org, require_owner, role_of
+from ankra_auth.orgs.access import lock_org, require_owner, role_of, well_formed
 from ankra_auth.orgs.models import Invitation, Membership, Org
 
 LIFETIME = timedelta(days=7)
@@ -142,6 +142,8 @@ def _take(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> bo
 
 
 def _find(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> Invitation:
+    if not well_formed(invitation_id):
+        raise NotFound(_NO_SUCH_INVITATION)
     invitation = db.scalar(
         select(Invitation).where(
             Invitation.id == invitation_id, Invitation.user_id == user_id, _open(now)

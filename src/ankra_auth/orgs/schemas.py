@@ -26,7 +26,8 @@ class OrgOut(BaseModel):
 
 class MemberAdd(BaseModel):
     # Not validated as an email: an address nobody registered is simply not found.
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    # No control characters (PostgreSQL refuses NUL): until the shared email type lands.
+    email: Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
     role: Role = "member"
 
 

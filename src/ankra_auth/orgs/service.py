@@ -26,7 +26,13 @@ from ankra_auth.db import affected_rows
 from ankra_auth.errors import Forbidden, LastOwner, NotFound, OwnerTwoFactorRequired
 from ankra_auth.events import service as events
 from ankra_auth.orgs import invitations
-from ankra_auth.orgs.access import OWNER, lock_org, require_member, require_owner
+from ankra_auth.orgs.access import (
+    OWNER,
+    lock_org,
+    require_member,
+    require_owner,
+    well_formed,
+)
 from ankra_auth.orgs.enforcement import with_two_factor
 from ankra_auth.orgs.models import Membership, Org
 
@@ -132,6 +138,8 @@ def remove_member(
     leaving = user_id == actor_id
     if not leaving and actor_role != OWNER:
         raise Forbidden("Only an owner can remove other members")
+    if not well_formed(user_id):
+        raise NotFound("That user is neither a member of this organisation nor invited")
     removed = db.execute(
         delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
     )
