@@ -5,7 +5,7 @@ from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.db import Base
 from ankra_auth.events.models import SecurityEvent
-from ankra_auth.orgs.models import Membership, Org
+from ankra_auth.orgs.models import Invitation, Membership, Org
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.sign_in_links.models import SignInLink
@@ -15,6 +15,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "CliGrant",
+    "Invitation",
     "Membership",
     "Org",
     "Passkey",
