@@ -267,3 +267,16 @@ def test_the_cli_exchange_answers_with_a_device_token_bound_to_its_login(
     flood_passwords(client, account)
     assert_problem(login(client, account, account.password, token), 429, "rate_limited")
     assert login(client, account, account.password, rotated).status_code == 200
+
+
+def test_clients_that_never_send_the_token_back_keep_at_most_twenty(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    account = sign_up(client)
+    first = device_token_of_sign_up(client, account)
+    for _ in range(25):
+        clock.advance(1)
+        device_token_of_sign_up(client, account)
+    assert len(stored_tokens(client)) == 20
+    flood_passwords(client, account)  # the oldest was dropped: it is no longer known
+    assert_problem(login(client, account, account.password, first), 429, "rate_limited")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.device_tokens.models import DeviceToken
@@ -81,25 +81,22 @@ def issue(db: Session, *, user_id: str, now: datetime, retire_id: str | None = N
     Also drops the account's void and expired tokens and all but the newest
     ``MAX_PER_ACCOUNT``.
     """
-    if retire_id is not None:
-        db.execute(
-            delete(DeviceToken).where(DeviceToken.id == retire_id, DeviceToken.user_id == user_id)
-        )
-    db.execute(
-        delete(DeviceToken).where(
-            DeviceToken.user_id == user_id,
-            (DeviceToken.expires_at <= now) | (DeviceToken.failures >= MAX_FAILURES),
-        )
-    )
     newest = (
         select(DeviceToken.id)
         .where(DeviceToken.user_id == user_id)
         .order_by(DeviceToken.created_at.desc(), DeviceToken.id.desc())
         .limit(MAX_PER_ACCOUNT - 1)
     )
+    # One statement, so concurrent sign-ins of one account lock rows in one order.
     db.execute(
         delete(DeviceToken).where(
-            DeviceToken.user_id == user_id, DeviceToken.id.not_in(newest.scalar_subquery())
+            DeviceToken.user_id == user_id,
+            or_(
+                DeviceToken.id == retire_id,
+                DeviceToken.expires_at <= now,
+                DeviceToken.failures >= MAX_FAILURES,
+                DeviceToken.id.not_in(newest.scalar_subquery()),
+            ),
         )
     )
     token = tokens.new_token()
