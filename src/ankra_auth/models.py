@@ -4,6 +4,7 @@ from ankra_auth.accounts.models import AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.db import Base
+from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.orgs.models import Invitation, Membership, Org
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "CliGrant",
     "Invitation",
+    "DeviceToken",
     "Membership",
     "Org",
     "Passkey",
