@@ -268,3 +268,14 @@ def test_device_hand_off_with_a_passkey(client: TestClient, clock: FrozenClock) 
     assert r.status_code == 200 and r.json() == {"redirect_url": None}, r.text
     clock.advance(5)
     assert poll(client, started["device_code"], verifier).status_code == 200
+
+
+def test_a_voided_hand_off_opens_no_more(
+    client: TestClient, clock: FrozenClock, account: Account
+) -> None:
+    started, _ = _device(client, account)
+    handle = enter_user_code(client, started["user_code"]).json()["approval_token"]
+    for _ in range(4):
+        _problem(device_factor(client, handle, "totp", "000000"), 401, "invalid_code")
+    _problem(device_factor(client, handle, "totp", "000000"), 401, "too_many_attempts")
+    _problem(enter_user_code(client, started["user_code"]), 400, "invalid_user_code")

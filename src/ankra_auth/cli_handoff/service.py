@@ -188,6 +188,14 @@ def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
     )
 
 
+def _login_open(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:
+    try:
+        challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+    except MfaTokenInvalid:
+        return False
+    return True
+
+
 def open_device(
     db: Session, *, settings: Settings, ctx: RequestContext, user_code: str
 ) -> DeviceApproval:
@@ -212,6 +220,8 @@ def open_device(
             )
             .limit(1)
         )
+    if grant is not None and not _login_open(db, grant=grant, ctx=ctx):
+        grant = None  # its pending login was voided (too many failed factors): over
     if grant is None:
         db.rollback()
         raise InvalidUserCode(
