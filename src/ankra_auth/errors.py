@@ -126,6 +126,8 @@ AuthorizationPending = _error(
     "AuthorizationPending", 400, "authorization_pending", "Waiting for the browser"
 )
 SlowDown = _error("SlowDown", 400, "slow_down", "Polling too fast")
+ExpiredToken = _error("ExpiredToken", 400, "expired_token", "The sign-in expired")
+InvalidUserCode = _error("InvalidUserCode", 400, "invalid_user_code", "Unknown or expired code")
 
 
 class RateLimited(AnkraError):

@@ -2,7 +2,7 @@
 
 from ankra_auth.accounts.models import AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
-from ankra_auth.cli_handoff.models import CliGrant
+from ankra_auth.cli_handoff.models import CliGrant, DeviceCodeAttempts
 from ankra_auth.db import Base
 from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
@@ -18,6 +18,7 @@ __all__ = [
     "CliGrant",
     "Invitation",
     "DeviceToken",
+    "DeviceCodeAttempts",
     "Membership",
     "Org",
     "Passkey",

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges.models import PendingLogin
-from ankra_auth.cli_handoff.models import CliGrant
+from ankra_auth.cli_handoff.models import CliGrant, DeviceCodeAttempts
 from ankra_auth.clock import Clock
 from ankra_auth.db import affected_rows
 from ankra_auth.device_tokens.models import DeviceToken
@@ -79,6 +79,8 @@ RULES: list[Rule] = [
     Rule(SignInLink, _expired(SignInLink.expires_at)),
     Rule(DeviceToken, _expired(DeviceToken.expires_at)),
     Rule(Invitation, _expired(Invitation.expires_at)),
+    # A window lasts 15 minutes: one that began before the cutoff is long over.
+    Rule(DeviceCodeAttempts, _expired(DeviceCodeAttempts.window_started_at)),
     Rule(
         AuthSession,
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),

@@ -88,8 +88,8 @@ def on_other_device(
     out.info(
         "On any device, open\n\n"
         f"  {started['browser_url']}\n\n"
-        f"check that it shows the code {started['user_code']}, and complete the sign-in there.\n"
-        "Waiting..."
+        f"and enter the code  {started['user_code']}\n\n"
+        "Only enter it on that page yourself; never give it to anyone. Waiting..."
     )
     interval = float(started["interval"])
     deadline = monotonic() + float(started["expires_in"])
@@ -107,6 +107,11 @@ def on_other_device(
             if exc.code == "slow_down":
                 interval += SLOW_DOWN_STEP
                 continue
+            if exc.code == "expired_token":
+                break
             raise
         return answer
-    raise CliError("The sign-in expired before it was completed", hint="Run `ankra login` again.")
+    raise CliError(
+        "The sign-in expired before it was completed in the browser",
+        hint="Run `ankra login` again.",
+    )

@@ -1,7 +1,9 @@
 """The loopback listener (RFC 8252 section 7.3): where the browser hands the login back.
 
 Listens on 127.0.0.1 on a port the system picks, answers the one redirect it waits for
-with a small page, and reports its ``code`` once ``state`` matched.
+with a small page, and reports its ``code`` once ``state`` matched. Anything else (another
+path, a wrong or missing ``state``: a stray tab, a page probing local ports) gets 400 and
+the listener keeps waiting, so it cannot end the sign-in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 CALLBACK_PATH = "/callback"
+STRAY = (
+    400,
+    "Sign-in refused",
+    "This request does not belong to the sign-in your terminal started.",
+)
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -64,13 +71,8 @@ class LoopbackListener:
         state = query.get("state", [""])[0]
         code = query.get("code", [""])[0]
         if not hmac.compare_digest(state.encode(), self._state.encode()):
-            result = Callback(None, "The browser came back with a different state: refused")
-            page = (
-                400,
-                "Sign-in refused",
-                "This answer does not belong to the sign-in your terminal started.",
-            )
-        elif not code:
+            return STRAY  # not ours: refused, and the real redirect is still awaited
+        if not code:
             error = query.get("error", ["no code"])[0]
             result = Callback(None, f"The browser came back without a code ({error})")
             page = (400, "Sign-in failed", "Return to your terminal and try again.")
@@ -90,7 +92,7 @@ class LoopbackListener:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != CALLBACK_PATH:
-                    self._answer(404, "Not found", "Nothing here.")
+                    self._answer(*STRAY)
                     return
                 self._answer(*listener._receive(parse_qs(parts.query)))
 

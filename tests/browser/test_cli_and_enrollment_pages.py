@@ -68,7 +68,8 @@ def test_cli_loopback_hand_off_with_authenticator_code(
 
     page.goto(answer["browser_url"])
     expect_second_factor_step(page)
-    expect(page.get_by_text("Check that your terminal shows")).to_be_hidden()
+    # The page names the account being signed in.
+    expect(page.get_by_text(f"Signing in to the Ankra CLI as {account.email}")).to_be_visible()
     screenshot(page, "cli-login")
     page.get_by_label("Authenticator app code").fill("000000")
     page.get_by_role("button", name="Verify code").click()
@@ -87,11 +88,72 @@ def test_cli_loopback_hand_off_with_authenticator_code(
     assert r.json()["status"] == "authenticated"
 
 
+WARNING = (
+    "Only continue if you started this sign-in yourself in a terminal. "
+    "Never enter a code that someone sent you."
+)
+
+
+def type_user_code(page: Page, code: str) -> None:
+    page.get_by_label("Code from your terminal").fill(code)
+    page.get_by_role("button", name="Continue").click()
+
+
+def expect_what_is_approved(page: Page, account: Account) -> None:
+    """The email, the terminal's address and the warning, before any factor is asked."""
+    check = page.get_by_role("region", name="Is this your sign-in?")
+    expect(check).to_be_visible()
+    expect(check.get_by_text(account.email)).to_be_visible()
+    expect(check.get_by_text("127.0.0.1")).to_be_visible()
+    expect(check.get_by_text("Requested")).to_be_visible()
+    expect(check.get_by_text(WARNING)).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
+
+
+def test_cli_device_hand_off_type_the_code_then_totp(
+    live: Live, page: Page, screenshot: Shot
+) -> None:
+    account = new_account(live, totp=True)
+    answer, verifier = cli_authorize(live, account)
+    assert answer["browser_url"] == f"{live.url}/cli/device"
+    page.goto(answer["browser_url"])
+    # Nothing about the sign-in shows before the code is typed.
+    expect(page.get_by_label("Code from your terminal")).to_be_visible()
+    expect(page.get_by_text(account.email)).to_have_count(0)
+    screenshot(page, "cli-device-code")
+
+    type_user_code(page, "0000-0000" if answer["user_code"] != "0000-0000" else "1111-1111")
+    expect(status(page)).to_contain_text("That code is not valid")
+    expect(page.get_by_text(WARNING)).to_be_hidden()
+
+    # Typed as a person might: lower case, a space for the dash.
+    type_user_code(page, answer["user_code"].lower().replace("-", " "))
+    expect_what_is_approved(page, account)
+    screenshot(page, "cli-device-check")
+    page.get_by_role("button", name="Continue").click()
+    expect_second_factor_step(page)
+    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
+    page.get_by_role("button", name="Verify code").click()
+    expect(
+        page.get_by_text("You can close this window and return to your terminal")
+    ).to_be_visible()
+    expect(page.get_by_text(WARNING)).to_be_hidden()
+    assert "approval" not in page.url and page.url == f"{live.url}/cli/device"
+    screenshot(page, "cli-device-done")
+
+    live.clock.advance(5)
+    with live.api() as api:
+        r = api.post(
+            "/api/v1/auth/cli/token",
+            json={"device_code": answer["device_code"], "code_verifier": verifier},
+        )
+    assert r.status_code == 200, r.text
+
+
 def test_cli_device_hand_off_with_passkey(
     live: Live,
     page: Page,
     add_authenticator: Callable[[str], Authenticator],
-    screenshot: Shot,
 ) -> None:
     account = new_account(live)
     add_authenticator("internal")
@@ -101,18 +163,15 @@ def test_cli_device_hand_off_with_passkey(
 
     answer, verifier = cli_authorize(live, account)
     page.goto(answer["browser_url"])
-    expect(
-        page.get_by_text(f"Check that your terminal shows this code: {answer['user_code']}")
-    ).to_be_visible()
-    expect(page.get_by_role("button", name="Yes, continue")).to_be_visible()
-    screenshot(page, "cli-login-device-code")
-    page.get_by_role("button", name="Yes, continue").click()
+    type_user_code(page, answer["user_code"])
+    expect_what_is_approved(page, account)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Use a passkey").click()
     expect(
         page.get_by_text("You can close this window and return to your terminal")
     ).to_be_visible()
-    screenshot(page, "cli-login-done")
 
+    live.clock.advance(5)
     with live.api() as api:
         r = api.post(
             "/api/v1/auth/cli/token",

@@ -51,7 +51,9 @@ def data_attribute(html: str, name: str) -> str:
     return unescape(match.group(1))
 
 
-@pytest.mark.parametrize("path", ["/login", "/cli/login/abc", "/profile/authentication", "/"])
+@pytest.mark.parametrize(
+    "path", ["/login", "/cli/login/abc", "/cli/device", "/profile/authentication", "/"]
+)
 def test_pages_send_strict_security_headers(web: TestClient, path: str) -> None:
     r = web.get(path)
     assert r.status_code in (200, 303)
@@ -64,7 +66,7 @@ def test_pages_send_strict_security_headers(web: TestClient, path: str) -> None:
 def test_pages_have_no_inline_script_or_style(web: TestClient) -> None:
     sign_up(web, "carol@example.com")
     sign_in_with_cookie(web, "carol@example.com")
-    for path in ("/login", "/cli/login/abc", "/profile/authentication"):
+    for path in ("/login", "/cli/login/abc", "/cli/device", "/profile/authentication"):
         html = web.get(path).text
         assert "<style" not in html and " style=" not in html, path
         for tag in re.findall(r"<script[^>]*>", html):

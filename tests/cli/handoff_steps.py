@@ -50,3 +50,16 @@ def poll(http: Any, device_code: str, verifier: str) -> Any:
     return http.post(
         "/api/v1/auth/cli/token", json={"device_code": device_code, "code_verifier": verifier}
     )
+
+
+DEVICE = "/api/v1/auth/cli/device"
+
+
+def enter_user_code(http: Any, user_code: str) -> Any:
+    """What the /cli/device page sends when the person types the code."""
+    return http.post(f"{DEVICE}/code", json={"user_code": user_code})
+
+
+def device_factor(http: Any, approval_token: str, method: str, code: str) -> Any:
+    """A second factor for an opened device hand-off: ``method`` is totp or recovery-code."""
+    return http.post(f"{DEVICE}/{method}", json={"approval_token": approval_token, "code": code})

@@ -14,7 +14,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.cli.conftest import Ankra
 from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
@@ -113,3 +113,42 @@ def test_hand_off_page_with_a_passkey(ankra: Ankra, browser: Browser) -> None:
     events = json.loads(ankra.run("profile", "auth", "events", "--json").stdout)["events"]
     approved = next(e for e in events if e["type"] == "cli_login_approved")
     assert approved["method"] == "passkey"
+
+
+def test_device_hand_off_typed_on_another_device(ankra: Ankra, browser: Browser) -> None:
+    """`ankra login --no-browser`, an empty code: the person opens the printed page
+    elsewhere, types the printed code, checks what is shown and uses their authenticator."""
+    account = enroll_totp(sign_up(ankra.server))
+    process = ankra.popen(
+        "login", "--email", account.email, "--no-browser", input=f"{PASSWORD}\n\n"
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    while not any("enter the code" in line for line in lines):
+        line = process.stderr.readline()
+        assert line, f"ankra ended early: {''.join(lines)}"
+        lines.append(line)
+    url = next(line.strip() for line in lines if line.strip().startswith("http"))
+    user_code = next(line for line in lines if "enter the code" in line).split()[-1]
+    assert url == f"{ankra.server}/cli/device"
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_label("Code from your terminal").fill(user_code)
+        page.get_by_role("button", name="Continue").click()
+        check = page.get_by_role("region", name="Is this your sign-in?")
+        expect(check.get_by_text(account.email)).to_be_visible()
+        expect(check.get_by_text("127.0.0.1")).to_be_visible()
+        expect(check.get_by_text("Never enter a code that someone sent you.")).to_be_visible()
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Authenticator app code").fill(account.next_code())
+        page.get_by_role("button", name="Verify code").click()
+        expect(page.get_by_text("return to your terminal")).to_be_visible()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "Signed in to" in stdout and not ankra.browser_log.exists()

@@ -14,7 +14,7 @@ from ankra_cli import handoff
 from ankra_cli.client import AnkraClient
 from ankra_cli.errors import CliError
 from ankra_cli.output import Output
-from tests.cli.handoff_steps import handoff_token
+from tests.cli.handoff_steps import device_factor, enter_user_code
 from tests.cli.live_accounts import LiveAccount, sign_up, start_login
 from tests.helpers import code_now
 from tests.live_server import threaded_server
@@ -41,19 +41,31 @@ def _enrolled(base: str, clock: FrozenClock) -> LiveAccount:
 
 
 class Browser:
-    """Reads the URL the CLI prints; approves the hand-off on the Nth poll."""
+    """Reads the URL and code the CLI prints; types the code and approves on the Nth poll."""
 
     def __init__(self, base: str, account: LiveAccount, clock: FrozenClock) -> None:
         self.base, self.account, self.clock = base, account, clock
         self.messages: list[str] = []
 
+    def shown(self) -> tuple[str, str]:
+        """The page URL and the user code, as the CLI printed them."""
+        message = next(m for m in self.messages if "enter the code" in m)
+        url = next(part for part in message.split() if part.startswith("http"))
+        code = message.split("enter the code", 1)[1].split()[0]
+        return url, code
+
     def approve(self) -> None:
-        url = next(m for m in self.messages if "/cli/login/" in m).split()
-        link = next(part for part in url if "/cli/login/" in part)
-        r = httpx.post(
-            f"{self.base}/api/v1/auth/cli/handoff/{handoff_token(link)}/totp",
-            json={"code": code_now(self.account.totp_secret, self.clock)},
-        )
+        url, user_code = self.shown()
+        assert url.endswith("/cli/device")  # the one fixed page
+        with httpx.Client(base_url=self.base) as http:
+            r = enter_user_code(http, user_code)
+            assert r.status_code == 200, r.text
+            r = device_factor(
+                http,
+                r.json()["approval_token"],
+                "totp",
+                code_now(self.account.totp_secret, self.clock),
+            )
         assert r.status_code == 200, r.text
 
 
@@ -95,12 +107,30 @@ def test_polls_until_approved_and_backs_off_on_slow_down(server: str, clock: Fro
 def test_gives_up_when_the_hand_off_expires(server: str, clock: FrozenClock) -> None:
     account = _enrolled(server, clock)
     browser = Browser(server, account, clock)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        # First poll pending; then the 10 minutes pass: the server says expired_token.
+        clock.advance(seconds if len(waits) == 1 else 600)
+
+    with AnkraClient(server) as client, pytest.raises(CliError, match="expired") as raised:
+        handoff.on_other_device(
+            client, mfa_token=start_login(account), out=_output(browser), sleep=sleep
+        )
+    assert waits == [5, 5] and raised.value.hint and "ankra login" in raised.value.hint
+    url, code = browser.shown()
+    assert url.endswith("/cli/device") and len(code) == 9 and code[4] == "-"
+
+
+def test_gives_up_at_its_own_deadline(server: str, clock: FrozenClock) -> None:
+    account = _enrolled(server, clock)
+    browser = Browser(server, account, clock)
     with AnkraClient(server) as client, pytest.raises(CliError, match="expired"):
         handoff.on_other_device(
             client,
             mfa_token=start_login(account),
             out=_output(browser),
-            sleep=clock.advance,
+            sleep=lambda seconds: clock.advance(seconds * 10),
             monotonic=lambda: clock.now().timestamp(),
         )
-    assert any("shows the code" in m for m in browser.messages)

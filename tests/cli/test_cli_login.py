@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.cli.conftest import Ankra, make_ankra
-from tests.cli.handoff_steps import handoff_token, query
+from tests.cli.handoff_steps import device_factor, enter_user_code, handoff_token, query
 from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
 from tests.live_server import service_process
 
@@ -72,7 +72,7 @@ def test_browser_hand_off_over_http(ankra: Ankra) -> None:
         httpx.get(redirect, timeout=2)
 
 
-def test_state_mismatch_is_refused(ankra: Ankra) -> None:
+def test_a_stray_request_is_refused_and_the_real_redirect_still_signs_in(ankra: Ankra) -> None:
     account = enroll_totp(sign_up(ankra.server))
     process = _start_login(ankra, account)
     redirect = _approve(ankra.server, _browser_url(ankra, process), account.next_code())
@@ -81,16 +81,13 @@ def test_state_mismatch_is_refused(ankra: Ankra) -> None:
     forged = urlunsplit(urlsplit(redirect)._replace(query=urlencode({**params, "state": "forged"})))
     page = httpx.get(forged)
     assert page.status_code == 400 and "does not belong" in page.text
-    returncode, _, stderr = _finish(process)
-    assert returncode == 1 and "Traceback" not in stderr
-    assert "Error: The browser came back with a different state" in stderr
-    assert not ankra.credentials_file.exists()
-    # The code was never exchanged; it stays unusable without the CLI's verifier anyway.
-    r = httpx.post(
-        f"{ankra.server}/api/v1/auth/cli/token",
-        json={"code": params["code"], "code_verifier": "x" * 43},
-    )
-    assert r.status_code == 400 and r.json()["code"] == "invalid_grant"
+    wrong_path = urlunsplit(urlsplit(redirect)._replace(path="/elsewhere"))
+    assert httpx.get(wrong_path).status_code == 400
+    assert process.poll() is None  # still waiting for the real redirect
+    assert httpx.get(redirect).status_code == 200
+    returncode, stdout, stderr = _finish(process)
+    assert returncode == 0 and "Traceback" not in stderr, stderr
+    assert "Signed in" in stdout and ankra.credentials_file.exists()
 
 
 def test_waiting_for_the_browser_times_out(ankra: Ankra) -> None:
@@ -124,18 +121,20 @@ def test_device_hand_off_from_a_terminal_without_browser(ankra: Ankra) -> None:
         "login", "--email", account.email, "--no-browser", "--json", input=f"{PASSWORD}\n\n"
     )
     assert process.stderr is not None
-    lines = []
-    while not any("/cli/login/" in line for line in lines):
+    lines: list[str] = []
+    while not any("enter the code" in line for line in lines):
         line = process.stderr.readline()
         assert line, f"ankra ended early: {''.join(lines)}"
         lines.append(line)
-    url = next(line.strip() for line in lines if "/cli/login/" in line)
-    while not any("shows the code" in line for line in lines):
-        lines.append(process.stderr.readline())
-    shown = next(line for line in lines if "shows the code" in line)
-    page = httpx.get(f"{ankra.server}/api/v1/auth/cli/handoff/{handoff_token(url)}").json()
-    assert page["user_code"] in shown
-    assert _approve(ankra.server, url, account.next_code()) is None
+    # The fixed page, and the code the person types there.
+    assert any(line.strip() == f"{ankra.server}/cli/device" for line in lines), lines
+    user_code = next(line for line in lines if "enter the code" in line).split()[-1]
+    with httpx.Client(base_url=ankra.server) as http:
+        opened = enter_user_code(http, user_code)
+        assert opened.status_code == 200, opened.text
+        assert opened.json()["email"] == account.email
+        r = device_factor(http, opened.json()["approval_token"], "totp", account.next_code())
+        assert r.status_code == 200, r.text
     stdout, rest = process.communicate(timeout=60)
     assert process.returncode == 0, "".join(lines) + rest
     answer = json.loads(stdout)

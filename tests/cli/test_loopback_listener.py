@@ -13,7 +13,7 @@ def test_answers_the_first_matching_redirect_only() -> None:
     with LoopbackListener(state="s3cret") as listener:
         parts = urlsplit(listener.redirect_uri)
         assert parts.hostname == "127.0.0.1" and parts.port and parts.path == "/callback"
-        assert httpx.get(f"http://127.0.0.1:{parts.port}/favicon.ico").status_code == 404
+        assert httpx.get(f"http://127.0.0.1:{parts.port}/favicon.ico").status_code == 400
         ok = httpx.get(listener.redirect_uri, params={"code": "abc", "state": "s3cret"})
         assert ok.status_code == 200 and "You can close this window" in ok.text
         assert ok.headers["cache-control"] == "no-store"
@@ -23,16 +23,29 @@ def test_answers_the_first_matching_redirect_only() -> None:
     assert callback is not None and callback.code == "abc" and callback.error is None
 
 
-def test_refuses_a_foreign_state_or_a_missing_code() -> None:
+def test_stray_requests_get_400_and_the_real_redirect_still_counts() -> None:
     with LoopbackListener(state="s3cret") as listener:
-        r = httpx.get(listener.redirect_uri, params={"code": "abc", "state": "guess"})
-        assert r.status_code == 400
+        port = urlsplit(listener.redirect_uri).port
+        strays = [
+            httpx.get(listener.redirect_uri, params={"code": "abc", "state": "guess"}),
+            httpx.get(listener.redirect_uri, params={"code": "abc"}),
+            httpx.get(listener.redirect_uri),
+            httpx.get(f"http://127.0.0.1:{port}/", params={"code": "x", "state": "s3cret"}),
+            httpx.get(f"http://127.0.0.1:{port}/callback/extra"),
+        ]
+        assert [r.status_code for r in strays] == [400] * len(strays)
+        assert "does not belong" in strays[0].text
+        assert listener.wait(0.05) is None  # still waiting: nothing above ended the sign-in
+        ok = httpx.get(listener.redirect_uri, params={"code": "real", "state": "s3cret"})
+        assert ok.status_code == 200 and "You can close this window" in ok.text
         callback = listener.wait(1)
-    assert callback is not None and callback.code is None
-    assert callback.error is not None and "different state" in callback.error
+    assert callback is not None and callback.code == "real" and callback.error is None
 
+
+def test_a_matching_state_without_a_code_ends_the_wait() -> None:
     with LoopbackListener(state="s3cret") as listener:
-        httpx.get(listener.redirect_uri, params={"state": "s3cret", "error": "access_denied"})
+        r = httpx.get(listener.redirect_uri, params={"state": "s3cret", "error": "access_denied"})
+        assert r.status_code == 400
         callback = listener.wait(1)
     assert callback is not None and callback.code is None and "access_denied" in str(callback.error)
 

@@ -13,7 +13,13 @@ from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import AnkraError, AuthorizationPending, InvalidGrant, SlowDown
+from ankra_auth.errors import (
+    AnkraError,
+    AuthorizationPending,
+    ExpiredToken,
+    InvalidGrant,
+    SlowDown,
+)
 from ankra_auth.security import pkce, tokens
 
 # The sign-in event names the factor that approved the hand-off; this says where it happened.
@@ -72,8 +78,10 @@ def poll_device(
     """One poll of a device hand-off (RFC 8628 section 3.5).
 
     Raises :class:`AuthorizationPending` until the browser approves, :class:`SlowDown`
-    when polled faster than the interval, :class:`InvalidGrant` when unknown, expired,
-    already redeemed or the verifier does not match (which also spends it).
+    when polled faster than the interval, :class:`ExpiredToken` once the hand-off (or,
+    approved, its 60 seconds to be collected) ran out, :class:`InvalidGrant` when unknown,
+    already redeemed or the verifier does not match (which also burns it: the page can
+    no longer approve it).
     """
     grant = db.scalar(
         select(CliGrant).where(CliGrant.device_code_hash == tokens.hash_token(device_code))
@@ -84,6 +92,8 @@ def poll_device(
         _spend(db, grant=grant, ctx=ctx)
         db.commit()
         raise _invalid()
+    if _expired(grant, ctx):
+        raise ExpiredToken("The sign-in expired before it was completed: sign in again")
     polled = db.execute(
         update(CliGrant)
         .where(
@@ -101,14 +111,8 @@ def poll_device(
             f"Poll at most every {grant.interval} seconds", extra={"interval": grant.interval}
         )
     if grant.approved_at is None:
-        if grant.expires_at <= ctx.now:
-            raise _invalid()
         raise AuthorizationPending("Waiting for the sign-in to be completed in the browser")
-    if (
-        grant.code_expires_at is None
-        or grant.code_expires_at <= ctx.now
-        or not _spend(db, grant=grant, ctx=ctx)
-    ):
+    if not _spend(db, grant=grant, ctx=ctx):
         db.rollback()
         raise _invalid()
     return login.grant_session(
@@ -121,6 +125,12 @@ def poll_device(
         session_method="cli",
         device_token_id=challenges.device_token_of(db, pending_login_id=grant.pending_login_id),
     )
+
+
+def _expired(grant: CliGrant, ctx: RequestContext) -> bool:
+    if grant.approved_at is None:
+        return grant.expires_at <= ctx.now
+    return grant.code_expires_at is None or grant.code_expires_at <= ctx.now
 
 
 def _spend(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:

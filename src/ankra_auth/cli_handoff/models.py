@@ -18,15 +18,18 @@ class CliGrant(Base):
         ForeignKey("pending_logins.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # The secret in ``browser_url``; hashed like every token.
+    # Loopback: the secret in ``browser_url``. Device: the approval handle the /cli/device
+    # page gets once the right user code is typed (until then a hash nobody holds).
     browser_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str | None] = mapped_column(Text, nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Device hand-off only.
-    user_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Device hand-off only. The user code is stored as a keyed hash, looked up by it.
+    user_code_hash: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    # The terminal's address, shown on the device page before any factor is asked.
+    requested_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     device_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     interval: Mapped[int] = mapped_column(Integer, default=5)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -38,3 +41,17 @@ class CliGrant(Base):
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeviceCodeAttempts(Base):
+    """User codes tried on /cli/device from one client address, in a fixed window.
+
+    Counted before the code is checked (and refunded when it was right), so concurrent
+    guesses cannot slip past the budget.
+    """
+
+    __tablename__ = "device_code_attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from ankra_auth.accounts.responses import authenticated_body
 from ankra_auth.accounts.schemas import AuthenticatedOut
@@ -10,7 +10,12 @@ from ankra_auth.cli_handoff import exchange, service
 from ankra_auth.cli_handoff.schemas import (
     CliAuthorizeIn,
     CliAuthorizeOut,
+    CliDeviceApprovalIn,
+    CliDeviceApprovalOut,
+    CliDeviceCodeIn,
+    CliDeviceFactorCodeIn,
     CliDeviceOut,
+    CliDevicePasskeyIn,
     CliHandoffCodeIn,
     CliHandoffDoneOut,
     CliHandoffOut,
@@ -23,12 +28,15 @@ from ankra_auth.passkeys.schemas import RequestOptionsJSON
 
 router = APIRouter(prefix="/api/v1/auth/cli", tags=["cli"])
 HANDOFF = "/handoff/{token}"
+DEVICE = "/device"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.post("/authorize", status_code=status.HTTP_201_CREATED, name="cli_authorize")
 def cli_authorize(
-    body: CliAuthorizeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    body: CliAuthorizeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliAuthorizeOut:
+    response.headers.update(NO_STORE)
     started = service.authorize(
         db,
         settings=settings,
@@ -73,9 +81,7 @@ def cli_token(
 def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
     handoff = service.describe(db, token=token, ctx=ctx)
     return CliHandoffOut(
-        methods=handoff.methods,
-        user_code=handoff.user_code,
-        expires_in=handoff.expires_in,
+        methods=handoff.methods, email=handoff.email, expires_in=handoff.expires_in
     )
 
 
@@ -118,3 +124,73 @@ def cli_handoff_passkey(
         db, settings=settings, ctx=ctx, token=token, credential=body.credential
     )
     return CliHandoffDoneOut(redirect_url=url)
+
+
+# The device hand-off page (/cli/device). The typed code opens the hand-off; the answer's
+# approval_token then names it in the bodies of the factor calls.
+
+
+@router.post(f"{DEVICE}/code", name="cli_device_code")
+def cli_device_code(
+    body: CliDeviceCodeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliDeviceApprovalOut:
+    response.headers.update(NO_STORE)
+    opened = service.open_device(db, settings=settings, ctx=ctx, user_code=body.user_code)
+    return CliDeviceApprovalOut(
+        approval_token=opened.approval_token,
+        email=opened.email,
+        ip=opened.ip,
+        requested_at=opened.requested_at,
+        methods=opened.methods,
+        expires_in=opened.expires_in,
+    )
+
+
+@router.post(f"{DEVICE}/totp", name="cli_device_totp")
+def cli_device_totp(
+    body: CliDeviceFactorCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    service.approve_with_totp(
+        db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"
+    )
+    return CliHandoffDoneOut(redirect_url=None)
+
+
+@router.post(f"{DEVICE}/recovery-code", name="cli_device_recovery_code")
+def cli_device_recovery_code(
+    body: CliDeviceFactorCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    service.approve_with_recovery_code(
+        db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"
+    )
+    return CliHandoffDoneOut(redirect_url=None)
+
+
+@router.post(
+    f"{DEVICE}/passkey/options",
+    name="cli_device_passkey_options",
+    response_model=RequestOptionsJSON,
+    response_model_exclude_none=True,
+)
+def cli_device_passkey_options(
+    body: CliDeviceApprovalIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> RequestOptionsJSON:
+    options = service.passkey_options(
+        db, settings=settings, ctx=ctx, token=body.approval_token, kind="device"
+    )
+    return RequestOptionsJSON.model_validate(options)
+
+
+@router.post(f"{DEVICE}/passkey", name="cli_device_passkey")
+def cli_device_passkey(
+    body: CliDevicePasskeyIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliHandoffDoneOut:
+    service.approve_with_passkey(
+        db,
+        settings=settings,
+        ctx=ctx,
+        token=body.approval_token,
+        credential=body.credential,
+        kind="device",
+    )
+    return CliHandoffDoneOut(redirect_url=None)

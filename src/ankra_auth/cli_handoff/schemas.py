@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -40,11 +41,49 @@ CliAuthorizeOut = CliDeviceOut | CliLoopbackOut
 
 
 class CliHandoffOut(BaseModel):
-    """What the hand-off page needs to offer the second-factor step."""
+    """What the loopback page needs: whose sign-in it is, and the second-factor step."""
 
     methods: list[Method]
-    user_code: str | None
+    email: str
     expires_in: int
+
+
+# Generous: a person may paste the code with spaces or dashes; ``user_codes`` judges it.
+UserCode = Annotated[str, Field(min_length=1, max_length=32)]
+ApprovalToken = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CliDeviceCodeIn(BaseModel):
+    user_code: UserCode
+
+
+class CliDeviceApprovalOut(BaseModel):
+    """What a right user code opens: the sign-in being approved, before any factor.
+
+    ``approval_token`` names this hand-off in the factor calls below (in their bodies,
+    never in a URL); it is replaced when the code is typed again.
+    """
+
+    approval_token: str
+    email: str
+    ip: str | None
+    requested_at: datetime
+    methods: list[Method]
+    expires_in: int
+
+
+class CliDeviceApprovalIn(BaseModel):
+    approval_token: ApprovalToken
+
+
+class CliDeviceFactorCodeIn(BaseModel):
+    approval_token: ApprovalToken
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CliDevicePasskeyIn(BaseModel):
+    approval_token: ApprovalToken
+    credential: CredentialJSON
 
 
 class CliHandoffCodeIn(BaseModel):

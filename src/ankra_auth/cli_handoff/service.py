@@ -8,30 +8,34 @@ redeems it (:mod:`ankra_auth.cli_handoff.exchange`).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import login
+from ankra_auth.accounts.models import User
 from ankra_auth.challenges import service as challenges
+from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.cli_handoff import address_throttle, user_codes
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_code
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import InvalidRedirectUri, MfaTokenInvalid
+from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
 from ankra_auth.passkeys import service as passkeys
 from ankra_auth.security import tokens
 
 CODE_TTL = timedelta(seconds=60)
 DEVICE_INTERVAL = 5
-# RFC 8628 section 6.1: consonants only, so no word and nothing to misread (0/O, 1/I).
-USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+DEVICE_TTL = timedelta(minutes=10)
+DEVICE_PAGE = "/cli/device"
+# Which page opened a grant: a loopback page's token never opens a device grant, nor back.
+Kind = Literal["loopback", "device"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +54,24 @@ class DeviceStarted:
 
 @dataclass(frozen=True, slots=True)
 class Handoff:
+    """What a hand-off page shows before the second factor: whose sign-in, and how."""
+
     methods: list[str]
-    user_code: str | None
+    email: str
     expires_in: int
 
 
-def new_user_code() -> str:
-    """Eight letters shown as ``XXXX-XXXX`` for the person to compare, e.g. ``WDJB-MJHT``."""
-    letters = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
-    return f"{letters[:4]}-{letters[4:]}"
+@dataclass(frozen=True, slots=True)
+class DeviceApproval:
+    """A device hand-off found by its user code: what is being approved, and the handle
+    the page sends to the factor endpoints."""
+
+    approval_token: str
+    email: str
+    ip: str | None
+    requested_at: datetime
+    methods: list[str]
+    expires_in: int
 
 
 def authorize(
@@ -81,6 +94,7 @@ def authorize(
             "or http://localhost:PORT/..."
         )
     pending = challenges.load_active(db, mfa_token=mfa_token, now=ctx.now)
+    # Loopback: the page's secret. Device: a hash nobody holds until the code is typed.
     browser_token = tokens.new_token()
     grant = CliGrant(
         pending_login_id=pending.id,
@@ -90,25 +104,44 @@ def authorize(
         state=state if redirect_uri is not None else None,
         code_challenge=code_challenge,
         created_at=ctx.now,
-        expires_at=pending.expires_at,  # the grant lives exactly as long as its login
+        expires_at=pending.expires_at,  # a loopback grant lives exactly as long as its login
         interval=DEVICE_INTERVAL,
     )
-    device_code = None
-    if redirect_uri is None:
-        device_code = tokens.new_token()
-        grant.user_code = new_user_code()
-        grant.device_code_hash = tokens.hash_token(device_code)
+    if redirect_uri is not None:
+        db.add(grant)
+        db.commit()
+        base = settings.public_url.rstrip("/")
+        return LoopbackStarted(browser_url=f"{base}/cli/login/{browser_token}")
+    return _start_device(db, settings=settings, ctx=ctx, grant=grant, pending=pending)
+
+
+def _start_device(
+    db: Session, *, settings: Settings, ctx: RequestContext, grant: CliGrant, pending: PendingLogin
+) -> DeviceStarted:
+    """The device hand-off takes the pending login over for its 10 minutes: the login's
+    ``mfa_token`` stops working (re-keyed) and only the typed user code leads to it."""
+    taken = db.execute(
+        update(PendingLogin)
+        .where(PendingLogin.id == pending.id, PendingLogin.finished_at.is_(None))
+        .values(token_hash=tokens.hash_token(tokens.new_token()), expires_at=ctx.now + DEVICE_TTL)
+    )
+    if affected_rows(taken) != 1:
+        db.rollback()
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    user_code = user_codes.new_user_code()
+    device_code = tokens.new_token()
+    grant.expires_at = ctx.now + DEVICE_TTL
+    grant.user_code_hash = user_codes.keyed_hash(settings, user_codes.normalize(user_code) or "")
+    grant.device_code_hash = tokens.hash_token(device_code)
+    grant.requested_ip = ctx.ip
     db.add(grant)
     db.commit()
-    browser_url = f"{settings.public_url.rstrip('/')}/cli/login/{browser_token}"
-    if device_code is None or grant.user_code is None:
-        return LoopbackStarted(browser_url=browser_url)
     return DeviceStarted(
-        browser_url=browser_url,
-        user_code=grant.user_code,
+        browser_url=f"{settings.public_url.rstrip('/')}{DEVICE_PAGE}",
+        user_code=user_code,
         device_code=device_code,
         interval=grant.interval,
-        expires_in=_seconds_left(grant, ctx),
+        expires_in=int(DEVICE_TTL.total_seconds()),
     )
 
 
@@ -116,35 +149,121 @@ def _seconds_left(grant: CliGrant, ctx: RequestContext) -> int:
     return max(0, int((grant.expires_at - ctx.now).total_seconds()))
 
 
-def _open_grant(db: Session, *, token: str, ctx: RequestContext) -> CliGrant:
+def _over() -> AnkraError:
+    return MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+
+
+def _open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> CliGrant:
+    """The grant a page's token names, while it can still be approved.
+
+    Spent (redeemed), burned by a wrong ``code_verifier`` (also redeemed), approved or
+    expired grants are refused here, before any factor is looked at.
+    """
     grant = db.scalar(
         select(CliGrant).where(CliGrant.browser_token_hash == tokens.hash_token(token))
     )
-    if grant is None or grant.approved_at is not None or grant.expires_at <= ctx.now:
-        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    if (
+        grant is None
+        or (grant.redirect_uri is None) != (kind == "device")
+        or grant.approved_at is not None
+        or grant.redeemed_at is not None
+        or grant.expires_at <= ctx.now
+    ):
+        raise _over()
     return grant
 
 
+def _email(db: Session, user_id: str) -> str:
+    return str(db.scalar(select(User.email).where(User.id == user_id)))
+
+
 def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
-    """What the hand-off page offers; raises :class:`MfaTokenInvalid` once it is over."""
-    grant = _open_grant(db, token=token, ctx=ctx)
+    """What the loopback page offers; raises :class:`MfaTokenInvalid` once it is over."""
+    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
     challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
     return Handoff(
         methods=challenges.methods_for(db, grant.user_id),
-        user_code=grant.user_code,
+        email=_email(db, grant.user_id),
         expires_in=_seconds_left(grant, ctx),
     )
 
 
+def _login_open(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:
+    try:
+        challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+    except MfaTokenInvalid:
+        return False
+    return True
+
+
+def open_device(
+    db: Session, *, settings: Settings, ctx: RequestContext, user_code: str
+) -> DeviceApproval:
+    """The device hand-off whose user code was typed on /cli/device (RFC 8628 section 5.4).
+
+    The attempt is counted on the client address before the code is looked up (by its
+    keyed hash); a right code gets its count back and a fresh approval handle, which
+    replaces any earlier one. Raises :class:`RateLimited` or :class:`InvalidUserCode`.
+    """
+    key = address_throttle.address_key(ctx.ip)
+    address_throttle.reserve(db, key=key, now=ctx.now)
+    canonical = user_codes.normalize(user_code)
+    grant = None
+    if canonical is not None:
+        grant = db.scalar(
+            select(CliGrant)
+            .where(
+                CliGrant.user_code_hash == user_codes.keyed_hash(settings, canonical),
+                CliGrant.approved_at.is_(None),
+                CliGrant.redeemed_at.is_(None),
+                CliGrant.expires_at > ctx.now,
+            )
+            .limit(1)
+        )
+    if grant is not None and not _login_open(db, grant=grant, ctx=ctx):
+        grant = None  # its pending login was voided (too many failed factors): over
+    if grant is None:
+        db.rollback()
+        raise InvalidUserCode(
+            "That code is not valid: check the code your terminal shows, or run `ankra login` again"
+        )
+    approval_token = tokens.new_token()
+    opened = db.execute(
+        update(CliGrant)
+        .where(CliGrant.id == grant.id, CliGrant.approved_at.is_(None))
+        .values(browser_token_hash=tokens.hash_token(approval_token))
+    )
+    if affected_rows(opened) != 1:
+        db.rollback()
+        raise _over()
+    address_throttle.refund(db, key=key)
+    result = DeviceApproval(
+        approval_token=approval_token,
+        email=_email(db, grant.user_id),
+        ip=grant.requested_ip,
+        requested_at=grant.created_at,
+        methods=challenges.methods_for(db, grant.user_id),
+        expires_in=_seconds_left(grant, ctx),
+    )
+    db.commit()
+    return result
+
+
 def approve_with_totp(
-    db: Session, *, settings: Settings, ctx: RequestContext, token: str, code: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    token: str,
+    code: str,
+    kind: Kind = "loopback",
 ) -> str | None:
     """Complete the hand-off with an authenticator code; returns the redirect URL (loopback).
 
     Fails exactly like ``/auth/mfa/totp``: :class:`InvalidCode`, :class:`TooManyAttempts`,
     :class:`MfaTokenInvalid`, :class:`RateLimited`.
     """
-    grant = _open_grant(db, token=token, ctx=ctx)
+    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     login.with_totp(
         db, settings=settings, ctx=ctx, pending_login_id=grant.pending_login_id, code=code
     )
@@ -152,9 +271,15 @@ def approve_with_totp(
 
 
 def approve_with_recovery_code(
-    db: Session, *, settings: Settings, ctx: RequestContext, token: str, code: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    token: str,
+    code: str,
+    kind: Kind = "loopback",
 ) -> str | None:
-    grant = _open_grant(db, token=token, ctx=ctx)
+    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     login.with_recovery_code(
         db, settings=settings, ctx=ctx, pending_login_id=grant.pending_login_id, code=code
     )
@@ -162,9 +287,9 @@ def approve_with_recovery_code(
 
 
 def passkey_options(
-    db: Session, *, settings: Settings, ctx: RequestContext, token: str
+    db: Session, *, settings: Settings, ctx: RequestContext, token: str, kind: Kind = "loopback"
 ) -> dict[str, Any]:
-    grant = _open_grant(db, token=token, ctx=ctx)
+    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     pending = challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
     return passkeys.login_options(db, settings=settings, ctx=ctx, pending=pending)
 
@@ -176,8 +301,9 @@ def approve_with_passkey(
     ctx: RequestContext,
     token: str,
     credential: dict[str, Any],
+    kind: Kind = "loopback",
 ) -> str | None:
-    grant = _open_grant(db, token=token, ctx=ctx)
+    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     passkeys.with_passkey(
         db,
         settings=settings,
@@ -191,12 +317,20 @@ def approve_with_passkey(
 def _approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:
     """Approve the grant in the transaction that finished its pending login (commits).
 
-    Loopback grants get their single-use code here; the redirect URL carries it.
+    The update re-checks that the grant is still open (not approved, not redeemed or
+    burned by a poll meanwhile, not expired); if not, the whole transaction, the spent
+    factor with it, is rolled back. Loopback grants get their single-use code here; the
+    redirect URL carries it.
     """
     code = tokens.new_token() if grant.redirect_uri is not None else None
     approved = db.execute(
         update(CliGrant)
-        .where(CliGrant.id == grant.id, CliGrant.approved_at.is_(None))
+        .where(
+            CliGrant.id == grant.id,
+            CliGrant.approved_at.is_(None),
+            CliGrant.redeemed_at.is_(None),
+            CliGrant.expires_at > ctx.now,
+        )
         .values(
             approved_at=ctx.now,
             approved_method=method,
@@ -207,8 +341,10 @@ def _approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) 
     )
     if affected_rows(approved) != 1:
         db.rollback()  # the factor stays unspent
-        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
-    detail = f"user code {grant.user_code}" if grant.user_code else None
+        raise _over()
+    detail = None
+    if grant.redirect_uri is None:
+        detail = f"device hand-off requested from {grant.requested_ip or 'an unknown address'}"
     events.record(
         db,
         user_id=grant.user_id,

@@ -110,6 +110,12 @@ def cli_login_page(handoff_token: str) -> HTMLResponse:
     return render("cli_login.html", data={"token": handoff_token})
 
 
+@router.get("/cli/device", name="page_cli_device")
+def cli_device_page() -> HTMLResponse:
+    # The same page for every terminal: the person types the code their terminal shows.
+    return render("cli_device.html")
+
+
 @router.get("/auth/link/{link_token}", name="page_sign_in_link")
 def sign_in_link_page(link_token: str, db: DbDep, ctx: ContextDep) -> HTMLResponse:
     # Only shows whose link it is: opening a URL must not sign anyone in by itself.

@@ -54,7 +54,9 @@ def login(
 
     The password is asked without echo (or read from ANKRA_PASSWORD, or from standard
     input when it is not a terminal). When the account has two-factor authentication,
-    the sign-in finishes in your browser and comes back here by itself.
+    the sign-in finishes in your browser and comes back here by itself. With
+    --no-browser, type a code here, or leave it empty to approve on another device:
+    open the printed address there and type the printed code yourself.
     """
     import webbrowser
 

@@ -1,11 +1,11 @@
-// The CLI hand-off page: the second factor for a terminal's pending login.
+// The CLI loopback hand-off page: whose sign-in it is, then the second factor for the
+// terminal's pending login, then back to the terminal's loopback listener.
 import { $, api, field, focusHeading, page, problemText, say, show } from './common.js';
 import { secondFactor } from './second-factor.js';
 
 async function cliLoginPage() {
   const token = encodeURIComponent(page.token || '');
   const base = `/api/v1/auth/cli/handoff/${token}`;
-  const userCodeCard = $('#cli-user-code');
   const steps = secondFactor({
     calls: {
       passkeyOptions: () => api('POST', `${base}/passkey/options`, {}),
@@ -39,18 +39,10 @@ async function cliLoginPage() {
     return;
   }
   show($('#cli-loading'), false);
-  const methods = handoff.methods || [];
-  if (!handoff.user_code) {
-    steps.start(methods);
-    return;
-  }
-  field('user-code', userCodeCard).textContent = handoff.user_code;
-  show(userCodeCard);
-  focusHeading(userCodeCard);
-  $('[data-action="confirm-user-code"]', userCodeCard).addEventListener('click', () => {
-    show(userCodeCard, false);
-    steps.start(methods);
-  }, { once: true });
+  const account = $('#cli-account');
+  field('email', account).textContent = handoff.email;
+  show(account);
+  steps.start(handoff.methods || []);
 }
 
 cliLoginPage();
