@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, StringConstraints
+
+from ankra_auth.accounts.emails import EmailLookup
+from ankra_auth.text import NoControl
 
 Role = Literal["owner", "member"]
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OrgName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl
+]
 
 
 class OrgCreate(BaseModel):
@@ -25,7 +30,7 @@ class OrgOut(BaseModel):
 
 class MemberAdd(BaseModel):
     # Not validated as an email: an address nobody registered is simply not found.
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: EmailLookup
     role: Role = "member"
 
 
