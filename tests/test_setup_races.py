@@ -94,41 +94,41 @@ def test_totp_confirm_raced_with_passkey_registrations_issues_one_recovery_set(
     server: str,
 ) -> None:
     for attempt in range(4):  # several rounds: no interleaving may issue two sets
-        email = f"both{attempt}@example.com"
-        auth = signed_in(server, email)
-        with httpx.Client(base_url=server, timeout=30) as http:
-            secret = http.post(TOTP, headers=auth).json()["secret"]
-            credentials = [
-                SoftAuthenticator().create(
-                    http.post(f"{PASSKEYS}/options", headers=auth).json(), origin=server
-                )
-                for _ in range(KEYS)
-            ]
-        code = totp.code_at_step(secret=secret, step=totp.time_step(datetime.now(UTC)) + 1)
-        responses = race(
-            [lambda http: http.post(f"{server}{TOTP}/confirm", json={"code": code}, headers=auth)]
-            + [
-                lambda http, c=c: http.post(
-                    f"{server}{PASSKEYS}", json={"name": "Key", "credential": c}, headers=auth
-                )
-                for c in credentials
-            ]
-        )
-        assert [r.status_code for r in responses] == [200] + [201] * KEYS, [
-            r.text for r in responses
+        enroll_both_at_once(server, f"both{attempt}@example.com")
+
+
+def enroll_both_at_once(server: str, email: str) -> None:
+    auth = signed_in(server, email)
+    with httpx.Client(base_url=server, timeout=30) as http:
+        secret = http.post(TOTP, headers=auth).json()["secret"]
+        credentials = [
+            SoftAuthenticator().create(
+                http.post(f"{PASSKEYS}/options", headers=auth).json(), origin=server
+            )
+            for _ in range(KEYS)
         ]
-        issued = [r.json()["recovery_codes"] for r in responses if r.json()["recovery_codes"]]
-        assert len(issued) == 1, issued
-        with httpx.Client(base_url=server, timeout=30) as http:
-            assert (
-                http.get("/api/v1/profile/auth", headers=auth).json()["recovery_codes_remaining"]
-                == 10
+    code = totp.code_at_step(secret=secret, step=totp.time_step(datetime.now(UTC)) + 1)
+    responses = race(
+        [lambda http: http.post(f"{server}{TOTP}/confirm", json={"code": code}, headers=auth)]
+        + [
+            lambda http, c=c: http.post(
+                f"{server}{PASSKEYS}", json={"name": "Key", "credential": c}, headers=auth
             )
-            # the set that was shown is the set that works
-            token = http.post(
-                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-            ).json()["mfa_token"]
-            r = http.post(
-                "/api/v1/auth/mfa/recovery-code", json={"mfa_token": token, "code": issued[0][0]}
-            )
-            assert r.status_code == 200, r.text
+            for c in credentials
+        ]
+    )
+    assert [r.status_code for r in responses] == [200] + [201] * KEYS, [r.text for r in responses]
+    issued = [r.json()["recovery_codes"] for r in responses if r.json()["recovery_codes"]]
+    assert len(issued) == 1, issued
+    with httpx.Client(base_url=server, timeout=30) as http:
+        assert (
+            http.get("/api/v1/profile/auth", headers=auth).json()["recovery_codes_remaining"] == 10
+        )
+        # the set that was shown is the set that works
+        token = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()[
+            "mfa_token"
+        ]
+        r = http.post(
+            "/api/v1/auth/mfa/recovery-code", json={"mfa_token": token, "code": issued[0][0]}
+        )
+        assert r.status_code == 200, r.text
