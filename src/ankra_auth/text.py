@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Depends, Path
 from pydantic import BeforeValidator
+
+from ankra_auth.errors import NotFound
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -31,10 +33,22 @@ NoControl = BeforeValidator(refuse_control)
 Text = Annotated[str, NoControl]
 
 # Every id the service hands out is ``uuid4().hex``; anything else names nothing.
-# The validation handler answers a path that fails this with 404, not 422.
-ID_PATTERN = r"^[0-9a-f]{32}$"
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def resource_id(alias: str) -> Any:
-    """A path parameter holding one of our ids (``Annotated[str, resource_id("id")]``)."""
-    return Path(alias=alias, pattern=ID_PATTERN, min_length=32, max_length=32)
+def resource_id(alias: str, *, missing: str) -> Any:
+    """A path parameter holding one of our ids: ``Annotated[str, resource_id("id", ...)]``.
+
+    One that cannot exist (NUL, too long, another alphabet) answers 404 with
+    ``missing``, the detail the service gives for an unknown id, before any
+    database sees it.
+    """
+
+    # A default, not ``Annotated``: under postponed annotations a local ``alias``
+    # inside the annotation could not be resolved by FastAPI.
+    def check(value: str = Path(alias=alias)) -> str:
+        if not _ID.fullmatch(value):
+            raise NotFound(missing)
+        return value
+
+    return Depends(check)

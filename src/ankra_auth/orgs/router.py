@@ -14,8 +14,10 @@ from ankra_auth.text import resource_id
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
 # The contract names the path parameter ``id``; ``org_id`` keeps the builtin unshadowed.
-OrgId = Annotated[str, resource_id("id")]
-UserId = Annotated[str, resource_id("user_id")]
+OrgId = Annotated[str, resource_id("id", missing="No such organisation")]
+UserId = Annotated[
+    str, resource_id("user_id", missing="That user is not a member of this organisation")
+]
 
 
 def _org_out(view: service.OrgView) -> OrgOut:

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["passkeys"])
 PROFILE = "/profile/auth/passkeys"
 
 # The contract names the path parameter ``id``; ``passkey_id`` keeps the builtin unshadowed.
-PasskeyId = Annotated[str, resource_id("id")]
+PasskeyId = Annotated[str, resource_id("id", missing="No such passkey")]
 
 
 def passkey_out(passkey: Passkey) -> PasskeyOut:
