@@ -224,9 +224,6 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        if any(e["loc"][:1] == ["path"] for e in errors):
-            # A path id that cannot exist names nothing: the same answer as an unknown one.
-            return problem(404, "not_found", "Not found", "No such resource")
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
         return problem(
             422,
