@@ -110,7 +110,7 @@ def users_create(
     ] = False,
 ) -> None:
     """Create a user; the password is prompted for (or read from standard input)."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     from ankra_auth.accounts import service as accounts
     from ankra_auth.accounts.schemas import UserCreate
@@ -122,7 +122,7 @@ def users_create(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        TypeAdapter(UserCreate).validate_python({"email": email, "password": password})
+        email = UserCreate.model_validate({"email": email, "password": password}).email
     except ValidationError as exc:
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     with _session() as db:  # type: ignore[attr-defined]
@@ -141,7 +141,10 @@ def users_reset_2fa(email: str) -> None:
     from ankra_auth.clock import SystemClock
     from ankra_auth.context import RequestContext
     from ankra_auth.profile import service as profile
+    from ankra_auth.text import CONTROL
 
+    if CONTROL.search(email):
+        _fail("the email must not contain control characters")
     with _session() as db:  # type: ignore[attr-defined]
         user = accounts.find_user_by_email(db, email)
         if user is None:

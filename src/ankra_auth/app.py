@@ -14,6 +14,7 @@ from ankra_auth.clock import Clock, SystemClock
 from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
 from ankra_auth.errors import document_problems, install_error_handlers
+from ankra_auth.hardening import install_hardening
 from ankra_auth.observability import install_observability
 from ankra_auth.orgs.invitations_router import router as invitations_router
 from ankra_auth.orgs.router import router as orgs_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _ = settings.secret  # create or load the key now, not inside the first request
 
     install_error_handlers(app)
+    install_hardening(app)
     install_observability(app)
     for router in (
         health.router,

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -106,6 +106,7 @@ EnrollmentRequired = _error(
     "Secure your account to continue: set up two-factor authentication",
 )
 InvalidCursor = _error("InvalidCursor", 400, "invalid_cursor", "Invalid cursor")
+PayloadTooLarge = _error("PayloadTooLarge", 413, "payload_too_large", "Request body too large")
 
 # Organisations
 OwnerTwoFactorRequired = _error(
@@ -238,6 +239,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
         return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A concurrent request won a uniqueness race the service did not serialize:
+        # the loser is told to retry, never 500 (services should lock before deciding).
+        log.warning("integrity conflict: %s", type(exc.orig).__name__)
+        return problem(409, "conflict", "Conflict", "This changed at the same time: try again")
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OperationalError)

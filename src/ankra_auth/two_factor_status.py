@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,8 +10,11 @@ from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import User
 from ankra_auth.passkeys.models import Passkey
-from ankra_auth.recovery_codes import service as recovery_codes
+from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.totp.models import TotpDevice
+
+# Models only, no feature services: recovery_codes.service builds on this module,
+# so this one must not import it back.
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +49,22 @@ def passkey_count(db: Session, user_id: str) -> int:
     )
 
 
+def recovery_codes_remaining(db: Session, user_id: str) -> int:
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
 def summarize(db: Session, user_id: str) -> FactorSummary:
     return FactorSummary(
         totp_enabled=totp_enabled(db, user_id),
         passkey_count=passkey_count(db, user_id),
-        recovery_codes_remaining=recovery_codes.remaining(db, user_id=user_id),
+        recovery_codes_remaining=recovery_codes_remaining(db, user_id),
     )
 
 
@@ -58,5 +73,18 @@ def two_factor_enabled(db: Session, user_id: str) -> bool:
 
 
 def lock_user(db: Session, user_id: str) -> None:
-    """Serialize factor changes of one user (row lock on PostgreSQL; SQLite has one writer)."""
-    db.execute(select(User.id).where(User.id == user_id).with_for_update())
+    """Serialize factor changes of one user: call before reading what decides the change.
+
+    PostgreSQL: a row lock on the user. SQLite has no row locks, and pysqlite opens
+    its transaction only at the first write, so reads before it decide on a snapshot
+    another writer may be changing: ``BEGIN IMMEDIATE`` takes the database's write
+    lock now (waiting ``busy_timeout`` for it), and every read after it is current.
+    """
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        db.execute(select(User.id).where(User.id == user_id).with_for_update())
+        return
+    raw = connection.connection.dbapi_connection
+    # Already in a transaction means a write has happened, so the lock is held.
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

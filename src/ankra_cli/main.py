@@ -69,7 +69,10 @@ def main() -> None:
     try:
         app(prog_name="ankra")
     except CliError as exc:
-        sys.stderr.write(f"Error: {exc.message}\n")
+        from ankra_cli.output import terminal_safe
+
+        # The message is often the server's problem detail: one safe line.
+        sys.stderr.write(f"Error: {terminal_safe(exc.message, multiline=False)}\n")
         if exc.hint:
             sys.stderr.write(f"{exc.hint}\n")
         sys.exit(1)

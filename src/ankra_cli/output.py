@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+# C0 (but tab and newline), DEL and C1: what a terminal may act on (ESC ] 8 links,
+# ESC [ 2J clears, CR overwrites a line, the C1 CSI), never just show.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\n]")
+
+
+def terminal_safe(text: str, *, multiline: bool = True) -> str:
+    """``text`` with every control character removed, before it reaches a terminal.
+
+    The server refuses such characters in names already; this holds whatever a server
+    sends (defence in depth). A value meant for one line also loses tabs and newlines.
+    """
+    text = _CONTROL.sub("", text)
+    return text if multiline else _LINE_BREAKS.sub(" ", text)
 
 
 class Output:
@@ -25,22 +41,23 @@ class Output:
         return self._console
 
     def data(self, value: Any) -> None:
-        """The API's answer as JSON; the whole of stdout in ``--json`` mode."""
+        """The API's answer as JSON; the whole of stdout in ``--json`` mode (control
+        characters arrive escaped by ``json.dumps``, so nothing raw reaches a terminal)."""
         sys.stdout.write(json.dumps(value, indent=2) + "\n")
         sys.stdout.flush()
 
     def info(self, message: str) -> None:
         """Progress and instructions: stderr, so ``--json`` output stays parseable."""
-        sys.stderr.write(message + "\n")
+        sys.stderr.write(terminal_safe(message) + "\n")
         sys.stderr.flush()
 
     def line(self, message: str = "") -> None:
         """Fixed text with rich markup; anything from the server or the person goes to
         :meth:`plain`, so a ``[`` in a passkey name is printed, not parsed."""
-        self.console.print(message)
+        self.console.print(terminal_safe(message))
 
     def plain(self, message: str) -> None:
-        self.console.print(message, markup=False)
+        self.console.print(terminal_safe(message), markup=False)
 
     def table(
         self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None
@@ -52,7 +69,7 @@ class Output:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
+            table.add_row(*(Text(terminal_safe(cell, multiline=False)) for cell in row))
         self.console.print(table)
 
     def fields(self, pairs: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
@@ -64,7 +81,9 @@ class Output:
         table.add_column(style="bold")
         table.add_column()
         for label, value, *style in pairs:
-            table.add_row(label, Text(value, style=style[0] if style else ""))
+            table.add_row(
+                label, Text(terminal_safe(value, multiline=False), style=style[0] if style else "")
+            )
         self.console.print(table)
 
 
@@ -85,6 +104,6 @@ def recovery_codes(out: Output, codes: Sequence[str]) -> None:
     out.line("[bold]Your recovery codes[/] (each works once; they will not be shown again):")
     out.line()
     for code in codes:
-        out.line(f"  {code}")
+        out.plain(f"  {terminal_safe(code, multiline=False)}")
     out.line()
     out.line("Keep them somewhere safe, apart from your devices: a password manager or on paper.")

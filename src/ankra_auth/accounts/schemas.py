@@ -3,14 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
+
+from ankra_auth.accounts.emails import EmailLookup, NewEmail
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 Method = Literal["passkey", "totp", "recovery_code"]
 
 
 class UserCreate(BaseModel):
-    email: EmailStr
+    email: NewEmail
     password: Password
 
 
@@ -28,7 +30,7 @@ class MeOut(BaseModel):
 
 class LoginIn(BaseModel):
     # Not validated as an email: any malformed address simply fails like a wrong password.
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: EmailLookup
     password: Annotated[str, Field(min_length=1, max_length=1024)]
     # From an earlier authenticated answer; unknown, void or foreign tokens are ignored.
     device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None

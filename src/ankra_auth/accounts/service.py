@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import throttle
+from ankra_auth.accounts.emails import normalize_email
 from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
@@ -23,10 +24,6 @@ from ankra_auth.security.keys import derive_key
 
 REAUTH_WINDOW = timedelta(minutes=10)
 LAST_SEEN_EVERY = timedelta(minutes=1)
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def create_user(db: Session, *, email: str, password: str, now: datetime) -> User:

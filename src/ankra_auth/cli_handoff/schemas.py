@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from ankra_auth.accounts.schemas import Method, MfaToken
 from ankra_auth.passkeys.schemas import CredentialJSON
+from ankra_auth.text import NoControl
 
 # S256 challenges are base64url without padding; verifiers use RFC 7636's unreserved set.
 CodeChallenge = Annotated[str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -19,8 +20,8 @@ Secret = Annotated[str, Field(min_length=1, max_length=200)]
 class CliAuthorizeIn(BaseModel):
     mfa_token: MfaToken
     # Omitted: the device hand-off, for terminals with no local browser.
-    redirect_uri: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    state: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    redirect_uri: Annotated[str, Field(min_length=1, max_length=2000), NoControl] | None = None
+    state: Annotated[str, Field(min_length=1, max_length=500), NoControl] | None = None
     code_challenge: CodeChallenge
     code_challenge_method: Literal["S256"]
 

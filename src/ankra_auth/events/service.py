@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,23 +82,34 @@ def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"e{seq}".encode()).decode().rstrip("=")
 
 
+# What _encode_cursor writes, and only that: ASCII digits, no sign, no leading zero.
+_CURSOR_BODY = re.compile(r"e(0|[1-9][0-9]{0,18})")
+_MAX_SEQ = 2**63 - 1  # a BIGINT: anything larger cannot be a position we handed out
+
+
 def _decode_cursor(cursor: str) -> int:
+    """The position in a cursor this service issued; raises :class:`InvalidCursor` otherwise."""
+    refused = InvalidCursor("The cursor is not one this server issued")
+    if not cursor.isascii():
+        raise refused
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("e"):
-            raise ValueError
-        seq = int(raw[1:])
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("The cursor is not one this server issued") from exc
-    if seq < 0:
-        raise InvalidCursor("The cursor is not one this server issued")
+        raise refused from exc
+    match = _CURSOR_BODY.fullmatch(raw)
+    if match is None or int(match[1]) > _MAX_SEQ:
+        raise refused
+    seq = int(match[1])
+    # Base64 has several spellings of one value (trailing bits, padding): only ours.
+    if _encode_cursor(seq) != cursor:
+        raise refused
     return seq
 
 
 def list_page(db: Session, *, user_id: str, limit: int, cursor: str | None) -> Page:
     """Newest first; the cursor is a position, so new events never shift a page."""
     query = select(SecurityEvent).where(SecurityEvent.user_id == user_id)
-    if cursor:
+    if cursor is not None:
         query = query.where(SecurityEvent.seq < _decode_cursor(cursor))
     rows = list(db.scalars(query.order_by(SecurityEvent.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit

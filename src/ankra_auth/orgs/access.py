@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ankra_auth.errors import Forbidden, NotFound
 from ankra_auth.orgs.models import Membership, Org
+from ankra_auth.text import is_resource_id
 
 OWNER = "owner"
 MEMBER = "member"
 
 NO_SUCH_ORG = "No such organisation"
 
-_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def well_formed(value: str) -> bool:
-    """Whether a path id could name a row (``db.new_id``). Anything else is unknown at once:
-    PostgreSQL refuses a NUL in a query parameter, and that must be a 404, not a 500."""
-    return _ID.fullmatch(value) is not None
+# Anything that could not name a row is unknown at once: PostgreSQL refuses a NUL in a
+# query parameter, and that must be a 404, not a 500.
+well_formed = is_resource_id
 
 
 def lock_org(db: Session, org_id: str) -> Org:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.schemas import MemberAdd, MemberOut, OrgCreate, OrgOut, OrgUpdate
+from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
 # The contract names the path parameter ``id``; ``org_id`` keeps the builtin unshadowed.
-OrgId = Annotated[str, Path(alias="id")]
+OrgId = Annotated[str, resource_id("id", missing="No such organisation")]
+UserId = Annotated[
+    str, resource_id("user_id", missing="That user is not a member of this organisation")
+]
 
 
 def org_out(view: service.OrgView) -> OrgOut:
@@ -93,7 +97,7 @@ def list_org_members(
     name="remove_org_member",
 )
 def remove_org_member(
-    org_id: OrgId, user_id: str, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+    org_id: OrgId, user_id: UserId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> None:
     """Owners remove anyone but the last owner and withdraw invitations; anyone may leave."""
     service.remove_member(db, org_id=org_id, actor_id=principal.user.id, user_id=user_id, ctx=ctx)

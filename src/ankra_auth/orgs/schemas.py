@@ -5,8 +5,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from ankra_auth.accounts.emails import EmailLookup
+from ankra_auth.text import NoControl
+
 Role = Literal["owner", "member"]
-OrgName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OrgName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl
+]
 
 
 class OrgCreate(BaseModel):
@@ -26,8 +31,7 @@ class OrgOut(BaseModel):
 
 class MemberAdd(BaseModel):
     # Not validated as an email: an address nobody registered is simply not found.
-    # No control characters (PostgreSQL refuses NUL): until the shared email type lands.
-    email: Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
+    email: EmailLookup
     role: Role = "member"
 
 

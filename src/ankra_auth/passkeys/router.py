@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from ankra_auth.accounts.responses import authenticated_out
 from ankra_auth.accounts.schemas import AuthenticatedOut
@@ -21,12 +21,13 @@ from ankra_auth.passkeys.schemas import (
     PasskeyRenameIn,
     RequestOptionsJSON,
 )
+from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1", tags=["passkeys"])
 PROFILE = "/profile/auth/passkeys"
 
 # The contract names the path parameter ``id``; ``passkey_id`` keeps the builtin unshadowed.
-PasskeyId = Annotated[str, Path(alias="id")]
+PasskeyId = Annotated[str, resource_id("id", missing="No such passkey")]
 
 
 def passkey_out(passkey: Passkey) -> PasskeyOut:

@@ -8,8 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from ankra_auth.accounts.schemas import MfaToken
+from ankra_auth.text import NoControl
 
-PasskeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PasskeyName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl
+]
 # A RegistrationResponseJSON / AuthenticationResponseJSON from ``credential.toJSON()``.
 CredentialJSON = dict[str, Any]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
@@ -67,14 +67,7 @@ def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: da
 
 
 def remaining(db: Session, *, user_id: str) -> int:
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
-    )
+    return status.recovery_codes_remaining(db, user_id)
 
 
 def delete_all(db: Session, *, user_id: str) -> None:
@@ -83,6 +76,8 @@ def delete_all(db: Session, *, user_id: str) -> None:
 
 def regenerate(db: Session, *, user_id: str, settings: Settings, ctx: RequestContext) -> list[str]:
     """A fresh set for a user with 2FA on; the old set stops working in the same commit."""
+    # Two regenerations at once must not both insert: one set survives, the other is replaced.
+    status.lock_user(db, user_id)
     if not status.two_factor_enabled(db, user_id):
         raise TwoFactorNotEnabled("Turn on two-factor authentication first")
     fresh = replace_set(db, user_id=user_id, settings=settings, now=ctx.now)

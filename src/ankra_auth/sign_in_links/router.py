@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
 from ankra_auth.sign_in_links import service
+from ankra_auth.text import NoControl
 from ankra_auth.web.pages import DEFAULT_NEXT, safe_next
 
 router = APIRouter(prefix="/api/v1/auth/sign-in-links", tags=["accounts"])
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api/v1/auth/sign-in-links", tags=["accounts"])
 
 class SignInLinkIn(BaseModel):
     # A path on this site; anything else falls back to the profile page (no open redirects).
-    next: Annotated[str, Field(max_length=2048)] = DEFAULT_NEXT
+    next: Annotated[str, Field(max_length=2048), NoControl] = DEFAULT_NEXT
 
 
 class SignInLinkOut(BaseModel):

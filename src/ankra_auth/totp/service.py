@@ -65,7 +65,9 @@ def seal(settings: Settings, user_id: str, secret: str) -> str:
 
 def start(db: Session, *, user: User, settings: Settings, now: datetime) -> TotpSetup:
     """A new secret to scan; replaces an unconfirmed one."""
-    device = db.get(TotpDevice, user.id)
+    # Two tabs starting at once: without the lock both see no device and both insert.
+    status.lock_user(db, user.id)
+    device = db.get(TotpDevice, user.id, populate_existing=True)
     if device is not None and device.confirmed_at is not None:
         raise TotpAlreadyEnabled("An authenticator app is already set up; remove it first")
     secret = totp.new_secret()
@@ -102,12 +104,20 @@ def confirm(
     had_two_factor = status.passkey_count(db, user.id) > 0
     activated = db.execute(
         update(TotpDevice)
-        .where(TotpDevice.user_id == user.id, TotpDevice.confirmed_at.is_(None))
+        .where(
+            TotpDevice.user_id == user.id,
+            TotpDevice.confirmed_at.is_(None),
+            # The secret the code was checked against: a set-up restarted meanwhile
+            # in another tab holds a new secret this code says nothing about.
+            TotpDevice.secret_encrypted == device.secret_encrypted,
+        )
         .values(confirmed_at=ctx.now, last_used_step=step)
     )
     if activated.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
-        raise TotpAlreadyEnabled("The authenticator app is already confirmed")
+        if status.totp_enabled(db, user.id):
+            raise TotpAlreadyEnabled("The authenticator app is already confirmed")
+        raise TotpNotStarted("Set-up was restarted elsewhere: scan the new code")
     events.record(db, user_id=user.id, type=events.TOTP_ENABLED, method="totp", ctx=ctx)
     fresh = None
     if not had_two_factor:
