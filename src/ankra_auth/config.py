@@ -9,8 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ankra_auth.sso.config import SsoProvider, check_unique
 
 log = logging.getLogger("ankra_auth.config")
 
@@ -36,6 +38,13 @@ class Settings(BaseSettings):
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
+    # Single sign-on: a JSON list of OpenID providers (see sso/config.py).
+    sso_providers: list[SsoProvider] = Field(default_factory=list)
+
+    @field_validator("sso_providers")
+    @classmethod
+    def _unique_sso_ids(cls, value: list[SsoProvider]) -> list[SsoProvider]:
+        return check_unique(value)
 
     @property
     def effective_rp_id(self) -> str:
