@@ -15,6 +15,7 @@ class SsoBrowser:
     def __init__(self, base: str) -> None:
         self.base = base
         self.http = httpx.Client(follow_redirects=False, timeout=20)
+        self.provider_logins = 0  # how often the provider asked for its password
 
     def close(self) -> None:
         self.http.close()
@@ -37,6 +38,7 @@ class SsoBrowser:
             response = self.http.get(location)
             if response.status_code == 200 and "<form" in response.text:
                 assert user is not None, "the provider asked for a login"
+                self.provider_logins += 1
                 action = re.search(r'action="([^"]+)"', response.text)
                 assert action is not None
                 response = self.http.post(
@@ -50,9 +52,7 @@ class SsoBrowser:
     def callback(self, url: str) -> httpx.Response:
         return self.http.get(url)
 
-    def sign_in(
-        self, op: OpenIdProvider, user: TestUser | None, query: str = ""
-    ) -> httpx.Response:
+    def sign_in(self, op: OpenIdProvider, user: TestUser | None, query: str = "") -> httpx.Response:
         return self.callback(self.to_callback(op, user, query))
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:

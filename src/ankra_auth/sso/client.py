@@ -49,6 +49,7 @@ class VerifiedIdentity:
     email_verified: bool
     name: str | None
     auth_time: int | None
+    issued_at: int | None = None
 
 
 class _NoTokenStore:
@@ -149,6 +150,7 @@ class OidcClient:
             email_verified=claims.get("email_verified") is True,
             name=_text(claims.get("name")),
             auth_time=claims["auth_time"] if isinstance(claims.get("auth_time"), int) else None,
+            issued_at=claims["iat"] if isinstance(claims.get("iat"), int) else None,
         )
 
 

@@ -219,7 +219,6 @@ def callback(
             db,
             identity=identity,
             session_id=flow.session_id,
-            flow_started_at=flow.created_at,
             ctx=ctx,
         )
     if refused is not None:

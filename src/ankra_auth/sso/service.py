@@ -25,8 +25,9 @@ from ankra_auth.sso.models import SsoIdentity, SsoPendingLink
 SSO_LINKED = "sso_linked"
 SSO_UNLINKED = "sso_unlinked"
 PENDING_LINK_TTL = timedelta(minutes=10)
-# A re-authentication must come from a login at the provider after the flow started.
-REAUTH_CLOCK_SKEW = timedelta(minutes=1)
+# A re-authentication must come from a login at the provider just before it issued the
+# ID token (both times are the provider's own, so no clock between us is compared).
+REAUTH_MAX_AGE_SECONDS = 60
 
 
 class LastSignInMethod(AnkraError):
@@ -240,7 +241,6 @@ def reauthenticate(
     *,
     identity: VerifiedIdentity,
     session_id: str,
-    flow_started_at: datetime,
     ctx: RequestContext,
 ) -> Refused | None:
     """A fresh login at the provider, with an identity linked to the session's account,
@@ -249,8 +249,8 @@ def reauthenticate(
     linked = find_identity(db, identity)
     fresh = (
         identity.auth_time is not None
-        and datetime.fromtimestamp(identity.auth_time, tz=flow_started_at.tzinfo)
-        >= flow_started_at - REAUTH_CLOCK_SKEW
+        and identity.issued_at is not None
+        and 0 <= identity.issued_at - identity.auth_time <= REAUTH_MAX_AGE_SECONDS
     )
     if (
         session is None
