@@ -22,7 +22,7 @@ PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 
 
 @dataclass(frozen=True, slots=True)
-class TestUser:
+class ProviderUser:
     sub: str
     email: str | None
     password: str
@@ -88,7 +88,7 @@ class OpenIdProvider:
 
     def add_user(
         self, *, email: str | None, email_verified: bool | None = True, name: str = "Test Person"
-    ) -> TestUser:
+    ) -> ProviderUser:
         sub = f"sub-{uuid.uuid4().hex[:12]}"
         body: dict[str, Any] = {"sub": sub, "password": "provider-pass", "name": name}
         if email is not None:
@@ -96,7 +96,7 @@ class OpenIdProvider:
         if email_verified is not None:
             body["email_verified"] = email_verified
         self._post("/__test/users", body)
-        return TestUser(sub, email, "provider-pass", name)
+        return ProviderUser(sub, email, "provider-pass", name)
 
     def rotate_keys(self) -> str:
         return str(self._post("/__test/rotate", {})["kid"])

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from tests.openid_provider import OpenIdProvider, TestUser
+from tests.openid_provider import OpenIdProvider, ProviderUser
 
 
 class SsoBrowser:
@@ -24,7 +24,11 @@ class SsoBrowser:
         return self.http.get(f"{self.base}/auth/sso/{provider_id}/start{query}")
 
     def to_callback(
-        self, op: OpenIdProvider, user: TestUser | None, query: str = "", provider_id: str = "corp"
+        self,
+        op: OpenIdProvider,
+        user: ProviderUser | None,
+        query: str = "",
+        provider_id: str = "corp",
     ) -> str:
         """Start at Ankra, sign in at the provider (when it asks), and return the callback URL
         the provider sends the browser to, without following it."""
@@ -52,7 +56,9 @@ class SsoBrowser:
     def callback(self, url: str) -> httpx.Response:
         return self.http.get(url)
 
-    def sign_in(self, op: OpenIdProvider, user: TestUser | None, query: str = "") -> httpx.Response:
+    def sign_in(
+        self, op: OpenIdProvider, user: ProviderUser | None, query: str = ""
+    ) -> httpx.Response:
         return self.callback(self.to_callback(op, user, query))
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
