@@ -17,4 +17,7 @@ if ((${#missing[@]})); then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# The real OpenID provider the single sign-on tests run (tests/oidc_provider, Node 20).
+command -v npm >/dev/null 2>&1 || { echo "npm is needed for the SSO tests (Debian: nodejs npm)" >&2; exit 1; }
+[ -d tests/oidc_provider/node_modules ] || (cd tests/oidc_provider && npm ci --no-audit --no-fund)
 exec python3 -m pytest "$@"
