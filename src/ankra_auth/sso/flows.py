@@ -9,7 +9,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.config import Settings
@@ -63,6 +63,8 @@ def record(
     session_id: str | None,
     next_path: str,
 ) -> None:
+    # Starting is open to anyone: flows never finished must not pile up (indexed delete).
+    db.execute(delete(SsoFlow).where(SsoFlow.expires_at < ctx.now - FLOW_TTL))
     db.add(
         SsoFlow(
             state_hash=tokens.hash_token(secrets.state),

@@ -150,8 +150,13 @@ def _await_local_sign_in(
     ctx: RequestContext,
 ) -> None:
     browser_hash = tokens.hash_token(browser_token)
-    # One pending link per browser: the latest callback is what the person saw.
-    db.execute(delete(SsoPendingLink).where(SsoPendingLink.browser_hash == browser_hash))
+    # One pending link per browser (the latest callback is what the person saw); expired
+    # ones go too.
+    db.execute(
+        delete(SsoPendingLink).where(
+            (SsoPendingLink.browser_hash == browser_hash) | (SsoPendingLink.expires_at < ctx.now)
+        )
+    )
     db.add(
         SsoPendingLink(
             browser_hash=browser_hash,
