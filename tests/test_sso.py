@@ -27,6 +27,7 @@ from ankra_auth.sso.config import SsoProvider
 from tests.live_server import service_process, threaded_server
 from tests.openid_provider import OpenIdProvider, openid_provider  # noqa: F401 - a fixture
 from tests.postgres_server import free_port
+from tests.race import race
 from tests.sso_browser import SsoBrowser
 
 SECRET = "sso-test-secret-" + "s" * 32
@@ -551,15 +552,25 @@ def test_a_flow_started_on_one_instance_finishes_on_another(
     ):
         person = openid_provider.add_user(email="fleet@example.com")
         browser = SsoBrowser(a)
-        url = browser.to_callback(openid_provider, person)
-        on_b = url.replace(public, b)
-        r = browser.callback(on_b)
-        assert r.status_code == 303, r.text
-        token = browser.session_cookie()
-        assert token
-        me = httpx.get(f"{a}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-        assert me.json()["email"] == "fleet@example.com"
-        assert browser.callback(url.replace(public, a)).status_code == 400  # spent on B
+        url = browser.to_callback(openid_provider, person)  # started on A
+        cookie = {"Cookie": f"ankra_sso={browser.http.cookies['ankra_sso']}"}
+        # The same callback six times at once, on both instances: one finishes it, on B or A.
+        answers = race(
+            [
+                (lambda http, base=base: http.get(url.replace(public, base), headers=cookie))
+                for base in (b, a, b, a, b, a)
+            ]
+        )
+        assert sorted(r.status_code for r in answers) == [303, 400, 400, 400, 400, 400]
+        (won,) = [r for r in answers if r.status_code == 303]
+        token = won.cookies["ankra_session"]
+        for base in (a, b):
+            me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.json()["email"] == "fleet@example.com"
+        # Another flow, started on B this time, finished on A.
+        browser_b = SsoBrowser(b)
+        r = browser_b.callback(browser_b.to_callback(openid_provider, person).replace(public, a))
+        assert r.status_code == 303
 
 
 def test_key_rotation_at_the_provider_needs_no_restart(
