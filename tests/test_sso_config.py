@@ -28,6 +28,8 @@ def test_a_good_list_parses_with_defaults(monkeypatch: pytest.MonkeyPatch) -> No
     (provider,) = Settings().sso_providers
     assert provider.issuer == "https://idp.example" and provider.allow_signup is True
     assert Settings(sso_providers=[]).sso_providers == []
+    monkeypatch.setenv("ANKRA_SSO_PROVIDERS", "  ")  # compose files often set it empty
+    assert Settings().sso_providers == []
     assert (
         redirect_uri("https://auth.example.com/", "corp")
         == "https://auth.example.com/auth/sso/corp/callback"
@@ -62,7 +64,7 @@ def test_duplicate_ids_are_refused() -> None:
     [
         (json.dumps([GOOD | {"issuer": "http://idp.example"}]), "ANKRA_SSO_PROVIDERS[0].issuer"),
         (json.dumps([{k: v for k, v in GOOD.items() if k != "client_id"}]), "[0].client_id"),
-        ("[not json", "ANKRA_SSO_PROVIDERS must parse"),
+        ("[not json", "ANKRA_SSO_PROVIDERS: Value error, not valid JSON"),
     ],
 )
 def test_serve_stops_with_a_clear_error(tmp_path: Path, value: str, message: str) -> None:

@@ -7,12 +7,13 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ankra_auth.sso.config import SsoProvider, check_unique
+from ankra_auth.sso.config import SsoProvider, check_unique, parse_providers_json
 
 log = logging.getLogger("ankra_auth.config")
 
@@ -39,7 +40,12 @@ class Settings(BaseSettings):
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
     # Single sign-on: a JSON list of OpenID providers (see sso/config.py).
-    sso_providers: list[SsoProvider] = Field(default_factory=list)
+    sso_providers: Annotated[list[SsoProvider], NoDecode] = Field(default_factory=list)
+
+    @field_validator("sso_providers", mode="before")
+    @classmethod
+    def _sso_json(cls, value: object) -> object:
+        return parse_providers_json(value)
 
     @field_validator("sso_providers")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -41,6 +42,18 @@ class SsoProvider(BaseModel):
     @property
     def discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
+
+
+def parse_providers_json(value: object) -> object:
+    """The environment gives a string: JSON, or empty for none (compose files often set "")."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return []
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
 
 
 def check_unique(providers: list[SsoProvider]) -> list[SsoProvider]:
