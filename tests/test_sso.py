@@ -212,6 +212,7 @@ def test_with_totp_the_second_factor_is_asked_and_wrong_codes_count(live: Live) 
     page = browser.sign_in(live.op, person)  # the provider claims amr=mfa: never enough here
     assert page.status_code == 200 and browser.session_cookie() is None
     assert 'data-page="sso-second-factor"' in page.text and "Authenticator app code" in page.text
+    assert 'data-methods="totp,recovery_code"' in page.text
     token = _mfa_token(page)
     r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "000000"})
     assert r.status_code == 401 and r.json()["code"] == "invalid_code"
@@ -237,6 +238,15 @@ def test_five_wrong_codes_after_sso_void_the_pending_login(live: Live) -> None:
         r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
         codes.append(r.json()["code"])
     assert codes == ["invalid_code"] * 4 + ["too_many_attempts"]
+
+    # The account's throttle counts SSO sign-ins like password ones: 10 failures, then 429.
+    token = _mfa_token(browser.sign_in(live.op, person))
+    for _ in range(5):
+        browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
+    token = _mfa_token(browser.sign_in(live.op, person))
+    r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    assert "retry-after" in r.headers
 
 
 # ---------------------------------------------------------------- email collision
