@@ -8,6 +8,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)  # Debian's python3 -m venv
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the OpenID provider of the SSO tests
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
@@ -19,4 +20,6 @@ fi
 
 source scripts/venv.sh
 ensure_venv test
+# The real OpenID provider the single sign-on tests run (tests/oidc_provider, Node 20).
+[ -d tests/oidc_provider/node_modules ] || (cd tests/oidc_provider && npm ci --no-audit --no-fund)
 exec python -m pytest "$@"

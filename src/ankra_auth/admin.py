@@ -214,4 +214,17 @@ def rotate_secrets() -> None:
 
 
 def main() -> None:
-    cli()
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        cli()
+    except ValidationError as exc:  # a bad ANKRA_* value: which one and why, never the value
+        for problem in exc.errors():
+            name, *path = problem["loc"]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+            typer.echo(f"error: ANKRA_{str(name).upper()}{where}: {problem['msg']}", err=True)
+        raise SystemExit(2) from None
+    except SettingsError as exc:  # not parseable at all (e.g. ANKRA_SSO_PROVIDERS not JSON)
+        typer.echo(f"error: {exc} (JSON values such as ANKRA_SSO_PROVIDERS must parse)", err=True)
+        raise SystemExit(2) from None

@@ -24,6 +24,7 @@ from ankra_auth.recovery_codes.router import router as recovery_codes_router
 from ankra_auth.security import passwords
 from ankra_auth.sessions.router import router as sessions_router
 from ankra_auth.sign_in_links.router import router as sign_in_links_router
+from ankra_auth.sso.router import router as sso_router
 from ankra_auth.totp.router import router as totp_router
 from ankra_auth.web.router import router as web_router
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         cli_router,
         sign_in_links_router,
         sessions_router,
+        sso_router,
         web_router,
     ):
         app.include_router(router)

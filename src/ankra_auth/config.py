@@ -7,10 +7,13 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ankra_auth.sso.config import SsoProvider, check_unique, parse_providers_json
 
 log = logging.getLogger("ankra_auth.config")
 
@@ -43,6 +46,18 @@ class Settings(BaseSettings):
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
+    # Single sign-on: a JSON list of OpenID providers (see sso/config.py).
+    sso_providers: Annotated[list[SsoProvider], NoDecode] = Field(default_factory=list)
+
+    @field_validator("sso_providers", mode="before")
+    @classmethod
+    def _sso_json(cls, value: object) -> object:
+        return parse_providers_json(value)
+
+    @field_validator("sso_providers")
+    @classmethod
+    def _unique_sso_ids(cls, value: list[SsoProvider]) -> list[SsoProvider]:
+        return check_unique(value)
 
     @property
     def effective_rp_id(self) -> str:

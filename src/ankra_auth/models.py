@@ -10,6 +10,7 @@ from ankra_auth.orgs.models import Invitation, Membership, Org
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.sign_in_links.models import SignInLink
+from ankra_auth.sso.models import SsoFlow, SsoIdentity, SsoPendingLink
 from ankra_auth.totp.models import TotpDevice
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "RecoveryCode",
     "SecurityEvent",
     "SignInLink",
+    "SsoFlow",
+    "SsoIdentity",
+    "SsoPendingLink",
     "Throttle",
     "TotpDevice",
     "User",

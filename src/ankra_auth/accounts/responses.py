@@ -12,6 +12,7 @@ from ankra_auth.accounts.cookies import (
 from ankra_auth.accounts.login import Authenticated
 from ankra_auth.accounts.schemas import AuthenticatedOut
 from ankra_auth.config import Settings
+from ankra_auth.sso.pending import after_browser_sign_in
 
 
 def authenticated_body(result: Authenticated) -> AuthenticatedOut:
@@ -30,4 +31,6 @@ def authenticated_out(
     if from_allowed_origin(request, settings):
         set_session_cookie(response, token=result.access_token, settings=settings)
         set_device_cookie(response, token=result.device_token, settings=settings)
+        # A single sign-on identity waiting for this browser to sign in here is linked now.
+        after_browser_sign_in(request, user_id=result.user_id, settings=settings)
     return authenticated_body(result)

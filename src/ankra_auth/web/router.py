@@ -56,8 +56,13 @@ def home() -> RedirectResponse:
 
 
 @router.get("/login", name="page_login")
-def login_page(next_: NextParam = None) -> HTMLResponse:
-    return render("login.html", data={"next": safe_next(next_)})
+def login_page(settings: SettingsDep, next_: NextParam = None) -> HTMLResponse:
+    return render(
+        "login.html",
+        data={"next": safe_next(next_)},
+        sso_providers=settings.sso_providers,
+        sso_next=safe_next(next_) if next_ else None,
+    )
 
 
 @router.get(PROFILE_PAGE, name="page_profile_authentication", response_model=None)

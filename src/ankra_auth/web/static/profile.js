@@ -2,12 +2,15 @@
 import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
 import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
 import { sessionsCard } from './sessions.js';
+import { ssoCard } from './sso-card.js';
 import { invitationsCard } from './invitations.js';
 
 const EVENT_LABELS = {
   sign_in: 'Signed in',
   sign_out: 'Signed out',
   session_revoked: 'Session signed out',
+  sso_linked: 'Single sign-on linked',
+  sso_unlinked: 'Single sign-on unlinked',
   password_failed: 'Wrong password entered',
   second_factor_failed: 'Second factor failed',
   pending_login_voided: 'Sign-in stopped after too many attempts',
@@ -34,7 +37,7 @@ const EVENT_LABELS = {
   org_left: 'Left an organisation',
   org_member_removed: 'Removed from an organisation',
 };
-const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code' };
+const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code', sso: 'Single sign-on' };
 
 /** Asks for the password when the API wants a recent check; resolves false on cancel. */
 function reauthDialog() {
@@ -90,6 +93,7 @@ async function profilePage() {
   addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
   const sessions = sessionsCard();
   signOutButton();
+  if ($('#sso-card')) ssoCard();
   // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
   const invitations = invitationsCard({ onJoined: () => refresh() });
 

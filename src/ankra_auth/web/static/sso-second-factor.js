@@ -1,0 +1,30 @@
+// After a provider signed someone in: the second-factor step for that pending login.
+import { $, api, focusHeading, page, say, show, withNext } from './common.js';
+import { secondFactor } from './second-factor.js';
+
+function ssoSecondFactorPage() {
+  const next = page.next || '/profile/authentication';
+  const mfaToken = page.mfaToken;
+  const steps = secondFactor({
+    calls: {
+      passkeyOptions: () => api('POST', '/api/v1/auth/mfa/passkey/options', { mfa_token: mfaToken }),
+      passkey: (credential) => api('POST', '/api/v1/auth/mfa/passkey', { mfa_token: mfaToken, credential }),
+      totp: (code) => api('POST', '/api/v1/auth/mfa/totp', { mfa_token: mfaToken, code }),
+      recovery: (code) => api('POST', '/api/v1/auth/mfa/recovery-code', { mfa_token: mfaToken, code }),
+    },
+    onSuccess(answer) {
+      say('Signed in.', 'success');
+      location.assign(answer.enrollment_required ? withNext('/secure-account', next) : next);
+    },
+    onRestart(message) {
+      steps.hide();
+      say(message, 'error');
+      show($('#sso-restart'));
+      focusHeading($('#sso-restart'));
+    },
+  });
+  say(`${page.provider} signed you in. Now confirm it’s you with a second factor.`);
+  steps.start((page.methods || '').split(',').filter(Boolean));
+}
+
+ssoSecondFactorPage();
