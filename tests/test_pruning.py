@@ -23,6 +23,8 @@ from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
+from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.orgs.models import Invitation, Org
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
 from tests.helpers import sign_up
@@ -118,6 +120,29 @@ class Rows:
                 ),
                 keep=keep,
             )
+        orgs = [Org(name="Acme", created_at=now), Org(name="Beta", created_at=now)]
+        db.add_all(orgs)
+        db.flush()
+        for expires, keep in ((live, True), (dead, False)):
+            add(
+                DeviceToken,
+                DeviceToken(
+                    user_id=user.id, token_hash=_hash(), created_at=now, expires_at=expires
+                ),
+                keep=keep,
+            )
+        for org, (expires, keep) in zip(orgs, ((live, True), (dead, False)), strict=True):
+            add(
+                Invitation,
+                Invitation(
+                    org_id=org.id,
+                    user_id=user.id,
+                    role="member",
+                    created_at=now,
+                    expires_at=expires,
+                ),
+                keep=keep,
+            )
         db.commit()
 
     def remaining(self, db: Session, model: type[Any]) -> set[str]:
@@ -141,9 +166,22 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
         "pending_logins": 1,
         "sign_in_links": 1,
         "sessions": 2,
+        "device_tokens": 1,
+        "org_invitations": 1,
+        "device_code_attempts": 0,
+        "sso_flows": 0,
+        "sso_pending_links": 0,
     }
     with Session(engine) as db:
-        for model in (AuthSession, PendingLogin, WebAuthnChallenge, SignInLink, CliGrant):
+        for model in (
+            AuthSession,
+            PendingLogin,
+            WebAuthnChallenge,
+            SignInLink,
+            CliGrant,
+            DeviceToken,
+            Invitation,
+        ):
             assert rows.remaining(db, model) == rows.kept[model], model.__tablename__
     # Idempotent: a second run (another instance, a retry) finds nothing.
     assert set(pruning.prune(engine, now=clock.now()).values()) == {0}

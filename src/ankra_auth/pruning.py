@@ -36,6 +36,7 @@ from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.orgs.models import Invitation
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
+from ankra_auth.sso.models import SsoFlow, SsoPendingLink
 
 log = logging.getLogger("ankra_auth.pruning")
 
@@ -81,6 +82,8 @@ RULES: list[Rule] = [
     Rule(Invitation, _expired(Invitation.expires_at)),
     # A window lasts 15 minutes: one that began before the cutoff is long over.
     Rule(DeviceCodeAttempts, _expired(DeviceCodeAttempts.window_started_at)),
+    Rule(SsoFlow, _expired(SsoFlow.expires_at)),
+    Rule(SsoPendingLink, _expired(SsoPendingLink.expires_at)),
     Rule(
         AuthSession,
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),
