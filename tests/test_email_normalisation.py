@@ -103,7 +103,7 @@ def test_the_migration_normalises_and_reports_collisions(
 ) -> None:
     engine = make_engine(Settings(database_url=empty_database, secret_key="x"))
     config = migrate.alembic_config()
-    before = ScriptDirectory.from_config(config).get_revision("0005").down_revision
+    before = ScriptDirectory.from_config(config).get_revision("0008").down_revision
     assert isinstance(before, str)
     rows = {
         "a" * 32: NFD,  # alone: rewritten
@@ -124,7 +124,7 @@ def test_the_migration_normalises_and_reports_collisions(
             )
     with caplog.at_level(logging.WARNING, logger="ankra_auth.migrations"), engine.begin() as c:
         config.attributes["connection"] = c
-        command.upgrade(config, "0005")
+        command.upgrade(config, "0008")
     with engine.connect() as connection:
         stored = dict(connection.execute(text("SELECT id, email FROM users")).all())
     engine.dispose()

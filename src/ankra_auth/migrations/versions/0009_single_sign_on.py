@@ -1,7 +1,7 @@
 """single sign-on
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 22:34:11.342710
 """
 
@@ -15,7 +15,7 @@ NULLABLE = "password_hash VARCHAR(200)"
 
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

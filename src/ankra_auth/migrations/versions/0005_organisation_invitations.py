@@ -2,8 +2,8 @@
 
 Invitations get their own table; every existing membership stays an active one.
 
-Revision ID: 0007
-Revises: 0008
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 22:36:15.272654
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0008"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@
 Rows whose normal form another row already has (or shares) are reported and left
 as they are: merging two accounts is a decision for a person, not a migration.
 
-Revision ID: 0005
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 22:40:00.000000
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from ankra_auth.accounts.emails import normalize_email
 
-revision: str = "0005"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
