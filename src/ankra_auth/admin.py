@@ -40,10 +40,10 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
 ) -> None:
-    """Apply pending migrations, then serve the API and pages."""
+    """Serve the API and pages; pending migrations are applied once the database answers."""
     import uvicorn
 
-    from ankra_auth import migrate as migrations
+    from ankra_auth import startup
     from ankra_auth.db import make_engine
     from ankra_auth.observability import serving
 
@@ -53,7 +53,8 @@ def serve(
         _ = settings.secret  # generate the key once, before workers race for it
     except MissingSecretKey as exc:
         _fail(str(exc))
-    migrations.upgrade(make_engine(settings))
+    # Listen at once (/healthz 200, /readyz 503) and migrate when the database appears.
+    startup.migrate_in_background(make_engine(settings))
     uvicorn.run(
         "ankra_auth.app:create_app",
         factory=True,
@@ -65,6 +66,8 @@ def serve(
         server_header=False,
         log_config=log_config,
         access_log=False,  # ours (ankra_auth.access) leaves out the query string
+        # SIGTERM: stop listening, let requests in flight finish for this long, exit 0.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -21,6 +21,7 @@ from ankra_auth.profile.router import router as profile_router
 from ankra_auth.recovery_codes.router import router as recovery_codes_router
 from ankra_auth.security import passwords
 from ankra_auth.sign_in_links.router import router as sign_in_links_router
+from ankra_auth.startup import install_schema_gate
 from ankra_auth.totp.router import router as totp_router
 from ankra_auth.web.router import router as web_router
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     _ = settings.secret  # create or load the key now, not inside the first request
 
     install_error_handlers(app)
+    install_schema_gate(app)  # inside observability, so its 503s are logged and counted
     install_observability(app)
     for router in (
         health.router,
