@@ -55,6 +55,7 @@ def serve(
         _fail(str(exc))
     # Listen at once (/healthz 200, /readyz 503) and migrate when the database appears.
     startup.migrate_in_background(make_engine(settings))
+    startup.exit_zero_after_drain()
     uvicorn.run(
         "ankra_auth.app:create_app",
         factory=True,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -81,6 +83,12 @@ def migrate_in_background(engine: Engine) -> threading.Thread:
     thread = threading.Thread(target=run, name="ankra-migrate", daemon=True)
     thread.start()
     return thread
+
+
+def exit_zero_after_drain() -> None:
+    """uvicorn drains on SIGTERM, then re-raises the signal for the previous handler: make
+    that handler a clean exit, so a graceful stop ends with status 0, not "killed by 15"."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 @cache
