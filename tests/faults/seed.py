@@ -58,3 +58,18 @@ def totp_users(database_url: str, count: int, prefix: str = "seed") -> list[Seed
     finally:
         engine.dispose()
     return seeded
+
+
+def plain_users(database_url: str, count: int, prefix: str = "plain") -> list[str]:
+    """Users without a second factor (a password sign-in answers a session); their emails."""
+    engine = make_engine(Settings(database_url=database_url, secret_key=SECRET))
+    password_hash = passwords.hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    emails = [f"{prefix}-{uuid.uuid4().hex[:12]}@example.com" for _ in range(count)]
+    try:
+        with make_session_factory(engine)() as db:
+            db.add_all(User(email=e, password_hash=password_hash, created_at=now) for e in emails)
+            db.commit()
+    finally:
+        engine.dispose()
+    return emails
