@@ -108,7 +108,7 @@ def test_a_database_restart_under_sign_in_load_loses_no_factor(
     assert_unavailable_or_expected(answers, {200, 401, 429})
     slowest = max(answers, key=lambda a: a.seconds)
     # The pool timeout bounds a wait for a connection; the rest is argon2 on a busy machine.
-    assert slowest.seconds < POOL_TIMEOUT + 2, slowest
+    assert slowest.seconds < POOL_TIMEOUT + 3, slowest
     during = [a for a in answers if began <= a.started + a.seconds and a.started <= back]
     unavailable = [a for a in answers if a.status == 503]
     assert recovered < 5, f"sign-ins came back {recovered:.1f}s after the restart"
@@ -152,5 +152,7 @@ def _wait_for(condition: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds}s")
+            raise AssertionError(
+                f"{getattr(condition, '__name__', condition)}: not within {seconds}s"
+            )
         time.sleep(0.05)
