@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     log_json: bool = True
-    # SIGTERM: requests in flight get this long to finish before the process exits.
-    shutdown_grace_seconds: int = Field(default=20, gt=0)
+    # SIGTERM: requests in flight get this long to finish before the process exits; below
+    # Docker's 10 s stop timeout, so the drain ends before a SIGKILL would.
+    shutdown_grace_seconds: int = Field(default=8, gt=0)
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
