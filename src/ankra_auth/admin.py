@@ -45,6 +45,7 @@ def serve(
 
     from ankra_auth import startup
     from ankra_auth.db import make_engine
+    from ankra_auth.graceful import DrainingH11Protocol
     from ankra_auth.observability import serving
 
     settings = get_settings()
@@ -69,6 +70,7 @@ def serve(
         access_log=False,  # ours (ankra_auth.access) leaves out the query string
         # SIGTERM: stop listening, let requests in flight finish for this long, exit 0.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        http=DrainingH11Protocol,  # h11, giving requests already on the wire their answer
     )
 
 
