@@ -4,7 +4,7 @@ On SIGTERM uvicorn stops listening, then closes every connection that has no req
 in progress. A connection it accepted a moment ago may have a request on the wire that
 it has not read yet: closing it resets that request, and nginx does not resend a POST
 it has sent. So an idle connection gets a short while to deliver its request before it
-is closed; one that does is answered (with ``Connection: close``) inside the drain.
+is closed; one that does is answered inside the drain, then closed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ class DrainingH11Protocol(H11Protocol):
             return
         self._stopping = True
         asyncio.get_running_loop().call_later(REQUEST_GRACE_SECONDS, self._shutdown_now)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._stopping and self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False  # a request that came in the grace: close after it
 
     def _shutdown_now(self) -> None:
         if not self.transport.is_closing():

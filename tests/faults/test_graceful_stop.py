@@ -80,6 +80,27 @@ def test_sigterm_finishes_requests_in_flight_and_refuses_new_ones(tmp_path: Path
     print(f"{len(finished_after)} of {IN_FLIGHT} answered after new connections were refused")
 
 
+def test_a_request_on_a_connection_open_before_sigterm_is_still_answered(tmp_path: Path) -> None:
+    """What a proxy does: connect, then send. The stop must not reset that request."""
+    service = start_service(f"sqlite:///{tmp_path / 'ankra.db'}", log_path=tmp_path / "service.log")
+    with running(service), socket.create_connection(("127.0.0.1", service.port)) as early:
+        time.sleep(0.2)  # accepted, no request yet
+        service.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not _refused(service.port):  # the stop has begun: the port is closed
+            assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
+            time.sleep(0.01)
+        early.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        early.settimeout(10)
+        answer = b""
+        while chunk := early.recv(65536):
+            answer += chunk
+        assert service.process.wait(timeout=30) == 0, service.log()
+    # Answered, then closed by the service (recv saw the end of the stream).
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert answer.endswith(b'{"status":"ok"}'), answer
+
+
 def test_the_drain_is_bounded_by_the_grace_period(tmp_path: Path) -> None:
     env = {"ANKRA_SHUTDOWN_GRACE_SECONDS": "1"}
     service = start_service(
