@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -36,6 +37,8 @@ class PostgresServer:
         self.dir = Path(tempfile.mkdtemp(prefix="ankra-pg-"))
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        # After restart() the postmaster is pg_ctl's child, not ours: its PID, from postmaster.pid.
+        self.adopted_pid: int | None = None
         # PostgreSQL refuses to run as root: run it as the postgres user then.
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -97,8 +100,40 @@ class PostgresServer:
         scheme = "postgresql+psycopg" if driver else "postgresql"
         return f"{scheme}://ankra@127.0.0.1:{self.port}/{database}"
 
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: clients are disconnected, the server starts again with the
+        same options (postmaster.opts) and answers before this returns."""
+        data = self.dir / "data"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "restart",
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "30",
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "restarted.log"),
+        )
+        if self.process is not None:
+            self.process.wait(timeout=30)  # the first postmaster has exited: reap it
+            self.process = None
+        self.adopted_pid = int((data / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=30)
+        if self.adopted_pid is not None:
+            # A fast shutdown (SIGINT), then wait for the postmaster to remove its pid file.
+            try:
+                os.kill(self.adopted_pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 30
+            while (self.dir / "data" / "postmaster.pid").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.adopted_pid = None
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -49,11 +49,12 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Apply pending migrations, then serve the API and pages."""
+    """Serve the API and pages; pending migrations are applied once the database answers."""
     import uvicorn
 
-    from ankra_auth import migrate as migrations
+    from ankra_auth import startup
     from ankra_auth.db import make_engine
+    from ankra_auth.graceful import DrainingH11Protocol
     from ankra_auth.observability import serving
 
     settings = get_settings()
@@ -62,7 +63,9 @@ def serve(
         _ = settings.secret  # generate the key once, before workers race for it
     except MissingSecretKey as exc:
         _fail(str(exc))
-    migrations.upgrade(make_engine(settings))
+    # Listen at once (/healthz 200, /readyz 503) and migrate when the database appears.
+    startup.migrate_in_background(make_engine(settings))
+    startup.exit_zero_after_drain()
     metrics_port = metrics_port or settings.metrics_port
     if metrics_port is not None:
         if metrics_port == port:
@@ -82,6 +85,9 @@ def serve(
         server_header=False,
         log_config=log_config,
         access_log=False,  # ours (ankra_auth.access) leaves out the query string
+        # SIGTERM: stop listening, let requests in flight finish for this long, exit 0.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        http=DrainingH11Protocol,  # h11, giving requests already on the wire their answer
     )
 
 

@@ -25,6 +25,7 @@ from ankra_auth.security import passwords
 from ankra_auth.sessions.router import router as sessions_router
 from ankra_auth.sign_in_links.router import router as sign_in_links_router
 from ankra_auth.sso.router import router as sso_router
+from ankra_auth.startup import install_schema_gate
 from ankra_auth.totp.router import router as totp_router
 from ankra_auth.web.router import router as web_router
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     install_error_handlers(app)
     install_hardening(app)
+    install_schema_gate(app)  # inside observability, so its 503s are logged and counted
     install_observability(app)
     for router in (
         health.router,

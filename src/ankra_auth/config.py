@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     prune_interval_seconds: float = Field(default=300.0, ge=0)
     # ``/metrics`` is served only on this port (bound to the service's host), never publicly.
     metrics_port: int | None = Field(default=None, gt=0, le=65535)
+    # SIGTERM: requests in flight get this long to finish before the process exits; below
+    # Docker's 10 s stop timeout, so the drain ends before a SIGKILL would.
+    shutdown_grace_seconds: int = Field(default=8, gt=0)
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -209,6 +209,13 @@ def document_problems(schema: dict[str, Any]) -> None:
             responses["4XX"] = {"description": "Problem", "content": content}
 
 
+def database_failure(exc: BaseException) -> str:
+    """A one-line reason for a log: the driver's message, never the statement or its values."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).strip().splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first_line}" if first_line else type(orig).__name__
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnkraError)
     async def _ankra(_request: Request, exc: AnkraError) -> JSONResponse:
@@ -250,8 +257,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        # Pool exhausted or database unreachable: a retryable condition, not a bug.
-        log.warning("database unavailable: %s", type(exc).__name__)
+        # Pool exhausted, database unreachable, disk full or read-only: retryable, not a bug.
+        log.warning("database unavailable: %s", database_failure(exc))
         return problem(
             503,
             "service_unavailable",
@@ -259,6 +266,14 @@ def install_error_handlers(app: FastAPI) -> None:
             "The service is busy or its database is unreachable: try again shortly",
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A connection that died mid-request (a database restart) may surface as an
+        # InterfaceError rather than an OperationalError: retryable all the same.
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return await _database_unavailable(request, exc)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

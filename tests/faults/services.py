@@ -1,0 +1,117 @@
+"""``ankra-auth serve`` processes a fault test can kill, stop or start before its database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from ankra_auth.security import totp
+from tests.helpers import PASSWORD
+from tests.live_server import SECRET
+from tests.postgres_server import free_port
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("service did not become ready:\n" + self.log())
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal the process by its PID and reap it; returns its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_service(
+    database_url: str,
+    *,
+    log_path: Path,
+    port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    ready: bool = True,
+) -> Service:
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "ANKRA_DATABASE_URL": database_url,
+        "ANKRA_SECRET_KEY": SECRET,
+        "ANKRA_PUBLIC_URL": f"http://localhost:{port}",
+        **(extra_env or {}),
+    }
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ankra_auth", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = Service(process, port, log_path)
+    if ready:
+        try:
+            service.wait_ready()
+        except BaseException:
+            service.stop(signal.SIGKILL)
+            raise
+    return service
+
+
+@contextmanager
+def running(*services: Service) -> Iterator[None]:
+    """Every service is stopped (by PID) when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        for service in services:
+            service.stop()
+
+
+def code(secret: str, offset_steps: int = 0) -> str:
+    return totp.code_at_step(secret=secret, step=totp.time_step(datetime.now(UTC)) + offset_steps)
+
+
+def new_email(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def sign_up(base: str, email: str) -> httpx.Response:
+    return httpx.post(
+        f"{base}/api/v1/users", json={"email": email, "password": PASSWORD}, timeout=30
+    )
