@@ -85,6 +85,7 @@ class Options:
     cli_runs: int
     workdir: Path
     server_env: dict[str, str]
+    side_by_side_only: bool = False
 
 
 def note(message: str) -> None:
@@ -393,6 +394,7 @@ def run(opts: Options) -> dict[str, Any]:
         engine = make_engine(settings)
         migrate.upgrade(engine)
         out = measure(engine, settings, url, opts)
+        out["server_env"] = opts.server_env
         engine.dispose()
         return out
     finally:
@@ -416,9 +418,11 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
     work = Workloads(engine, settings, opts)
     grow(engine, settings, first=0, count=opts.small, pw_hash=pw_hash)
     with service(url, opts, "service.log") as svc, bare_server(opts) as bare:
-        note(f"TOTP p50 with {opts.small:,} users")
-        wrk(svc, work.totp(range(opts.small)), connections=opts.clients, threads=1, duration=300)
-        out["scaling_small"] = {"users": opts.small, "rounds": scaling_rounds(svc, work, opts)}
+        if not opts.side_by_side_only:
+            note(f"TOTP p50 with {opts.small:,} users")
+            warm = work.totp(range(opts.small))
+            wrk(svc, warm, connections=opts.clients, threads=1, duration=300)
+            out["scaling_small"] = {"users": opts.small, "rounds": scaling_rounds(svc, work, opts)}
 
         grow(engine, settings, first=opts.small, count=opts.users - opts.small, pw_hash=pw_hash)
         note(f"side by side, {opts.users:,} users, {opts.clients} connections")
@@ -430,6 +434,8 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
             out[name] = phase(svc, lambda n, make=make: make(users.take(n)), opts, label=name)
             out[name]["ratio"] = round(out[name]["rps"] / out["bare"]["rps"], 4)
 
+        if opts.side_by_side_only:
+            return out
         began = time.perf_counter()
         seed.seed_filler_postgres(engine, count=opts.big - opts.users, pw_hash=pw_hash)
         out["big_seed_seconds"] = round(time.perf_counter() - began, 1)
@@ -476,8 +482,7 @@ def table(rows: list[tuple[str, ...]]) -> str:
     )
 
 
-def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
-    """Print the table of record; returns the targets as (name, met, figure)."""
+def report_side_by_side(res: dict[str, Any]) -> None:
     rows = [("path", "req/s", "x bare", "p50 ms", "p99 ms", "CPU ms/req", "peak RSS MB", "errors")]
     for name in ("bare", *PATHS):
         r = res[name]
@@ -495,6 +500,11 @@ def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
         )
     print(f"\n{res['users']:,} users, PostgreSQL, 1 uvicorn worker each, wrk -c{res['clients']}")
     print(table(rows))
+
+
+def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """Print the table of record; returns the targets as (name, met, figure)."""
+    report_side_by_side(res)
 
     small, big = res["scaling_small"], res["scaling_big"]
     p50_small, p50_big = median_of(small["rounds"], "p50_ms"), median_of(big["rounds"], "p50_ms")
@@ -577,6 +587,11 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="environment for both servers, e.g. ANKRA_DB_POOL_SIZE=32 (repeatable)",
     )
+    parser.add_argument(
+        "--side-by-side-only",
+        action="store_true",
+        help="only the bare endpoint and the three paths (for before/after comparisons)",
+    )
     parser.add_argument("--quick", action="store_true", help="small tables and short phases")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -602,6 +617,7 @@ def main() -> None:
             cli_runs=args.cli_runs,
             workdir=Path(tmp),
             server_env=dict(kv.split("=", 1) for kv in args.server_env),
+            side_by_side_only=args.side_by_side_only,
         )
         results = run(opts)
     results |= {
@@ -613,6 +629,11 @@ def main() -> None:
         "clients": args.clients,
         "storm_size": args.storm,
     }
+    if args.side_by_side_only:
+        report_side_by_side(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        return
     checks = report(results)
     results["targets"] = [{"target": n, "met": ok, "figure": f} for n, ok, f in checks]
     print(
