@@ -382,6 +382,15 @@ def cli_status_seconds(srv: Server, work: Workloads, opts: Options) -> list[floa
     return times
 
 
+def python_startup_seconds(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - began)
+    return times
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -461,6 +470,8 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
     with service(url, opts, "cli.log") as svc:
         note(f"CLI: ankra profile auth status x {opts.cli_runs}")
         out["cli_status_seconds"] = cli_status_seconds(svc, work, opts)
+    # The floor under any Python command on this machine (interpreter and site start-up).
+    out["python_startup_seconds"] = python_startup_seconds(opts.cli_runs)
     return out
 
 
@@ -530,6 +541,12 @@ def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
     print(
         f"ankra profile auth status: median {cli_median:.3f} s, best {min(cli):.3f} s ({len(cli)} runs)"
     )
+    if "python_startup_seconds" in res:
+        floor = res["python_startup_seconds"]
+        print(
+            f"  python -c pass on this machine: median {statistics.median(floor):.3f} s, "
+            f"best {min(floor):.3f} s"
+        )
 
     t, storm = res["totp"], res["storm"]
     peak = max(res[name]["peak_rss_mb"] for name in PATHS)
