@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--path", choices=("totp", "recovery"), default="totp")
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--url", help="an existing database seeded by bench/run.py")
+    parser.add_argument("--top", type=int, default=25, help="functions to list")
     args = parser.parse_args()
 
     pg = None
@@ -123,14 +124,14 @@ def main() -> None:
             seed.seed_active(
                 engine, settings, first=0, count=count, pw_hash=seed.password_hash(), now=now
             )
-        run(args.path, engine, settings, args.calls)
+        run(args.path, engine, settings, args.calls, args.top)
         engine.dispose()
     finally:
         if pg is not None:
             pg.stop()
 
 
-def run(path: str, engine: Engine, settings: Settings, calls: int) -> None:
+def run(path: str, engine: Engine, settings: Settings, calls: int, top: int = 25) -> None:
     factory = make_session_factory(engine)
     complete: Callable[..., Any] = (
         login.complete_with_totp if path == "totp" else login.complete_with_recovery_code
@@ -174,6 +175,7 @@ def run(path: str, engine: Engine, settings: Settings, calls: int) -> None:
         one(job)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    n_profiled = calls - calls // 2
     by_package: Counter[str] = Counter()
     total = 0.0
     for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
@@ -182,6 +184,17 @@ def run(path: str, engine: Engine, settings: Settings, calls: int) -> None:
     print(f"\ncProfile, own CPU time by package ({calls - n} sign-ins; profiling inflates it):")
     for name, seconds in by_package.most_common(12):
         print(f"  {name:<28} {seconds * 100 / total:5.1f} %")
+    print(f"\nTop {top} functions by cumulative CPU (share of the sign-in):")
+    rows = sorted(
+        (
+            (cumtime, f"{filename.split('site-packages/')[-1].split('/src/')[-1]}:{name}", calls)
+            for (filename, _line, name), (_cc, calls, _tt, cumtime, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+            if "ankra_auth" in filename or "sqlalchemy" in filename or "psycopg" in filename
+        ),
+        reverse=True,
+    )
+    for cumtime, where, calls in rows[:top]:
+        print(f"  {cumtime * 100 / total:5.1f} %  {calls // (n_profiled or 1):4d}/call  {where}")
 
 
 def package_of(filename: str) -> str:
