@@ -326,7 +326,9 @@ class Workloads:
         return write_jobs(self.path("logins"), jobs)
 
 
-def phase(srv: Server, make: Callable[[int], Path], opts: Options, *, label: str) -> dict[str, Any]:
+def phase(
+    srv: Server, make: Callable[[int], Path], opts: Options, *, label: str, mode: str = "timed"
+) -> dict[str, Any]:
     """A warm-up then a measured phase; the measured one gets ample distinct requests."""
     warm = wrk(
         srv,
@@ -334,10 +336,16 @@ def phase(srv: Server, make: Callable[[int], Path], opts: Options, *, label: str
         connections=opts.clients,
         threads=opts.threads,
         duration=opts.warmup,
+        mode=mode,
     )
     need = int(max(warm["rps"], 50) * opts.duration * 2.5) + 500
     result = wrk(
-        srv, make(need), connections=opts.clients, threads=opts.threads, duration=opts.duration
+        srv,
+        make(need),
+        connections=opts.clients,
+        threads=opts.threads,
+        duration=opts.duration,
+        mode=mode,
     )
     ran_out = " (ran out of requests: raise --users)" if result["ran_out"] else ""
     note(
@@ -437,7 +445,7 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
         note(f"side by side, {opts.users:,} users, {opts.clients} connections")
         users = Users(opts.users)
         out["users"] = opts.users
-        out["bare"] = phase(bare, work.bare, opts, label="bare")
+        out["bare"] = phase(bare, work.bare, opts, label="bare", mode="repeat")
         for name in PATHS:
             make = getattr(work, name)
             out[name] = phase(svc, lambda n, make=make: make(users.take(n)), opts, label=name)
