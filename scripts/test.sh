@@ -11,6 +11,7 @@ dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)  # Debian's pyth
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the OpenID provider of the SSO tests
 # tests/faults puts the deploy's nginx.conf in front of two instances.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # bench/run.py's load generator
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A pooled connection idle longer than this is pinged ("SELECT 1") before use, so one
+    # the server or a firewall dropped is replaced instead of failing a request. Busy
+    # connections skip the ping: it was a round trip on every request (see
+    # docs/performance.md). 0 pings on every checkout.
+    db_pool_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     log_json: bool = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -61,15 +63,42 @@ def make_engine(settings: Settings) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_ping_after_idle_seconds == 0,
         # Error messages would otherwise quote bound values (hashes, sealed secrets) into logs.
         hide_parameters=True,
     )
+    if settings.db_pool_ping_after_idle_seconds > 0:
+        _ping_when_idle(engine, settings.db_pool_ping_after_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Pre-ping only connections that sat in the pool longer than ``idle_seconds``."""
+
+    def checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # fresh from connect, or in use moments ago
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()  # leave no transaction open from the ping
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("pooled connection failed its idle ping") from exc
+
+    event.listen(engine.pool, "checkin", checkin)
+    event.listen(engine.pool, "checkout", checkout)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

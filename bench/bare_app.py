@@ -1,0 +1,54 @@
+"""The bare reference: FastAPI parsing the sign-in body, no database, no middleware.
+
+Served by bench/run.py with the same uvicorn and the same flags as ``ankra-auth serve``
+(one worker, no server header, no uvicorn access log), so the ratio of a service path to
+this endpoint is what the service's own work costs.
+
+    python bench/bare_app.py --port 8001
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from fastapi import FastAPI
+
+from ankra_auth.accounts.schemas import AuthenticatedOut, MfaCodeIn
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    # Sync, like the service's sign-in endpoints: FastAPI runs it in the same threadpool.
+    @app.post("/api/v1/auth/mfa/totp")
+    def bare_totp(body: MfaCodeIn) -> AuthenticatedOut:
+        return AuthenticatedOut(
+            access_token=body.mfa_token, expires_in=43200, enrollment_required=False
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        "bare_app:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        server_header=False,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()

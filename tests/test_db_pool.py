@@ -1,0 +1,70 @@
+"""The pool's idle ping: a connection the server dropped is replaced, not handed to a request."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from ankra_auth.config import Settings
+from ankra_auth.db import make_engine
+from tests.postgres_server import PostgresServer
+
+
+def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(url: str, pid: int) -> None:
+    admin = make_engine(Settings(database_url=url, secret_key="x"))
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer | str) -> str:
+    if isinstance(postgres, str):
+        return postgres
+    return postgres.create_database("pool_" + uuid.uuid4().hex[:12])
+
+
+@pytest.mark.parametrize("idle_seconds", [1e-9, 0.0])  # ping when idle; ping always
+def test_a_dropped_idle_connection_is_replaced(pg_url: str, idle_seconds: float) -> None:
+    settings = Settings(
+        database_url=pg_url,
+        secret_key="x",
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_ping_after_idle_seconds=idle_seconds,
+    )
+    engine = make_engine(settings)
+    first = _backend_pid(engine)  # the pool now holds this one connection
+    _terminate(pg_url, first)
+    # Without a ping this would raise (the pooled connection is dead).
+    second = _backend_pid(engine)
+    assert second != first
+    engine.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(pg_url: str) -> None:
+    """The trade-off, shown: within the idle window a dropped connection fails one use
+    (SQLAlchemy then discards it), and the next checkout gets a fresh one."""
+    settings = Settings(
+        database_url=pg_url,
+        secret_key="x",
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_ping_after_idle_seconds=3600,
+    )
+    engine = make_engine(settings)
+    first = _backend_pid(engine)
+    _terminate(pg_url, first)
+    with pytest.raises(OperationalError):
+        _backend_pid(engine)
+    assert _backend_pid(engine) != first
+    engine.dispose()
