@@ -161,7 +161,15 @@ class ScriptedDriver:
     def click(
         self, name: str, *, exact: bool = False, within: str | None = None, role: str = "button"
     ) -> None:
-        self._click_element(self.find(role, name, exact=exact, within=within))
+        def attempt() -> bool:
+            # Found and clickable (not covered, not mid-layout), as Playwright's actionability.
+            element = self._find_now(role, name, exact, within)
+            if element is None:
+                return False
+            self._click_element(element)
+            return True
+
+        self.wait_for(attempt, f"{role} {name!r} to click" + (f" in {within!r}" if within else ""))
 
     def set_checked(self, label: str, checked: bool) -> None:
         box = self.find("checkbox", label)

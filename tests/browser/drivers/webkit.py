@@ -69,6 +69,8 @@ class WebKitDriver(ScriptedDriver):
         return self.driver.execute_script(body, *args)
 
     def _click_element(self, element: WebElement) -> None:
+        # WebKitWebDriver refuses elements under the sticky status bar instead of scrolling on.
+        self._script("arguments[0].scrollIntoView({block: 'center'})", element)
         element.click()
 
     def _fill_element(self, element: WebElement, text: str) -> None:
