@@ -23,6 +23,8 @@ def sign_in_password(browser: Driver, account: Account, path: str = "/login") ->
 def expect_profile(browser: Driver, path: str = PROFILE) -> None:
     browser.expect_url(path)
     browser.expect_visible("heading", "Authentication", exact=True)
+    # The page's script has run and loaded the profile: its buttons now answer.
+    browser.expect_no_text("Loading…", within="Two-factor authentication")
 
 
 def expect_second_factor_step(browser: Driver) -> None:

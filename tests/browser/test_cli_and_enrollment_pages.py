@@ -1,4 +1,5 @@
-"""The CLI hand-off page and "Secure your account to continue", in headless Chromium."""
+"""The CLI hand-off page and "Secure your account to continue", in Chromium, Firefox and WebKit
+(the passkey hand-off in the engines with WebAuthn)."""
 
 from __future__ import annotations
 
@@ -9,29 +10,24 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
 
 from ankra_auth.security.pkce import s256_challenge
-from tests.browser.flows import (
-    PROFILE,
-    Account,
-    Authenticator,
-    Live,
+from tests.browser.drivers import PASSKEY_ENGINES, Driver
+from tests.browser.flows import PROFILE, Account, Live, new_account
+from tests.browser.steps import (
     add_passkey,
     expect_profile,
     expect_second_factor_step,
-    new_account,
+    loopback_listener,
     set_up_authenticator_app,
     sign_in_password,
     sign_out,
-    status,
 )
 from tests.helpers import code_now, start_login
-from tests.postgres_server import free_port
 
 pytestmark = pytest.mark.browser
 
-Shot = Callable[[Page, str], Path]
+Shot = Callable[[Driver, str], Path]
 
 
 def cli_authorize(
@@ -54,29 +50,24 @@ def cli_authorize(
 
 
 def test_cli_loopback_hand_off_with_authenticator_code(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live, totp=True)
-    callback = f"http://127.0.0.1:{free_port()}/callback"
-    answer, verifier = cli_authorize(live, account, redirect_uri=callback)
-    # Stand in for the CLI's loopback listener.
-    page.route(
-        f"{callback}*",
-        lambda route: route.fulfill(body="<p>Signed in</p>", content_type="text/html"),
-    )
+    with loopback_listener() as listener:  # stands in for the CLI's
+        answer, verifier = cli_authorize(live, account, redirect_uri=listener.url)
+        browser.goto(answer["browser_url"])
+        expect_second_factor_step(browser)
+        browser.expect_no_text("Check that your terminal shows")
+        screenshot(browser, "cli-login")
+        browser.fill("Authenticator app code", "000000")
+        browser.click("Verify code")
+        browser.expect_status("attempts left")
+        browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+        browser.click("Verify code")
 
-    page.goto(answer["browser_url"])
-    expect_second_factor_step(page)
-    expect(page.get_by_text("Check that your terminal shows")).to_be_hidden()
-    screenshot(page, "cli-login")
-    page.get_by_label("Authenticator app code").fill("000000")
-    page.get_by_role("button", name="Verify code").click()
-    expect(status(page)).to_contain_text("attempts left")
-    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
-    page.get_by_role("button", name="Verify code").click()
-
-    page.wait_for_url(f"{callback}?*")
-    query = parse_qs(urlsplit(page.url).query)
+        browser.wait_for(lambda: browser.url.startswith(f"{listener.url}?"), "the loopback")
+        browser.expect_text("Signed in")
+    query = parse_qs(urlsplit(browser.url).query)
     assert query["state"] == ["state-1234"]
     with live.api() as api:
         r = api.post(
@@ -86,31 +77,24 @@ def test_cli_loopback_hand_off_with_authenticator_code(
     assert r.json()["status"] == "authenticated"
 
 
-def test_cli_device_hand_off_with_passkey(
-    live: Live,
-    page: Page,
-    add_authenticator: Callable[[str], Authenticator],
-    screenshot: Shot,
-) -> None:
+@pytest.mark.parametrize("engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_cli_device_hand_off_with_passkey(live: Live, browser: Driver, screenshot: Shot) -> None:
     account = new_account(live)
-    add_authenticator("internal")
-    sign_in_password(page, account)
-    add_passkey(page, "Laptop")
-    sign_out(page, live)
+    browser.add_virtual_authenticator("internal")
+    sign_in_password(browser, account)
+    expect_profile(browser)
+    add_passkey(browser, "Laptop")
+    sign_out(browser)
 
     answer, verifier = cli_authorize(live, account)
-    page.goto(answer["browser_url"])
-    expect(
-        page.get_by_text(f"Check that your terminal shows this code: {answer['user_code']}")
-    ).to_be_visible()
-    expect(page.get_by_role("button", name="Yes, continue")).to_be_visible()
-    screenshot(page, "cli-login-device-code")
-    page.get_by_role("button", name="Yes, continue").click()
-    page.get_by_role("button", name="Use a passkey").click()
-    expect(
-        page.get_by_text("You can close this window and return to your terminal")
-    ).to_be_visible()
-    screenshot(page, "cli-login-done")
+    browser.goto(answer["browser_url"])
+    browser.expect_text(f"Check that your terminal shows this code: {answer['user_code']}")
+    browser.expect_visible("button", "Yes, continue")
+    screenshot(browser, "cli-login-device-code")
+    browser.click("Yes, continue")
+    browser.click("Use a passkey")
+    browser.expect_text("You can close this window and return to your terminal")
+    screenshot(browser, "cli-login-done")
 
     with live.api() as api:
         r = api.post(
@@ -120,14 +104,14 @@ def test_cli_device_hand_off_with_passkey(
     assert r.status_code == 200, r.text
 
 
-def test_cli_page_with_an_unknown_link_says_so(live: Live, page: Page) -> None:
-    page.goto("/cli/login/not-a-real-token")
-    expect(status(page)).to_contain_text("ankra login")
-    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
+def test_cli_page_with_an_unknown_link_says_so(live: Live, browser: Driver) -> None:
+    browser.goto("/cli/login/not-a-real-token")
+    browser.expect_status("ankra login")
+    browser.expect_hidden("heading", "Confirm it's you")
 
 
 def test_organisation_requirement_shows_secure_your_account_until_enrolled(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
     member = new_account(live, "bob@example.com")
@@ -144,17 +128,17 @@ def test_organisation_requirement_shows_secure_your_account_until_enrolled(
         r = api.patch(f"/api/v1/orgs/{org}", json={"require_two_factor": True}, headers=owner.auth)
         assert r.status_code == 200, r.text
 
-    sign_in_password(page, member)
-    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
-    expect(page.get_by_role("heading", name="Secure your account to continue")).to_be_visible()
-    expect(page.get_by_role("listitem").filter(has_text="Acme Corp")).to_be_visible()
-    screenshot(page, "secure-account")
+    sign_in_password(browser, member)
+    browser.expect_url("/secure-account?next=/profile/authentication")
+    browser.expect_visible("heading", "Secure your account to continue")
+    browser.expect_text("Acme Corp")
+    screenshot(browser, "secure-account")
 
-    page.goto(PROFILE)  # every other page sends them back here
-    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
+    browser.goto(PROFILE)  # every other page sends them back here
+    browser.expect_url("/secure-account?next=/profile/authentication")
 
-    set_up_authenticator_app(page, live)
-    page.get_by_role("button", name="I have saved my codes, continue").click()
-    expect_profile(page, live)
-    expect(page.get_by_text("Required by Acme Corp")).to_be_visible()
-    expect(page.get_by_role("button", name="Turn off two-factor authentication")).to_be_hidden()
+    set_up_authenticator_app(browser, live)
+    browser.click("I have saved my codes, continue")
+    expect_profile(browser)
+    browser.expect_text("Required by Acme Corp")
+    browser.expect_hidden("button", "Turn off two-factor authentication")

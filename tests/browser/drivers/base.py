@@ -213,7 +213,12 @@ class ScriptedDriver:
 
     def expect_url(self, url: str, timeout: float = TIMEOUT) -> None:
         full = url if "://" in url else self.base_url + url
-        self.wait_for(lambda: self.url == full, f"URL {full}", timeout)
+        # Loaded, too: module scripts have run (their buttons answer) once readyState is complete.
+        self.wait_for(
+            lambda: self.url == full and self._script("return document.readyState") == "complete",
+            f"URL {full}",
+            timeout,
+        )
 
     def list_items(self, name: str) -> list[str]:
         items = self._script(
