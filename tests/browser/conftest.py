@@ -65,7 +65,9 @@ def live(tmp_path: Path, template_db: Path, clock: FrozenClock) -> Iterator[Live
 
 @pytest.fixture
 def context(playwright_browser: Browser, live: Live) -> Iterator[BrowserContext]:
-    ctx = playwright_browser.new_context(base_url=live.url, accept_downloads=True, timezone_id="UTC")
+    ctx = playwright_browser.new_context(
+        base_url=live.url, accept_downloads=True, timezone_id="UTC"
+    )
     ctx.set_default_timeout(10_000)
     yield ctx
     ctx.close()

@@ -88,9 +88,7 @@ class ScriptedDriver:
         raise NotImplementedError
 
     # -- waiting -------------------------------------------------------------------------------
-    def wait_for(
-        self, probe: Callable[[], T | None], what: str, timeout: float = TIMEOUT
-    ) -> T:
+    def wait_for(self, probe: Callable[[], T | None], what: str, timeout: float = TIMEOUT) -> T:
         """Polls ``probe`` until it answers something truthy; the page may be navigating
         meanwhile (scripts then fail, and are retried)."""
         deadline = time.monotonic() + timeout
@@ -117,11 +115,18 @@ class ScriptedDriver:
             return "<unreadable>"
 
     # -- locating --------------------------------------------------------------------------------
-    def _find_now(self, kind: str, name: str, exact: bool = False, within: str | None = None) -> Any:
+    def _find_now(
+        self, kind: str, name: str, exact: bool = False, within: str | None = None
+    ) -> Any:
         return self._script(LOCATE, kind, name, exact, within)
 
     def find(
-        self, kind: str, name: str, *, exact: bool = False, within: str | None = None,
+        self,
+        kind: str,
+        name: str,
+        *,
+        exact: bool = False,
+        within: str | None = None,
         timeout: float = TIMEOUT,
     ) -> Any:
         return self.wait_for(
@@ -152,7 +157,9 @@ class ScriptedDriver:
     def goto(self, path: str) -> None:
         self._navigate(path if "://" in path else self.base_url + path)
 
-    def fill(self, label: str, text: str, *, exact: bool = False, within: str | None = None) -> None:
+    def fill(
+        self, label: str, text: str, *, exact: bool = False, within: str | None = None
+    ) -> None:
         self._fill_element(self.find("field", label, exact=exact, within=within), text)
 
     def press_enter(self, label: str, *, exact: bool = False, within: str | None = None) -> None:
@@ -177,7 +184,11 @@ class ScriptedDriver:
             self._click_element(box)
 
     def value(self, label: str, *, exact: bool = False, within: str | None = None) -> str:
-        return str(self._script("return arguments[0].value", self.find("field", label, exact=exact, within=within)))
+        return str(
+            self._script(
+                "return arguments[0].value", self.find("field", label, exact=exact, within=within)
+            )
+        )
 
     def checked(self, label: str) -> bool:
         return bool(self._script("return arguments[0].checked", self.find("checkbox", label)))
@@ -194,12 +205,16 @@ class ScriptedDriver:
         element = self._find_now("region", within, True, None) or self._find_now(
             "dialog", within, True, None
         )
-        return "" if element is None else str(self._script("return arguments[0].innerText", element))
+        return (
+            "" if element is None else str(self._script("return arguments[0].innerText", element))
+        )
 
     def status(self) -> str:
         return str(self._script("return document.getElementById('status')?.innerText || ''"))
 
-    def expect_text(self, expected: str, *, within: str | None = None, timeout: float = TIMEOUT) -> None:
+    def expect_text(
+        self, expected: str, *, within: str | None = None, timeout: float = TIMEOUT
+    ) -> None:
         want = normalise(expected)
         self.wait_for(lambda: want in normalise(self.text(within)), f"text {expected!r}", timeout)
 
@@ -230,14 +245,15 @@ class ScriptedDriver:
         return [str(item) for item in items]
 
     def expect_items(self, name: str, count: int) -> list[str]:
-        return self.wait_for(
-            lambda: (items := self.list_items(name)) and len(items) == count and items,
-            f"{count} items in list {name!r}",
-        ) if count else self._expect_empty(name)
+        """Waits until the list named ``name`` has ``count`` items; returns their texts."""
+        seen: list[list[str]] = []
 
-    def _expect_empty(self, name: str) -> list[str]:
-        self.wait_for(lambda: not self.list_items(name), f"no items in list {name!r}")
-        return []
+        def probe() -> bool:
+            seen.append(self.list_items(name))
+            return len(seen[-1]) == count
+
+        self.wait_for(probe, f"{count} items in list {name!r}")
+        return seen[-1]
 
     def focused(self) -> str:
         """The accessible name (or label) of the focused element."""
@@ -261,7 +277,11 @@ class ScriptedDriver:
         self._script(CAPTURE_DOWNLOADS, self.saves_downloads)
         self.click(button)
         entry = self.wait_for(
-            lambda: (d := self._script("return window.__ankraDownloads.at(-1)")) and d.get("text") is not None and d,
+            lambda: (
+                (d := self._script("return window.__ankraDownloads.at(-1)"))
+                and d.get("text") is not None
+                and d
+            ),
             f"the download from {button!r}",
         )
         return str(entry["name"]), str(entry["text"])

@@ -19,7 +19,9 @@ class ChromiumDriver(ScriptedDriver):
         self.base_url = base_url
 
     def _script(self, body: str, *args: Any) -> Any:
-        handle = self.page.evaluate_handle(f"(args) => (function () {{ {body}\n }}).apply(null, args)", list(args))
+        handle = self.page.evaluate_handle(
+            f"(args) => (function () {{ {body}\n }}).apply(null, args)", list(args)
+        )
         element = handle.as_element()
         if element is not None:
             return element

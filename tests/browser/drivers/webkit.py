@@ -19,10 +19,13 @@ MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 WEBDRIVER = "/usr/bin/WebKitWebDriver"
 
 
+X_DIR = Path("/tmp")  # noqa: S108 - where X servers keep their locks and sockets, by fixed name
+
+
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     """A private X display: the first free number from 90 (its lock file says taken)."""
     for number in range(90, 200):
-        if Path(f"/tmp/.X{number}-lock").exists():
+        if (X_DIR / f".X{number}-lock").exists():
             continue
         process = subprocess.Popen(
             ["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
@@ -30,7 +33,7 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
             stderr=subprocess.DEVNULL,
         )
         for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
+            if (X_DIR / ".X11-unix" / f"X{number}").exists():
                 return process, f":{number}"
             if process.poll() is not None:
                 break  # lost a race for this number: try the next
@@ -97,6 +100,7 @@ class WebKitDriver(ScriptedDriver):
         self.driver.set_window_size(1280, 1000)
 
     def add_virtual_authenticator(self, transport: str = "internal") -> Any:
+        del transport  # the same signature as the other engines'
         raise WebAuthnUnavailable("WebKitGTK has no WebAuthn (no PublicKeyCredential)")
 
     def quit(self) -> None:
