@@ -31,6 +31,16 @@ from tests.postgres_server import free_port
 
 SECRET = "browser-test-secret-" + "b" * 32
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+OTHER_ENGINE_SHOTS = {
+    "login",
+    "login-second-factor",
+    "login-passkey",  # Firefox
+    "login-no-passkeys",  # WebKit
+    "profile-recovery-codes",
+    "profile-passkeys",  # Firefox
+    "secure-account",
+    "cli-login",
+}
 
 
 @pytest.fixture(scope="session")
@@ -138,20 +148,28 @@ def add_authenticator(context: BrowserContext, page: Page) -> Callable[[str], Au
 
 
 @pytest.fixture(scope="session")
-def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
+def screenshot(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Page | Driver, str], Path]:
     """Full-page PNGs: into docs/screenshots with ANKRA_SCREENSHOTS=1, else a temporary dir."""
     if os.environ.get("ANKRA_SCREENSHOTS") == "1":
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         target = SCREENSHOT_DIR
     else:
         target = tmp_path_factory.mktemp("screenshots")
+    scratch = tmp_path_factory.mktemp("other-engine-screenshots")
 
     def take(page: Page | Driver, name: str) -> Path:
         """``name`` as docs/screenshots knows it; other engines than Chromium add theirs
         (``login-firefox.png``)."""
         if not isinstance(page, Page):
             engine = page.engine
-            path = target / (f"{name}.png" if engine == "chromium" else f"{name}-{engine}.png")
+            if engine == "chromium":
+                path = target / f"{name}.png"
+            else:
+                # Other engines: the key pages only, beside Chromium's (keeps docs/ small).
+                folder = target if name in OTHER_ENGINE_SHOTS else scratch
+                path = folder / f"{name}-{engine}.png"
             page.screenshot(path)
             return path
         path = target / f"{name}.png"
