@@ -1,12 +1,14 @@
-"""The single-use sign-in link that `ankra profile auth passkeys open` opens, in every engine."""
+"""The single-use sign-in link that `ankra profile auth passkeys open` opens, in every engine.
+
+Written in the Playwright-shaped subset (tests/browser/drivers/locators.py): the original
+Playwright test with ``page`` renamed ``browser`` and ``expect`` from the drivers package."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.drivers import Driver
-from tests.browser.flows import Live, new_account
-from tests.browser.steps import expect_profile
+from tests.browser.drivers import Driver, expect
+from tests.browser.flows import PROFILE, Live, new_account
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +18,10 @@ def test_the_link_opens_the_profile_signed_in_once(browser: Driver, live: Live) 
     with live.api() as api:
         url = api.post("/api/v1/auth/sign-in-links", json={}, headers=account.auth).json()["url"]
     browser.goto(url)
-    browser.click(f"Continue as {account.email}")
-    expect_profile(browser)
+    browser.get_by_role("button", name=f"Continue as {account.email}").click()
+    expect(browser).to_have_url(f"{live.url}{PROFILE}")
+    expect(browser.get_by_role("heading", name="Authentication", exact=True)).to_be_visible()
     browser.goto(url)
-    browser.expect_visible("heading", "This link has expired or was already used")
+    expect(
+        browser.get_by_role("heading", name="This link has expired or was already used")
+    ).to_be_visible()

@@ -8,6 +8,12 @@ their accessible name, visible ones only, a substring match ignoring case unless
 every lookup and ``expect_*`` polls (10 s) as Playwright's auto-waiting does.
 
 Porting a Playwright page test (``page`` fixture) to all three engines (``browser`` fixture):
+the quickest way is ``locators.py``'s Playwright-shaped subset: rename ``page`` to
+``browser``, import ``expect`` from ``tests.browser.drivers`` instead of Playwright, and most
+lines run unchanged (``browser.get_by_label(..).fill(..)``, ``browser.get_by_role("button",
+name=..).click()``, ``expect(browser.get_by_role("status")).to_contain_text(..)``,
+``expect(browser).to_have_url(..)``). ``page.route``, ``page.clock`` and CDP have no
+equivalent: see below. The driver's own methods, shorter:
 
 =====================================================================  ==========================================
 Playwright                                                             Driver
@@ -54,6 +60,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.browser.drivers.base import WebAuthnUnavailable
+from tests.browser.drivers.locators import Locator, Text, expect
 
 ENGINES = ["chromium", "firefox", "webkit"]
 NO_WEBAUTHN = "WebKitGTK has no WebAuthn"
@@ -66,7 +73,15 @@ PASSKEY_ENGINES = [
     ),
 ]
 
-__all__ = ["ENGINES", "NO_WEBAUTHN", "PASSKEY_ENGINES", "Driver", "WebAuthnUnavailable"]
+__all__ = [
+    "ENGINES",
+    "NO_WEBAUTHN",
+    "PASSKEY_ENGINES",
+    "Driver",
+    "Locator",
+    "WebAuthnUnavailable",
+    "expect",
+]
 
 
 class Driver(Protocol):
@@ -77,16 +92,27 @@ class Driver(Protocol):
     def url(self) -> str: ...
     def goto(self, path: str) -> None: ...
     def fill(
-        self, label: str, text: str, *, exact: bool = False, within: str | None = None
+        self,
+        label: str,
+        text: str,
+        *,
+        exact: bool = False,
+        within: str | None = None,
+        kind: str = "field",
     ) -> None: ...
     def press_enter(
-        self, label: str, *, exact: bool = False, within: str | None = None
+        self, label: str, *, exact: bool = False, within: str | None = None, kind: str = "field"
     ) -> None: ...
     def click(
         self, name: str, *, exact: bool = False, within: str | None = None, role: str = "button"
     ) -> None: ...
     def set_checked(self, label: str, checked: bool) -> None: ...
-    def value(self, label: str, *, exact: bool = False, within: str | None = None) -> str: ...
+    def value(
+        self, label: str, *, exact: bool = False, within: str | None = None, kind: str = "field"
+    ) -> str: ...
+    def get_by_label(self, label: str, *, exact: bool = False) -> Locator: ...
+    def get_by_role(self, role: str, *, name: str = "", exact: bool = False) -> Locator: ...
+    def get_by_text(self, text: str) -> Text: ...
     def checked(self, label: str) -> bool: ...
     def js(self, script: str, *args: Any) -> Any: ...
     def text(self, within: str | None = None) -> str: ...

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.browser.drivers.locators import KINDS, Locator, Text
+
 LOCATE = (Path(__file__).parent / "locate.js").read_text()
 TIMEOUT = 10.0
 T = TypeVar("T")
@@ -158,12 +160,20 @@ class ScriptedDriver:
         self._navigate(path if "://" in path else self.base_url + path)
 
     def fill(
-        self, label: str, text: str, *, exact: bool = False, within: str | None = None
+        self,
+        label: str,
+        text: str,
+        *,
+        exact: bool = False,
+        within: str | None = None,
+        kind: str = "field",
     ) -> None:
-        self._fill_element(self.find("field", label, exact=exact, within=within), text)
+        self._fill_element(self.find(kind, label, exact=exact, within=within), text)
 
-    def press_enter(self, label: str, *, exact: bool = False, within: str | None = None) -> None:
-        self._press_enter(self.find("field", label, exact=exact, within=within))
+    def press_enter(
+        self, label: str, *, exact: bool = False, within: str | None = None, kind: str = "field"
+    ) -> None:
+        self._press_enter(self.find(kind, label, exact=exact, within=within))
 
     def click(
         self, name: str, *, exact: bool = False, within: str | None = None, role: str = "button"
@@ -183,12 +193,11 @@ class ScriptedDriver:
         if bool(self._script("return arguments[0].checked", box)) != checked:
             self._click_element(box)
 
-    def value(self, label: str, *, exact: bool = False, within: str | None = None) -> str:
-        return str(
-            self._script(
-                "return arguments[0].value", self.find("field", label, exact=exact, within=within)
-            )
-        )
+    def value(
+        self, label: str, *, exact: bool = False, within: str | None = None, kind: str = "field"
+    ) -> str:
+        element = self.find(kind, label, exact=exact, within=within)
+        return str(self._script("return arguments[0].value", element))
 
     def checked(self, label: str) -> bool:
         return bool(self._script("return arguments[0].checked", self.find("checkbox", label)))
@@ -196,6 +205,18 @@ class ScriptedDriver:
     def js(self, script: str, *args: Any) -> Any:
         """Runs ``script`` as a function body in the page (``return`` gives the value)."""
         return self._script(script, *args)
+
+    # -- Playwright-shaped locators (see locators.py) ----------------------------------------
+    def get_by_label(self, label: str, *, exact: bool = False) -> Locator:
+        return Locator(self, "labelled", label, exact)  # type: ignore[arg-type]
+
+    def get_by_role(self, role: str, *, name: str = "", exact: bool = False) -> Locator:
+        if role == "status":
+            return Locator(self, "status")  # type: ignore[arg-type]
+        return Locator(self, KINDS[role], name, exact)  # type: ignore[arg-type]
+
+    def get_by_text(self, text: str) -> Text:
+        return Text(self, text)  # type: ignore[arg-type]
 
     # -- reading -------------------------------------------------------------------------------
     def text(self, within: str | None = None) -> str:

@@ -1,8 +1,8 @@
 // Finds elements as a person (and Playwright's get_by_label / get_by_role) would: by the
 // text of their <label> or their accessible name, visible ones only. The same script runs in
 // every engine, so a test means the same thing in Chromium, Firefox and WebKit.
-// arguments: [kind, name, exact, scope]; kind is "field", "button", "link", "list", "heading",
-// "region", "dialog" or "checkbox"; scope, if given, is the accessible name of a region or
+// arguments: [kind, name, exact, scope]; kind is "field", "checkbox", "labelled" (either),
+// "button", "link", "list", "heading", "region" or "dialog"; scope, if given, is the accessible name of a region or
 // dialog to search within.
 const [kind, wanted, exact, scope] = arguments;
 const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
@@ -22,6 +22,7 @@ const matches = (el, text) => {
 const selectors = {
   field: 'input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select',
   checkbox: 'input[type=checkbox], input[type=radio]',
+  labelled: 'input:not([type=hidden]), textarea, select',
   button: 'button, input[type=button], input[type=submit], input[type=reset], [role=button]',
   link: 'a[href], [role=link]',
   list: 'ul, ol, [role=list]',
