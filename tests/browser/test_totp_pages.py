@@ -185,3 +185,25 @@ def test_low_recovery_codes_warning_and_regenerate_after_reauthentication(
     browser.expect_items("Recovery codes", 10)
     browser.expect_no_text("Only 3 recovery codes left")
     browser.expect_text("10 of 10", within=TWO_FACTOR)
+
+
+def test_turning_two_factor_off_asks_for_the_password_again(live: Live, browser: Driver) -> None:
+    account = new_account(live, totp=True)
+    sign_in_password(browser, account)
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    expect_profile(browser)
+
+    browser.click("Remove authenticator app")
+    browser.expect_status("last second factor")  # codes alone are no second factor
+
+    live.clock.advance(11 * 60)  # the sign-in no longer counts as a recent check
+    browser.click("Turn off two-factor authentication")
+    browser.click("Yes, turn it off")
+    dialog = "Confirm your password"
+    browser.fill("Password", account.password, within=dialog)
+    browser.click("Confirm password", within=dialog)
+    browser.expect_hidden("dialog", dialog)
+    browser.expect_status("Two-factor authentication is off")
+    browser.expect_text("Two-factor authentication is off", within=TWO_FACTOR)
+    browser.expect_visible("button", "Set up authenticator app")
