@@ -3,8 +3,9 @@ TOTP), and the browsers: ``browser`` (one engine-neutral driver, parametrised ov
 Firefox and WebKit; see tests/browser/drivers) and ``page`` (Playwright's Chromium, for
 Chromium-only checks such as CDP internals).
 
-One browser per engine at a time: the session-scoped ``engine`` fixture groups the tests by
-engine, so Firefox (slow to start, about 1 GiB) starts once and is gone before WebKit starts.
+One browser per engine at a time: the session-scoped ``browser_engine`` fixture groups the
+tests by engine, so Firefox (slow to start, about 1 GiB) starts once and is gone before WebKit
+starts.
 Each test gets fresh state: a new Playwright context, or the engine's cookies cleared (every
 test's server has its own port, so its origin's storage is new anyway)."""
 
@@ -89,7 +90,7 @@ def page(context: BrowserContext) -> Page:
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> Iterator[Any]:
+def browser_engine(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The engine's long-lived browser (Firefox, WebKit), or None for Chromium (whose
     Playwright browser is ``playwright_browser``)."""
     name = request.param
@@ -111,8 +112,9 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(request: pytest.FixtureRequest, engine: Any, live: Live) -> Iterator[Driver]:
+def browser(request: pytest.FixtureRequest, browser_engine: Any, live: Live) -> Iterator[Driver]:
     """The page flows' browser: the same test runs in Chromium, Firefox and WebKit."""
+    engine = browser_engine
     if engine is None:
         from tests.browser.drivers.chromium import ChromiumDriver
 

@@ -77,7 +77,7 @@ def test_cli_loopback_hand_off_with_authenticator_code(
     assert r.json()["status"] == "authenticated"
 
 
-@pytest.mark.parametrize("engine", PASSKEY_ENGINES, indirect=True, scope="session")
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
 def test_cli_device_hand_off_with_passkey(live: Live, browser: Driver, screenshot: Shot) -> None:
     account = new_account(live)
     browser.add_virtual_authenticator("internal")

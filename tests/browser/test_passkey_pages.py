@@ -59,7 +59,7 @@ def register_first_passkey(page: Page, live: Live, name: str) -> list[str]:
     return codes
 
 
-@pytest.mark.parametrize("engine", PASSKEY_ENGINES, indirect=True, scope="session")
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
 def test_platform_passkey_added_renamed_and_used_to_sign_in(
     live: Live, browser: Driver, screenshot: DriverShot
 ) -> None:

@@ -45,7 +45,7 @@ CDP virtual authenticator                                              ``browser
 =====================================================================  ==========================================
 
 Kinds for ``expect_visible``/``find``: field, checkbox, button, link, list, heading, region,
-dialog. A passkey test takes ``@pytest.mark.parametrize("engine", PASSKEY_ENGINES,
+dialog. A passkey test takes ``@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES,
 indirect=True, scope="session")``: on WebKit ``add_virtual_authenticator`` raises
 ``WebAuthnUnavailable`` and the case shows as xfail "WebKitGTK has no WebAuthn" (check the
 page's "This browser can't use passkeys" before that call). Chromium-only checks (CDP

@@ -294,7 +294,9 @@ class ScriptedDriver:
 
     # -- files the page hands over ------------------------------------------------------------
     def download(self, button: str) -> tuple[str, str]:
-        """Clicks ``button`` and returns the file's name and text, as the page built it."""
+        """Clicks ``button`` and returns the file's name and text. Here: as the page built it
+        (its blob), for WebKitGTK, whose MiniBrowser saves nothing under automation; Chromium
+        and Firefox override this to read the file they really saved."""
         self._script(CAPTURE_DOWNLOADS, self.saves_downloads)
         self.click(button)
         entry = self.wait_for(

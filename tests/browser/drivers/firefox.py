@@ -4,6 +4,7 @@ WebAuthn soft token for virtual authenticators."""
 from __future__ import annotations
 
 import base64
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,15 @@ class FirefoxDriver(ScriptedDriver):
     saves_downloads = True
 
     def __init__(self) -> None:
-        self.downloads = Path(tempfile.mkdtemp(prefix="ankra-firefox-downloads-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="ankra-firefox-"))
+        self.downloads = self.workdir / "downloads"
+        self.downloads.mkdir()
         self.marionette = Marionette(
             host="127.0.0.1",
             port=free_port(),
             bin=FIREFOX,
             headless=True,
-            gecko_log=str(self.downloads.parent / f"{self.downloads.name}.log"),
+            gecko_log=str(self.workdir / "gecko.log"),
             prefs={
                 # Virtual authenticators instead of waiting for a USB key.
                 "security.webauth.webauthn_enable_softtoken": True,
@@ -95,6 +98,14 @@ class FirefoxDriver(ScriptedDriver):
         self._script("window.scrollTo(0, 0)")
         path.write_bytes(base64.b64decode(self.marionette.screenshot(full=True)))
 
+    def download(self, button: str) -> tuple[str, str]:
+        # A real download: Firefox saves it into our folder without a dialog.
+        name, _ = super().download(button)
+        saved = self.downloads / name
+        text = self.wait_for(lambda: saved.read_text() if saved.exists() else None, f"{name} saved")
+        saved.unlink()
+        return name, text
+
     def add_virtual_authenticator(self, transport: str = "internal") -> FirefoxAuthenticator:
         id = WebAuthn(self.marionette).add_virtual_authenticator(
             {
@@ -111,4 +122,7 @@ class FirefoxDriver(ScriptedDriver):
         return authenticator
 
     def quit(self) -> None:
-        self.marionette.cleanup()
+        try:
+            self.marionette.cleanup()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
