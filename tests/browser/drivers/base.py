@@ -15,8 +15,9 @@ LOCATE = (Path(__file__).parent / "locate.js").read_text()
 TIMEOUT = 10.0
 T = TypeVar("T")
 
-# Capture what a "Download" button hands the browser: engines that cannot save files headless
-# (WebKitGTK's MiniBrowser) still let a test read the file the page built.
+# Capture what a "Download" button hands the browser (the blob's text, the file name), so a
+# test can compare the saved file with it; an engine that could not save files would still
+# let a test read what the page built (saves_downloads False: the click is then swallowed).
 CAPTURE_DOWNLOADS = """
 if (!window.__ankraDownloads) {
   window.__ankraDownloads = [];
@@ -294,9 +295,8 @@ class ScriptedDriver:
 
     # -- files the page hands over ------------------------------------------------------------
     def download(self, button: str) -> tuple[str, str]:
-        """Clicks ``button`` and returns the file's name and text. Here: as the page built it
-        (its blob), for WebKitGTK, whose MiniBrowser saves nothing under automation; Chromium
-        and Firefox override this to read the file they really saved."""
+        """Clicks ``button`` and returns the file's name and text as the page built it (its
+        blob). Engines that save it for real check the saved file against it (``_saved``)."""
         self._script(CAPTURE_DOWNLOADS, self.saves_downloads)
         self.click(button)
         entry = self.wait_for(
@@ -308,6 +308,18 @@ class ScriptedDriver:
             f"the download from {button!r}",
         )
         return str(entry["name"]), str(entry["text"])
+
+    def _saved(self, folder: Path, name: str, built: str) -> str:
+        """Waits for the browser to have saved ``name`` under ``folder`` whole (the text the
+        page built), then removes it; returns its text."""
+
+        def probe() -> Path | None:
+            found = next(folder.rglob(name), None)
+            return found if found is not None and found.read_text() == built else None
+
+        saved = self.wait_for(probe, f"{name} saved with the page's text")
+        saved.unlink()
+        return built
 
     def copy(self, button: str) -> str:
         """Clicks ``button`` and returns the text the page put on the clipboard."""

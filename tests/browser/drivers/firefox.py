@@ -100,11 +100,8 @@ class FirefoxDriver(ScriptedDriver):
 
     def download(self, button: str) -> tuple[str, str]:
         # A real download: Firefox saves it into our folder without a dialog.
-        name, _ = super().download(button)
-        saved = self.downloads / name
-        text = self.wait_for(lambda: saved.read_text() if saved.exists() else None, f"{name} saved")
-        saved.unlink()
-        return name, text
+        name, built = super().download(button)
+        return name, self._saved(self.downloads, name, built)
 
     def add_virtual_authenticator(self, transport: str = "internal") -> FirefoxAuthenticator:
         id = WebAuthn(self.marionette).add_virtual_authenticator(

@@ -4,7 +4,9 @@ MiniBrowser under a private Xvfb (it has no headless mode). No WebAuthn in this 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,19 +46,29 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
 
 class WebKitDriver(ScriptedDriver):
     engine = "webkit"
+    saves_downloads = True
 
     def __init__(self) -> None:
+        # Its own HOME: MiniBrowser saves downloads there (and keeps its caches there).
+        self.home = Path(tempfile.mkdtemp(prefix="ankra-webkit-"))
         self.xvfb, display = start_xvfb()
         options = webdriver.WebKitGTKOptions()
         options.binary_location = MINIBROWSER
         options.add_argument("--automation")
         service = webdriver.WebKitGTKService(
-            executable_path=WEBDRIVER, env={**os.environ, "DISPLAY": display}
+            executable_path=WEBDRIVER,
+            env={
+                **os.environ,
+                "DISPLAY": display,
+                "HOME": str(self.home),
+                "XDG_DOWNLOAD_DIR": str(self.home),
+            },
         )
         try:
             self.driver = webdriver.WebKitGTK(options=options, service=service)
         except Exception:
             self.xvfb.kill()
+            shutil.rmtree(self.home, ignore_errors=True)
             raise
         self.driver.set_window_size(1280, 1000)
 
@@ -99,6 +111,11 @@ class WebKitDriver(ScriptedDriver):
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(1280, 1000)
 
+    def download(self, button: str) -> tuple[str, str]:
+        # A real download: MiniBrowser saves it into its HOME without a dialog.
+        name, built = super().download(button)
+        return name, self._saved(self.home, name, built)
+
     def add_virtual_authenticator(self, transport: str = "internal") -> Any:
         del transport  # the same signature as the other engines'
         raise WebAuthnUnavailable("WebKitGTK has no WebAuthn (no PublicKeyCredential)")
@@ -109,3 +126,4 @@ class WebKitDriver(ScriptedDriver):
         finally:
             self.xvfb.kill()
             self.xvfb.wait()
+            shutil.rmtree(self.home, ignore_errors=True)
