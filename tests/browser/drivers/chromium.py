@@ -59,6 +59,16 @@ class ChromiumDriver(ScriptedDriver):
             self.click(button)
         return info.value.suggested_filename, Path(info.value.path()).read_text()
 
+    def copy(self, button: str) -> str:
+        # Chromium can grant clipboard reading headless: check what really landed there.
+        self.page.context.grant_permissions(
+            ["clipboard-read", "clipboard-write"], origin=self.base_url
+        )
+        copied = super().copy(button)
+        on_clipboard = str(self.page.evaluate("navigator.clipboard.readText()"))
+        assert on_clipboard == copied, (on_clipboard, copied)
+        return on_clipboard
+
     def add_virtual_authenticator(self, transport: str = "internal") -> Authenticator:
         cdp = self.page.context.new_cdp_session(self.page)
         cdp.send("WebAuthn.enable", {"enableUI": False})
