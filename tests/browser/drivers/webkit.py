@@ -3,6 +3,7 @@ MiniBrowser under a private Xvfb (it has no headless mode). No WebAuthn in this 
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -17,7 +18,11 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.browser.drivers.base import ScriptedDriver, WebAuthnUnavailable
 
-MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
+# In libwebkit2gtk-4.1-0 (webkit2gtk-driver depends on it), under the multiarch directory.
+MINIBROWSER = next(
+    iter(sorted(glob.glob("/usr/lib/*/webkit2gtk-4.1/MiniBrowser"))),
+    "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+)
 WEBDRIVER = "/usr/bin/WebKitWebDriver"
 
 
