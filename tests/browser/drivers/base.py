@@ -169,25 +169,37 @@ class ScriptedDriver:
         within: str | None = None,
         kind: str = "field",
     ) -> None:
-        self._fill_element(self.find(kind, label, exact=exact, within=within), text)
+        self._act(kind, label, exact, within, lambda element: self._fill_element(element, text))
 
     def press_enter(
         self, label: str, *, exact: bool = False, within: str | None = None, kind: str = "field"
     ) -> None:
-        self._press_enter(self.find(kind, label, exact=exact, within=within))
+        self._act(kind, label, exact, within, self._press_enter)
 
     def click(
         self, name: str, *, exact: bool = False, within: str | None = None, role: str = "button"
     ) -> None:
+        self._act(role, name, exact, within, self._click_element)
+
+    def _act(
+        self,
+        kind: str,
+        name: str,
+        exact: bool,
+        within: str | None,
+        action: Callable[[Any], None],
+    ) -> None:
+        """Finds the element and acts on it, again until it works: found, not covered, not
+        replaced mid-way by a re-render (as Playwright's actionability checks)."""
+
         def attempt() -> bool:
-            # Found and clickable (not covered, not mid-layout), as Playwright's actionability.
-            element = self._find_now(role, name, exact, within)
+            element = self._find_now(kind, name, exact, within)
             if element is None:
                 return False
-            self._click_element(element)
+            action(element)
             return True
 
-        self.wait_for(attempt, f"{role} {name!r} to click" + (f" in {within!r}" if within else ""))
+        self.wait_for(attempt, f"{kind} {name!r}" + (f" in {within!r}" if within else ""))
 
     def set_checked(self, label: str, checked: bool) -> None:
         box = self.find("checkbox", label)
