@@ -40,7 +40,7 @@ Playwright                                                             Driver
 ``page.expect_download()`` around a click                              ``name, text = browser.download("Download codes")``
 clipboard read after a copy button                                     ``text = browser.copy("Copy codes")``
 ``page.evaluate("...")``                                               ``browser.js("return ...")`` (a function body)
-``page.route(...)`` (a stand-in server)                                a real listener on 127.0.0.1 (``flows.Catcher``)
+``page.route(...)`` (a stand-in server)                                a real listener (``steps.loopback_listener``)
 CDP virtual authenticator                                              ``browser.add_virtual_authenticator()``
 =====================================================================  ==========================================
 
@@ -49,7 +49,15 @@ dialog. A passkey test takes ``@pytest.mark.parametrize("browser_engine", PASSKE
 indirect=True, scope="session")``: on WebKit ``add_virtual_authenticator`` raises
 ``WebAuthnUnavailable`` and the case shows as xfail "WebKitGTK has no WebAuthn" (check the
 page's "This browser can't use passkeys" before that call). Chromium-only checks (CDP
-internals, ``page.clock``) keep the Playwright ``page`` fixture, or ``ChromiumDriver.page``.
+internals) keep the Playwright ``page`` fixture, or ``ChromiumDriver.page``.
+
+Gotchas when porting: in tests/browser, ``browser`` is this driver; Playwright's ``Browser``
+is ``playwright_browser`` there (``browser`` elsewhere, e.g. tests/cli). A page reached by a
+script's ``location.assign`` is ready for clicks once ``expect_url`` returns (it waits for
+``readyState`` complete) or, for the profile, ``steps.expect_profile`` (its data loaded).
+``page.clock.set_fixed_time`` becomes ``steps.freeze_page_clock`` (after the page loads).
+Engines differ in what they name "This device" in the sessions card (their own user agent):
+pick other user agents for sessions signed in elsewhere.
 """
 
 from __future__ import annotations
