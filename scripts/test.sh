@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a fresh Debian machine (as root), then runs the whole suite.
-# Extra arguments go to pytest, e.g. `scripts/test.sh -k totp`.
+# Installs what the tests need on a fresh Debian machine (as root), then runs the whole suite
+# in .venv. Extra arguments go to pytest, e.g. `scripts/test.sh -k totp`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)  # Debian's python3 -m venv
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
@@ -20,5 +21,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-exec python3 -m pytest "$@"
+source scripts/venv.sh
+ensure_venv test
+exec python -m pytest "$@"

@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from ankra_auth.clock import FrozenClock
+from ankra_auth.context import RequestContext
 from ankra_auth.errors import AnkraError
 from ankra_auth.orgs import service as orgs
 from ankra_auth.orgs.models import Membership
+from tests.conftest import T0
 from tests.helpers import Account, enroll_totp, sign_up
 
 
@@ -23,9 +25,10 @@ def create_org(client: TestClient, owner: Account, name: str = "Acme") -> dict[s
     return body
 
 
-def add_member(
+def invite(
     client: TestClient, owner: Account, org_id: str, member: Account, role: str = "member"
 ) -> dict[str, Any]:
+    """An owner invites an account: an invitation, not yet a membership."""
     r = client.post(
         f"/api/v1/orgs/{org_id}/members",
         json={"email": member.email, "role": role},
@@ -33,7 +36,35 @@ def add_member(
     )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
+    assert body["status"] == "invited" and body["two_factor_enabled"] is None, body
     return body
+
+
+def invitation_to(client: TestClient, member: Account, org_id: str) -> dict[str, Any]:
+    """The member's open invitation to this organisation, as they see it."""
+    r = client.get("/api/v1/invitations", headers=member.auth)
+    assert r.status_code == 200, r.text
+    found = [i for i in r.json() if i["org"]["id"] == org_id]
+    assert len(found) == 1, r.json()
+    invitation: dict[str, Any] = found[0]
+    return invitation
+
+
+def accept(client: TestClient, member: Account, org_id: str) -> dict[str, Any]:
+    invitation = invitation_to(client, member, org_id)
+    r = client.post(f"/api/v1/invitations/{invitation['id']}/accept", headers=member.auth)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def add_member(
+    client: TestClient, owner: Account, org_id: str, member: Account, role: str = "member"
+) -> dict[str, Any]:
+    """Invite, and the member accepts: returns the invitation answer (``user_id`` etc.)."""
+    invited = invite(client, owner, org_id, member, role)
+    accept(client, member, org_id)
+    return invited
 
 
 def set_enforcement(client: TestClient, owner: Account, org_id: str, on: bool) -> dict[str, Any]:
@@ -78,54 +109,29 @@ def test_org_routes_need_a_session(client: TestClient) -> None:
     assert_problem(client.post("/api/v1/orgs", json={"name": "x"}), 401, "not_authenticated")
 
 
-def test_add_member(client: TestClient, clock: FrozenClock) -> None:
+def test_members_list_for_owners_only(client: TestClient, clock: FrozenClock) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
-    enroll_totp(client, bob, clock)
-    org = create_org(client, alice)
-
-    member = add_member(client, alice, org["id"], Account(email="BOB@example.com"))
-    assert member == {
-        "user_id": member["user_id"],
-        "email": "bob@example.com",
-        "role": "member",
-        "two_factor_enabled": True,
-    }
-    r = client.get("/api/v1/me", headers=bob.auth)
-    assert member["user_id"] == r.json()["id"]
-
-    again = client.post(
-        f"/api/v1/orgs/{org['id']}/members", json={"email": bob.email}, headers=alice.auth
-    )
-    assert_problem(again, 409, "already_member")
-    unknown = client.post(
-        f"/api/v1/orgs/{org['id']}/members",
-        json={"email": "nobody@example.com", "role": "member"},
-        headers=alice.auth,
-    )
-    assert_problem(unknown, 404, "not_found")
-    bad_role = client.post(
-        f"/api/v1/orgs/{org['id']}/members",
-        json={"email": bob.email, "role": "admin"},
-        headers=alice.auth,
-    )
-    assert_problem(bad_role, 422, "validation_error")
-
-
-def test_members_list_for_owners_only(client: TestClient) -> None:
-    alice = sign_up(client, "alice@example.com")
-    bob = sign_up(client, "bob@example.com")
+    carol = sign_up(client, "carol@example.com")
+    enroll_totp(client, carol, clock)
     org = create_org(client, alice)
     add_member(client, alice, org["id"], bob)
+    invite(client, alice, org["id"], carol, role="owner")
 
     r = client.get(f"/api/v1/orgs/{org['id']}/members", headers=alice.auth)
     assert r.status_code == 200
-    assert [(m["email"], m["role"], m["two_factor_enabled"]) for m in r.json()] == [
-        ("alice@example.com", "owner", False),
-        ("bob@example.com", "member", False),
+    # Active members first, with their 2FA status; carol has 2FA, but only invited: null.
+    assert [(m["email"], m["role"], m["status"], m["two_factor_enabled"]) for m in r.json()] == [
+        ("alice@example.com", "owner", "active", False),
+        ("bob@example.com", "member", "active", False),
+        ("carol@example.com", "owner", "invited", None),
     ]
     assert_problem(
         client.get(f"/api/v1/orgs/{org['id']}/members", headers=bob.auth), 403, "forbidden"
+    )
+    # an invitation is no membership: to carol the organisation does not exist yet
+    assert_problem(
+        client.get(f"/api/v1/orgs/{org['id']}/members", headers=carol.auth), 404, "not_found"
     )
 
 
@@ -243,7 +249,9 @@ def _leave_at_once(factory: Any, org_id: str, user_ids: list[str]) -> list[str]:
         with factory() as db:
             barrier.wait()
             try:
-                orgs.remove_member(db, org_id=org_id, actor_id=user_id, user_id=user_id)
+                orgs.remove_member(
+                    db, org_id=org_id, actor_id=user_id, user_id=user_id, ctx=RequestContext(T0)
+                )
                 outcomes.append("left")
             except AnkraError as exc:
                 outcomes.append(exc.code)

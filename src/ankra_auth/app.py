@@ -15,6 +15,7 @@ from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
 from ankra_auth.errors import document_problems, install_error_handlers
 from ankra_auth.observability import install_observability
+from ankra_auth.orgs.invitations_router import router as invitations_router
 from ankra_auth.orgs.router import router as orgs_router
 from ankra_auth.passkeys.router import router as passkeys_router
 from ankra_auth.profile.router import router as profile_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         recovery_codes_router,
         passkeys_router,
         orgs_router,
+        invitations_router,
         cli_router,
         sign_in_links_router,
         sessions_router,

@@ -40,8 +40,15 @@ ENROLLMENT_ROUTES = frozenset(
         "list_sessions",
         "revoke_session",
         "revoke_other_sessions",
+        "list_orgs",
+        "list_invitations",
+        "accept_invitation",
+        "decline_invitation",
     }
 )
+# Operation ids a restricted session may call only on itself (path ``user_id`` is the
+# caller): leaving an organisation, never removing someone else.
+ENROLLMENT_SELF_ROUTES = frozenset({"remove_org_member"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -120,8 +127,11 @@ def current_principal(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
     """Every authenticated route passes here; restricted sessions reach only enrollment routes."""
-    route = request.scope.get("route")
-    if principal.enrollment_required and getattr(route, "name", None) not in ENROLLMENT_ROUTES:
+    name = getattr(request.scope.get("route"), "name", None)
+    on_self = name in ENROLLMENT_SELF_ROUTES and (
+        request.path_params.get("user_id") == principal.user.id
+    )
+    if principal.enrollment_required and name not in ENROLLMENT_ROUTES and not on_self:
         raise EnrollmentRequired(
             "Secure your account to continue: an organisation you belong to requires "
             "two-factor authentication"

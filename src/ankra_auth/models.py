@@ -4,8 +4,9 @@ from ankra_auth.accounts.models import AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.db import Base
+from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
-from ankra_auth.orgs.models import Membership, Org
+from ankra_auth.orgs.models import Invitation, Membership, Org
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.sign_in_links.models import SignInLink
@@ -15,6 +16,8 @@ __all__ = [
     "AuthSession",
     "Base",
     "CliGrant",
+    "Invitation",
+    "DeviceToken",
     "Membership",
     "Org",
     "Passkey",

@@ -32,6 +32,8 @@ from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import Clock
 from ankra_auth.db import affected_rows
+from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.orgs.models import Invitation
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
 
@@ -75,6 +77,8 @@ RULES: list[Rule] = [
     Rule(WebAuthnChallenge, _expired(WebAuthnChallenge.expires_at)),
     Rule(PendingLogin, _expired(PendingLogin.expires_at)),
     Rule(SignInLink, _expired(SignInLink.expires_at)),
+    Rule(DeviceToken, _expired(DeviceToken.expires_at)),
+    Rule(Invitation, _expired(Invitation.expires_at)),
     Rule(
         AuthSession,
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),

@@ -24,6 +24,7 @@ from tests.browser.steps import (
     sign_out,
 )
 from tests.helpers import code_now, start_login
+from tests.test_orgs import accept, invite
 
 pytestmark = pytest.mark.browser
 
@@ -119,12 +120,8 @@ def test_organisation_requirement_shows_secure_your_account_until_enrolled(
         r = api.post("/api/v1/orgs", json={"name": "Acme Corp"}, headers=owner.auth)
         assert r.status_code == 201, r.text
         org = r.json()["id"]
-        r = api.post(
-            f"/api/v1/orgs/{org}/members",
-            json={"email": member.email, "role": "member"},
-            headers=owner.auth,
-        )
-        assert r.status_code == 201, r.text
+        invite(api, owner, org, member)  # type: ignore[arg-type]  # httpx.Client, same calls
+        accept(api, member, org)  # type: ignore[arg-type]
         r = api.patch(f"/api/v1/orgs/{org}", json={"require_two_factor": True}, headers=owner.auth)
         assert r.status_code == 200, r.text
 

@@ -16,6 +16,7 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.web.pages import CONTENT_SECURITY_POLICY, safe_next
 from tests.helpers import PASSWORD, enroll_totp, sign_up
+from tests.test_orgs import accept, invite
 
 BASE = "http://localhost:8000"
 ORIGIN = {"Origin": BASE}
@@ -117,14 +118,10 @@ def test_restricted_session_is_sent_to_secure_your_account(
 ) -> None:
     owner = sign_up(web, "owner@example.com")
     enroll_totp(web, owner, clock)
-    sign_up(web, "erin@example.com")
+    erin = sign_up(web, "erin@example.com")
     org = web.post("/api/v1/orgs", json={"name": "Acme <b>Corp</b>"}, headers=owner.auth).json()
-    r = web.post(
-        f"/api/v1/orgs/{org['id']}/members",
-        json={"email": "erin@example.com", "role": "member"},
-        headers=owner.auth,
-    )
-    assert r.status_code == 201, r.text
+    invite(web, owner, org["id"], erin)
+    accept(web, erin, org["id"])
     r = web.patch(
         f"/api/v1/orgs/{org['id']}", json={"require_two_factor": True}, headers=owner.auth
     )
@@ -136,7 +133,10 @@ def test_restricted_session_is_sent_to_secure_your_account(
     r = web.get("/secure-account", params={"next": "/profile/authentication"})
     assert r.status_code == 200
     assert "Secure your account to continue" in r.text
-    assert "<li>Acme &lt;b&gt;Corp&lt;/b&gt;</li>" in r.text  # autoescaped
+    assert '<span class="org-name">Acme &lt;b&gt;Corp&lt;/b&gt;</span>' in r.text  # autoescaped
+    assert ">Leave Acme &lt;b&gt;Corp&lt;/b&gt;</button>" in r.text
+    erin_id = web.get("/api/v1/me", headers=erin.auth).json()["id"]
+    assert data_attribute(r.text, "user") == erin_id
     assert data_attribute(r.text, "next") == "/profile/authentication"
 
 

@@ -275,6 +275,12 @@ def test_status_names_the_organisations_that_require_two_factor(ankra: Ankra) ->
         headers=owner.auth,
     )
     assert r.status_code == 201, r.text
+    # an invitation: the member joins by accepting it
+    [invitation] = httpx.get(f"{ankra.server}/api/v1/invitations", headers=member.auth).json()
+    r = httpx.post(
+        f"{ankra.server}/api/v1/invitations/{invitation['id']}/accept", headers=member.auth
+    )
+    assert r.status_code == 200, r.text
     r = httpx.patch(
         f"{ankra.server}/api/v1/orgs/{org}",
         json={"require_two_factor": True},

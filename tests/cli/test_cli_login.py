@@ -162,3 +162,33 @@ def postgres_url(pg_template_url: str) -> str:
 
     _truncate_all(pg_template_url)
     return pg_template_url
+
+
+def test_device_token_kept_private_across_logout_and_sent_on_login(ankra: Ankra) -> None:
+    account = sign_up(ankra.server)
+    result = ankra.run("login", "--email", account.email, "--json", input=f"{PASSWORD}\n")
+    assert result.returncode == 0, result.stderr
+    assert "device_token" not in json.loads(result.stdout)  # never printed
+    tokens_file = ankra.config_dir / "device-tokens.json"
+    assert tokens_file.stat().st_mode & 0o777 == 0o600
+    first = json.loads(tokens_file.read_text())
+    assert list(first) == [f"{ankra.server} {account.email}"]
+    assert ankra.run("logout").returncode == 0
+    assert not ankra.credentials_file.exists() and tokens_file.exists()
+    # An attacker's flood puts the email into backoff ...
+    for _ in range(10):
+        httpx.post(
+            f"{ankra.server}/api/v1/auth/login",
+            json={"email": account.email, "password": "wrong-password"},
+        )
+    stranger = httpx.post(
+        f"{ankra.server}/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+    )
+    assert stranger.status_code == 429
+    # ... but this terminal sends its token and gets in; the token is rotated.
+    result = ankra.run("login", "--email", account.email, input=f"{PASSWORD}\n")
+    assert result.returncode == 0, result.stderr
+    assert "Signed in" in result.stdout
+    second = json.loads(tokens_file.read_text())
+    assert second.keys() == first.keys() and second != first
+    assert tokens_file.stat().st_mode & 0o777 == 0o600

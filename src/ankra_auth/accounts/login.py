@@ -12,6 +12,7 @@ from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.recovery_codes import service as recovery_codes
@@ -24,6 +25,7 @@ class Authenticated:
     expires_in: int
     enrollment_required: bool
     user_id: str
+    device_token: str
     recovery_codes_remaining: int | None = None
 
 
@@ -35,18 +37,36 @@ class MfaRequired:
 
 
 def password_step(
-    db: Session, *, settings: Settings, ctx: RequestContext, email: str, password: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    email: str,
+    password: str,
+    device_token: str | None = None,
 ) -> Authenticated | MfaRequired:
-    user = accounts.check_password(db, settings=settings, ctx=ctx, email=email, password=password)
+    checked = accounts.check_sign_in_password(
+        db, settings=settings, ctx=ctx, email=email, password=password, device_token=device_token
+    )
+    user = checked.user
     methods = challenges.methods_for(db, user.id)
     if "passkey" in methods or "totp" in methods:  # two-factor authentication is on
-        started = challenges.start(db, user_id=user.id, now=ctx.now)
+        started = challenges.start(
+            db, user_id=user.id, now=ctx.now, device_token_id=checked.device_token_id
+        )
         return MfaRequired(
             mfa_token=started.mfa_token,
             expires_in=int(challenges.PENDING_TTL.total_seconds()),
             methods=methods,
         )
-    return grant_session(db, settings=settings, ctx=ctx, user_id=user.id, method="password")
+    return grant_session(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=user.id,
+        method="password",
+        device_token_id=checked.device_token_id,
+    )
 
 
 def grant_session(
@@ -58,13 +78,16 @@ def grant_session(
     method: str,
     detail: str | None = None,
     session_method: str | None = None,
+    device_token_id: str | None = None,
 ) -> Authenticated:
-    """Issue a session for a completed sign-in and record it (commits).
+    """Issue a session and a fresh device token for a completed sign-in, and record it (commits).
 
     ``method`` is the factor the event names; ``session_method`` how the session list names
-    the sign-in, when that differs (``cli``). Everything is read before the commit, so the
-    request holds no pooled connection after it.
+    the sign-in, when that differs (``cli``); ``device_token_id`` the device token the
+    sign-in counted on, which the new one replaces. Everything is read before the commit,
+    so the request holds no pooled connection after it.
     """
+    device_token = device_tokens.issue(db, user_id=user_id, now=ctx.now, retire_id=device_token_id)
     issued = accounts.issue_session(
         db,
         user_id=user_id,
@@ -80,6 +103,7 @@ def grant_session(
         expires_in=settings.session_ttl_seconds,
         enrollment_required=restricted,
         user_id=user_id,
+        device_token=device_token,
     )
 
 
@@ -137,7 +161,14 @@ def complete_with_totp(
     db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
 ) -> Authenticated:
     pending = with_totp(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
-    return grant_session(db, settings=settings, ctx=ctx, user_id=pending.user_id, method="totp")
+    return grant_session(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method="totp",
+        device_token_id=pending.device_token_id,
+    )
 
 
 def complete_with_recovery_code(
@@ -146,6 +177,11 @@ def complete_with_recovery_code(
     pending = with_recovery_code(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
     remaining = recovery_codes.remaining(db, user_id=pending.user_id)
     result = grant_session(
-        db, settings=settings, ctx=ctx, user_id=pending.user_id, method="recovery_code"
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method="recovery_code",
+        device_token_id=pending.device_token_id,
     )
     return replace(result, recovery_codes_remaining=remaining)

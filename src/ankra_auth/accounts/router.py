@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from ankra_auth import two_factor_status
 from ankra_auth.accounts import login
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.cookies import clear_session_cookie
+from ankra_auth.accounts.cookies import clear_session_cookie, device_cookie
 from ankra_auth.accounts.responses import authenticated_out
 from ankra_auth.accounts.schemas import (
     AuthenticatedOut,
@@ -52,7 +52,12 @@ def login_with_password(
     ctx: ContextDep,
 ) -> LoginOut:
     result = login.password_step(
-        db, settings=settings, ctx=ctx, email=body.email, password=body.password
+        db,
+        settings=settings,
+        ctx=ctx,
+        email=body.email,
+        password=body.password,
+        device_token=body.device_token or device_cookie(request, settings),
     )
     if isinstance(result, login.MfaRequired):
         return MfaRequiredOut(

@@ -30,6 +30,8 @@ class LoginIn(BaseModel):
     # Not validated as an email: any malformed address simply fails like a wrong password.
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    # From an earlier authenticated answer; unknown, void or foreign tokens are ignored.
+    device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class AuthenticatedOut(BaseModel):
@@ -38,6 +40,8 @@ class AuthenticatedOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a type name, not a secret
     expires_in: int
     enrollment_required: bool
+    # Send it back on the next login: attempts from this device then count on it.
+    device_token: str
 
 
 class RecoveryAuthenticatedOut(AuthenticatedOut):

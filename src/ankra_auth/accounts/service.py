@@ -15,6 +15,7 @@ from ankra_auth.accounts import throttle
 from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import EmailTaken, InvalidCredentials, NotAuthenticated
 from ankra_auth.events import service as events
 from ankra_auth.security import passwords, tokens
@@ -61,11 +62,44 @@ def check_password(
     Raises :class:`InvalidCredentials` (the same for an unknown email) or
     :class:`RateLimited` while the email is backing off after repeated failures.
     """
-    key = _password_throttle_key(settings, email)
-    earlier_failures = throttle.check(db, key=key, now=ctx.now)
-    for master in settings.secrets[1:]:  # a backoff begun under a previous secret key holds
-        throttle.check(db, key=_password_throttle_key(settings, email, master=master), now=ctx.now)
+    checked = check_sign_in_password(
+        db, settings=settings, ctx=ctx, email=email, password=password, device_token=None
+    )
+    return checked.user
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChecked:
+    user: User
+    # The device token the attempt was counted on (a valid one of this account), if any.
+    device_token_id: str | None
+
+
+def check_sign_in_password(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    email: str,
+    password: str,
+    device_token: str | None,
+) -> PasswordChecked:
+    """Like :func:`check_password`; the attempt counts on ``device_token`` when it is a
+    valid token of this account, else on the email's throttle.
+
+    Either way the attempt is counted before argon2 runs, in the statement that
+    checks the budget, and taken back when the password is right.
+    """
     user = find_user_by_email(db, email)
+    token_id = None
+    if device_token is not None and user is not None:
+        token_id = device_tokens.count_attempt(db, token=device_token, user_id=user.id, now=ctx.now)
+    reservation = None
+    if token_id is None:
+        for master in settings.secrets[1:]:  # a backoff begun under a previous secret key holds
+            key = _password_throttle_key(settings, email, master=master)
+            throttle.refuse_while_blocked(db, key=key, now=ctx.now)
+        reservation = throttle.reserve(db, key=_password_throttle_key(settings, email), now=ctx.now)
     # End the read transaction before the slow hash: a login storm must not hold
     # every pooled connection while it waits for a hashing slot.
     db.commit()
@@ -73,13 +107,18 @@ def check_password(
         password_hash=user.password_hash if user else None, password=password
     ):
         assert user is not None  # noqa: S101 - verify_password fails without a hash
-        if earlier_failures:
-            throttle.reset(db, key=key)
-            db.commit()
-        return user
-    throttle.record_failure(db, key=key, now=ctx.now)
+        if reservation is not None:
+            throttle.reset(db, key=reservation.key)
+        elif token_id is not None:
+            # Only taken back, not reset: the second factor still counts on this token.
+            device_tokens.release(db, token_id=token_id)
+        db.commit()
+        return PasswordChecked(user=user, device_token_id=token_id)
     if user is not None:
         events.record(db, user_id=user.id, type=events.PASSWORD_FAILED, method="password", ctx=ctx)
+        if reservation is not None and reservation.starts_backoff:
+            # One event per backoff window, however many attempts it refuses.
+            events.record(db, user_id=user.id, type=events.THROTTLED, method="password", ctx=ctx)
     db.commit()
     raise InvalidCredentials("Wrong email or password")
 

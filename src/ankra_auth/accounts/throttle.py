@@ -2,19 +2,27 @@
 
 Keys: ``mfa:<user id>`` for second factors, ``pw:<keyed email hash>`` for passwords
 (keyed by email, not account, so unknown emails are throttled exactly alike).
+
+An attempt is counted *before* it is checked: :func:`reserve` checks the budget and
+counts the attempt as a failure in one statement, so concurrent attempts on any number
+of instances cannot all pass a check that none of them has yet counted. A success
+takes it back with :func:`reset`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import Throttle
+from ankra_auth.db import UTCDateTime
 from ankra_auth.errors import RateLimited
 
 FREE_FAILURES = 10
@@ -34,38 +42,72 @@ def backoff_after(failures: int) -> timedelta | None:
     return backoff
 
 
-def check(db: Session, *, key: str, now: datetime) -> int:
-    """The consecutive failures so far; raises :class:`RateLimited` while ``key`` is backing off."""
-    row = db.execute(
-        select(Throttle.failures, Throttle.blocked_until).where(Throttle.key == key)
-    ).first()
-    if row is None:
-        return 0
-    failures, blocked_until = row
-    if blocked_until is not None and blocked_until > now:
-        raise RateLimited(math.ceil((blocked_until - now).total_seconds()))
-    return int(failures)
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """An admitted attempt, already counted as the ``failures``-th consecutive failure."""
+
+    key: str
+    failures: int
+
+    @property
+    def starts_backoff(self) -> bool:
+        """This attempt opened a backoff window (if it fails, the next ones get 429)."""
+        return self.failures >= FREE_FAILURES
 
 
-def record_failure(db: Session, *, key: str, now: datetime) -> int:
-    """Count one failure atomically; returns the consecutive count."""
+def _blocked_until_after(failures: ColumnElement[Any], now: datetime) -> ColumnElement[Any]:
+    """``blocked_until`` for the new count, as SQL: the count is only known inside the statement."""
+    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
+        (failures < FREE_FAILURES, null())
+    ]
+    failures_at_cap = FREE_FAILURES
+    while (backoff := backoff_after(failures_at_cap)) is not None and backoff < MAX_BACKOFF:
+        whens.append((failures == failures_at_cap, literal(now + backoff, UTCDateTime)))
+        failures_at_cap += 1
+    return case(*whens, else_=literal(now + MAX_BACKOFF, UTCDateTime))
+
+
+def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
+    """Count one attempt on ``key`` unless it is backing off; commits.
+
+    One upsert both checks and counts: its ``WHERE`` refuses the attempt while
+    ``blocked_until`` lies ahead, and otherwise the count (and, from the tenth, the next
+    backoff) is written before any password or factor is looked at. Raises
+    :class:`RateLimited` (nothing written) while ``key`` is backing off.
+    """
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    counted = Throttle.failures + 1
     upsert = (
         insert(Throttle)
-        .values(key=key, failures=1)
+        .values(key=key, failures=1, blocked_until=None)
         .on_conflict_do_update(
-            index_elements=[Throttle.key], set_={"failures": Throttle.failures + 1}
+            index_elements=[Throttle.key],
+            set_={"failures": counted, "blocked_until": _blocked_until_after(counted, now)},
+            where=or_(Throttle.blocked_until.is_(None), Throttle.blocked_until <= now),
         )
         .returning(Throttle.failures)
     )
-    failures = int(db.execute(upsert).scalar_one())
-    backoff = backoff_after(failures)
-    if backoff is not None:
-        db.execute(update(Throttle).where(Throttle.key == key).values(blocked_until=now + backoff))
-    return failures
+    failures = db.execute(upsert).scalar_one_or_none()
+    if failures is not None:
+        db.commit()
+        return Reservation(key=key, failures=int(failures))
+    blocked_until = db.scalar(select(Throttle.blocked_until).where(Throttle.key == key))
+    db.rollback()
+    seconds = (blocked_until - now).total_seconds() if blocked_until is not None else 1
+    raise RateLimited(math.ceil(seconds))
+
+
+def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:
+    """Raises :class:`RateLimited` while ``key`` is backing off; counts nothing.
+
+    For keys no longer counted on (a password backoff begun under a previous secret key)."""
+    blocked_until = db.scalar(select(Throttle.blocked_until).where(Throttle.key == key))
+    if blocked_until is not None and blocked_until > now:
+        raise RateLimited(math.ceil((blocked_until - now).total_seconds()))
 
 
 def reset(db: Session, *, key: str) -> None:
+    """A success: the consecutive count (this attempt's reservation included) starts again."""
     db.execute(
         update(Throttle)
         .where(Throttle.key == key, Throttle.failures > 0)

@@ -21,3 +21,6 @@ class PendingLogin(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Set once, when the login completes or is voided; never cleared.
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The device token the password step was counted on: second factors count there too.
+    # No foreign key: a token rotated or voided meanwhile simply no longer matches.
+    device_token_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -14,7 +14,8 @@ from ankra_auth.accounts import throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import InvalidCode, MfaTokenInvalid, RateLimited, TooManyAttempts
+from ankra_auth.device_tokens import service as device_tokens
+from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
 from ankra_auth.security import tokens
 
@@ -28,7 +29,10 @@ class StartedLogin:
     pending: PendingLogin
 
 
-def start(db: Session, *, user_id: str, now: datetime) -> StartedLogin:
+def start(
+    db: Session, *, user_id: str, now: datetime, device_token_id: str | None = None
+) -> StartedLogin:
+    """A pending login; ``device_token_id`` is the device token its password step counted on."""
     token = tokens.new_token()
     pending = PendingLogin(
         user_id=user_id,
@@ -36,6 +40,7 @@ def start(db: Session, *, user_id: str, now: datetime) -> StartedLogin:
         created_at=now,
         expires_at=now + PENDING_TTL,
         failed_attempts=0,
+        device_token_id=device_token_id,
     )
     db.add(pending)
     db.commit()
@@ -105,10 +110,35 @@ def _finish(db: Session, *, pending: PendingLogin, now: datetime) -> bool:
     return affected_rows(result) == 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Where an attempt was counted before its check: a device token, or the account."""
+
+    device_token_id: str | None
+    reservation: throttle.Reservation | None
+
+
+def _count_attempt(db: Session, *, pending: PendingLogin, ctx: RequestContext) -> _Counted:
+    """Count the attempt before any factor is checked (commits); raises :class:`RateLimited`.
+
+    On the device token the pending login was started with while that token is valid,
+    else on the account's throttle, in the statement that checks its budget.
+    """
+    if pending.device_token_id is not None:
+        token_id = device_tokens.count_attempt(
+            db, token_id=pending.device_token_id, user_id=pending.user_id, now=ctx.now
+        )
+        if token_id is not None:
+            return _Counted(device_token_id=token_id, reservation=None)
+    reservation = throttle.reserve(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
+    return _Counted(device_token_id=None, reservation=reservation)
+
+
 def _record_failure(
-    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext
+    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
 ) -> None:
-    """Count a failed attempt (pending login and account), commit, and raise the right error."""
+    """Count a failed attempt on the pending login (the throttle counted it already), commit,
+    and raise the right error."""
     attempts = db.scalar(
         update(PendingLogin)
         .where(
@@ -119,8 +149,8 @@ def _record_failure(
         .values(failed_attempts=PendingLogin.failed_attempts + 1)
         .returning(PendingLogin.failed_attempts)
     )
-    throttle.record_failure(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
     if attempts is None:  # voided or finished meanwhile by a concurrent request
+        _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
         db.commit()
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
     events.record(
@@ -133,14 +163,25 @@ def _record_failure(
         events.record(
             db, user_id=pending.user_id, type=events.PENDING_LOGIN_VOIDED, method=method, ctx=ctx
         )
+        _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
         db.commit()
         raise TooManyAttempts("Too many failed attempts: sign in again")
+    _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
     db.commit()
     remaining = MAX_ATTEMPTS - attempts
     raise InvalidCode(
         f"That did not work. {remaining} attempt{'s' if remaining != 1 else ''} left.",
         extra={"attempts_remaining": remaining},
     )
+
+
+def _note_backoff(
+    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
+) -> None:
+    """One ``throttled`` event per backoff window: only the failure that opened it records
+    one, so refused attempts (which write nothing) cannot flood the owner's log."""
+    if counted.reservation is not None and counted.reservation.starts_backoff:
+        events.record(db, user_id=pending.user_id, type=events.THROTTLED, method=method, ctx=ctx)
 
 
 def verify_second_factor(
@@ -155,30 +196,30 @@ def verify_second_factor(
     """Run ``check`` (which spends the factor inside this transaction) and finish the login.
 
     The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``.
+    The attempt is counted (device token or account) before ``check`` runs.
     Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
     """
     pending = resolve(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now)
-    earlier_failures = check_throttle(db, user_id=pending.user_id, ctx=ctx, method=method)
+    counted = _count_attempt(db, pending=pending, ctx=ctx)
     if check(pending):
         if _finish(db, pending=pending, now=ctx.now):
-            if earlier_failures:  # skip the write on the common path
-                throttle.reset(db, key=throttle.mfa_key(pending.user_id))
+            if counted.reservation is not None:
+                throttle.reset(db, key=counted.reservation.key)
+            elif counted.device_token_id is not None:
+                device_tokens.reset(db, token_id=counted.device_token_id)
             return pending
-        db.rollback()  # keep the factor unspent: this login was finished elsewhere
+        # Keep the factor unspent: this login was finished elsewhere. The attempt stays
+        # counted until that login's success resets the count.
+        db.rollback()
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
     db.rollback()
-    _record_failure(db, pending=pending, method=method, ctx=ctx)
+    _record_failure(db, pending=pending, method=method, ctx=ctx, counted=counted)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def check_throttle(
-    db: Session, *, user_id: str, ctx: RequestContext, method: str | None = None
-) -> int:
-    """The account's consecutive second-factor failures; a blocked attempt is logged and refused."""
-    try:
-        return throttle.check(db, key=throttle.mfa_key(user_id), now=ctx.now)
-    except RateLimited:
-        events.record(db, user_id=user_id, type=events.THROTTLED, method=method, ctx=ctx)
-        db.commit()
-        raise
+def device_token_of(db: Session, *, pending_login_id: str) -> str | None:
+    """The device token a pending login was started with (the CLI exchange rotates it)."""
+    return db.scalar(
+        select(PendingLogin.device_token_id).where(PendingLogin.id == pending_login_id)
+    )

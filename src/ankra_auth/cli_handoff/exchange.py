@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import login
+from ankra_auth.challenges import service as challenges
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
@@ -39,12 +40,17 @@ def redeem_code(
             CliGrant.code_expires_at > ctx.now,
         )
         .values(redeemed_at=ctx.now)
-        .returning(CliGrant.user_id, CliGrant.code_challenge, CliGrant.approved_method)
+        .returning(
+            CliGrant.user_id,
+            CliGrant.code_challenge,
+            CliGrant.approved_method,
+            CliGrant.pending_login_id,
+        )
     ).first()
     if spent is None:
         db.rollback()
         raise _invalid()
-    user_id, challenge, method = spent
+    user_id, challenge, method, pending_login_id = spent
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
@@ -56,6 +62,7 @@ def redeem_code(
         method=method or "cli",
         detail=VIA_CLI,
         session_method="cli",
+        device_token_id=challenges.device_token_of(db, pending_login_id=pending_login_id),
     )
 
 
@@ -112,6 +119,7 @@ def poll_device(
         method=grant.approved_method or "cli",
         detail=VIA_CLI,
         session_method="cli",
+        device_token_id=challenges.device_token_of(db, pending_login_id=grant.pending_login_id),
     )
 
 

@@ -37,6 +37,12 @@ TWO_FACTOR_DISABLED = "two_factor_disabled"
 TWO_FACTOR_RESET_BY_ADMIN = "two_factor_reset_by_admin"
 ORG_ENFORCEMENT_ENABLED = "org_enforcement_enabled"
 ORG_ENFORCEMENT_DISABLED = "org_enforcement_disabled"
+ORG_INVITED = "org_invited"
+ORG_INVITATION_ACCEPTED = "org_invitation_accepted"
+ORG_INVITATION_DECLINED = "org_invitation_declined"
+ORG_INVITATION_WITHDRAWN = "org_invitation_withdrawn"
+ORG_LEFT = "org_left"
+ORG_MEMBER_REMOVED = "org_member_removed"
 CLI_LOGIN_APPROVED = "cli_login_approved"
 
 MAX_PAGE = 100

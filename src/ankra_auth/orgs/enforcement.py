@@ -1,4 +1,8 @@
-"""Whether an organisation's 2FA requirement currently restricts a user."""
+"""Whether an organisation's 2FA requirement currently restricts a user.
+
+Only active members count: a ``Membership`` row exists only once its user accepted an
+invitation (or created the organisation), so an invitation never restricts anybody.
+"""
 
 from __future__ import annotations
 

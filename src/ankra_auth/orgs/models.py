@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
@@ -26,3 +26,21 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(20))  # "owner" | "member"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """An offer of membership: nobody is a member, nor reached by enforcement, before accepting.
+
+    One open invitation per account and organisation; an expired row is replaced by the next.
+    """
+
+    __tablename__ = "org_invitations"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # "owner" | "member", once accepted
+    invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

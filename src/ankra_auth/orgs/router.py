@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
-from ankra_auth.orgs import service
+from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.schemas import MemberAdd, MemberOut, OrgCreate, OrgOut, OrgUpdate
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 OrgId = Annotated[str, Path(alias="id")]
 
 
-def _org_out(view: service.OrgView) -> OrgOut:
+def org_out(view: service.OrgView) -> OrgOut:
     org = view.org
     return OrgOut(
         id=org.id,
@@ -31,18 +31,20 @@ def _member_out(view: service.MemberView) -> MemberOut:
         user_id=view.user_id,
         email=view.email,
         role=view.role,
+        status=view.status,
         two_factor_enabled=view.two_factor_enabled,
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, name="create_org")
 def create_org(body: OrgCreate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep) -> OrgOut:
-    return _org_out(service.create(db, user_id=principal.user.id, name=body.name, now=ctx.now))
+    return org_out(service.create(db, user_id=principal.user.id, name=body.name, now=ctx.now))
 
 
 @router.get("", name="list_orgs")
 def list_orgs(principal: CurrentPrincipal, db: DbDep) -> list[OrgOut]:
-    return [_org_out(v) for v in service.list_for_user(db, user_id=principal.user.id)]
+    """The organisations the caller is an active member of."""
+    return [org_out(v) for v in service.list_for_user(db, user_id=principal.user.id)]
 
 
 @router.patch("/{id}", name="update_org")
@@ -56,27 +58,32 @@ def update_org(
         require=body.require_two_factor,
         ctx=ctx,
     )
-    return _org_out(view)
+    return org_out(view)
 
 
 @router.post("/{id}/members", status_code=status.HTTP_201_CREATED, name="add_org_member")
 def add_org_member(
     org_id: OrgId, body: MemberAdd, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> MemberOut:
-    view = service.add_member(
+    """Invite a registered account: it becomes a member only when it accepts."""
+    invited = invitations.invite(
         db,
         org_id=org_id,
         actor_id=principal.user.id,
         email=body.email,
         role=body.role,
-        now=ctx.now,
+        ctx=ctx,
     )
+    view = service.MemberView(invited.user_id, invited.email, invited.role, service.INVITED, None)
     return _member_out(view)
 
 
 @router.get("/{id}/members", name="list_org_members")
-def list_org_members(org_id: OrgId, principal: CurrentPrincipal, db: DbDep) -> list[MemberOut]:
-    members = service.list_members(db, org_id=org_id, actor_id=principal.user.id)
+def list_org_members(
+    org_id: OrgId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> list[MemberOut]:
+    """Members and open invitations (owners only)."""
+    members = service.list_members(db, org_id=org_id, actor_id=principal.user.id, now=ctx.now)
     return [_member_out(m) for m in members]
 
 
@@ -85,6 +92,8 @@ def list_org_members(org_id: OrgId, principal: CurrentPrincipal, db: DbDep) -> l
     status_code=status.HTTP_204_NO_CONTENT,
     name="remove_org_member",
 )
-def remove_org_member(org_id: OrgId, user_id: str, principal: CurrentPrincipal, db: DbDep) -> None:
-    """Owners remove anyone but the last owner; a member may remove only themselves (leave)."""
-    service.remove_member(db, org_id=org_id, actor_id=principal.user.id, user_id=user_id)
+def remove_org_member(
+    org_id: OrgId, user_id: str, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> None:
+    """Owners remove anyone but the last owner and withdraw invitations; anyone may leave."""
+    service.remove_member(db, org_id=org_id, actor_id=principal.user.id, user_id=user_id, ctx=ctx)

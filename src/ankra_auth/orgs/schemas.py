@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -25,12 +26,37 @@ class OrgOut(BaseModel):
 
 class MemberAdd(BaseModel):
     # Not validated as an email: an address nobody registered is simply not found.
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    # No control characters (PostgreSQL refuses NUL): until the shared email type lands.
+    email: Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
     role: Role = "member"
 
 
 class MemberOut(BaseModel):
+    """A member (``active``) or an invitation (``invited``) of an organisation."""
+
     user_id: str
     email: str
     role: Role
-    two_factor_enabled: bool
+    status: Literal["active", "invited"]
+    two_factor_enabled: bool | None = Field(
+        description="Whether an active member has 2FA on; null for invitations"
+    )
+
+
+class InvitationOrg(BaseModel):
+    id: str
+    name: str
+    require_two_factor: bool
+
+
+class InvitationOut(BaseModel):
+    """An open invitation, as the invited account sees it."""
+
+    id: str
+    org: InvitationOrg
+    role: Role
+    invited_by: str | None = Field(
+        description="The inviting owner's email; null once that account is gone"
+    )
+    created_at: datetime
+    expires_at: datetime

@@ -343,5 +343,10 @@ def complete_with_passkey(
         db, settings=settings, ctx=ctx, mfa_token=mfa_token, credential=credential
     )
     return login.grant_session(
-        db, settings=settings, ctx=ctx, user_id=pending.user_id, method=METHOD
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method=METHOD,
+        device_token_id=pending.device_token_id,
     )

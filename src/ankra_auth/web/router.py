@@ -91,13 +91,14 @@ def secure_account_page(
     return render(
         "secure_account.html",
         email=visitor.user.email,
-        orgs=[org.name for org in enforcing_orgs(db, visitor.user.id)],
+        orgs=[{"id": org.id, "name": org.name} for org in enforcing_orgs(db, visitor.user.id)],
         manage=False,
         codes_done_label="I have saved my codes, continue",
         data={
             "email": visitor.user.email,
             "site": settings.public_url,
             "next": target,
+            "user": visitor.user.id,
             "auth": "session",
         },
     )

@@ -12,6 +12,8 @@ import typer
 from ankra_cli.options import JsonOption, ServerOption
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ankra_cli.browser import BrowserOpener
     from ankra_cli.client import AnkraClient
     from ankra_cli.output import Output
@@ -73,7 +75,12 @@ def login(
             email=email,
             no_browser=no_browser,
             timeout=wait,
+            device_token_for=lambda address: credentials.load_device_token(server_url, address),
         )
+    device_token = signed_in.answer.pop("device_token", None)
+    if isinstance(device_token, str):
+        # Kept apart from the session, and across `ankra logout`: this terminal stays known.
+        credentials.save_device_token(server_url, signed_in.email, device_token)
     saved_at = credentials.save(
         credentials.Credentials(
             server=server_url,
@@ -122,15 +129,22 @@ def run_login(
     email: str | None,
     no_browser: bool,
     timeout: float,
+    device_token_for: Callable[[str], str | None] = lambda _email: None,
 ) -> SignedIn:
-    """The whole sign-in; returns the API's authenticated answer (nothing is saved here)."""
+    """The whole sign-in; returns the API's authenticated answer (nothing is saved here).
+
+    ``device_token_for`` gives this terminal's device token for an email, sent with the
+    password so that the attempt (and its second factor) counts on it.
+    """
     from ankra_cli import handoff
 
     address = email or prompter.text("Email")
     password = prompter.password("Password")
-    answer: dict[str, Any] = client.call(
-        "POST", "/auth/login", json={"email": address, "password": password}
-    )
+    body = {"email": address, "password": password}
+    device_token = device_token_for(address)
+    if device_token:
+        body["device_token"] = device_token
+    answer: dict[str, Any] = client.call("POST", "/auth/login", json=body)
     if answer.get("status") == "authenticated":
         return SignedIn(address, answer)
     mfa_token = str(answer["mfa_token"])

@@ -55,5 +55,6 @@ def render(out: Output, data: dict[str, Any]) -> None:
         out.line(
             "[bold yellow]Secure your account to continue:[/] an organisation you belong to "
             "requires two-factor authentication. Until you set it up, only enrollment works.\n"
-            "Run `ankra profile auth totp start`, or `ankra profile auth passkeys open`."
+            "Run `ankra profile auth totp start`, or `ankra profile auth passkeys open` "
+            "(that page also lets you leave the organisation instead)."
         )

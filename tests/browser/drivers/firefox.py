@@ -65,8 +65,11 @@ class FirefoxDriver(ScriptedDriver):
     def reset(self, base_url: str) -> None:
         """A fresh start for the next test: this origin's cookies gone (ports share them)."""
         self.base_url = base_url
+        # Every cookie, whatever its path (the device token lives on /api/v1/auth/login
+        # only, where WebDriver's "delete all cookies" from another page does not reach).
+        with self.marionette.using_context("chrome"):
+            self.marionette.execute_script("Services.cookies.removeAll();")
         self.marionette.navigate(base_url + "/healthz")
-        self.marionette.delete_all_cookies()
 
     def finish(self) -> None:
         for authenticator in self.authenticators:

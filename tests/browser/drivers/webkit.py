@@ -79,6 +79,8 @@ class WebKitDriver(ScriptedDriver):
 
     def reset(self, base_url: str) -> None:
         self.base_url = base_url
+        # WebKit deletes the host's cookies whatever their path (the device token's is
+        # /api/v1/auth/login): one page of this host is enough. Ports share cookies.
         self.driver.get(base_url + "/healthz")
         self.driver.delete_all_cookies()
 

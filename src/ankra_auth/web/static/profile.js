@@ -2,6 +2,7 @@
 import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
 import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
 import { sessionsCard } from './sessions.js';
+import { invitationsCard } from './invitations.js';
 
 const EVENT_LABELS = {
   sign_in: 'Signed in',
@@ -26,6 +27,12 @@ const EVENT_LABELS = {
   org_enforcement_enabled: 'Organisation started requiring two-factor authentication',
   org_enforcement_disabled: 'Organisation stopped requiring two-factor authentication',
   cli_login_approved: 'CLI sign-in approved',
+  org_invited: 'Invited to an organisation',
+  org_invitation_accepted: 'Organisation invitation accepted',
+  org_invitation_declined: 'Organisation invitation declined',
+  org_invitation_withdrawn: 'Organisation invitation withdrawn',
+  org_left: 'Left an organisation',
+  org_member_removed: 'Removed from an organisation',
 };
 const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code' };
 
@@ -83,6 +90,8 @@ async function profilePage() {
   addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
   const sessions = sessionsCard();
   signOutButton();
+  // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
+  const invitations = invitationsCard({ onJoined: () => refresh() });
 
   // Runs a sensitive action; on reauthentication_required asks for the password and retries once.
   async function sensitive(action) {
@@ -121,6 +130,7 @@ async function profilePage() {
     totp.view(status.totp_enabled ? 'on' : $('#totp-card [data-view="setup"]').hidden ? 'off' : 'setup');
     renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
     await sessions.refresh();
+    await invitations.load();
     await loadEvents(false);
   }
 
@@ -274,7 +284,10 @@ async function profilePage() {
     const rows = answer.events.map((e) => {
       const row = document.createElement('tr');
       const time = Object.assign(document.createElement('time'), { dateTime: e.created_at, textContent: when(e.created_at) });
-      const cells = [time, EVENT_LABELS[e.type] || e.type, METHOD_LABELS[e.method] || e.method || '', e.ip || ''];
+      // Organisation events name the organisation (their detail).
+      const label = EVENT_LABELS[e.type] || e.type;
+      const event = e.type.startsWith('org_') && e.detail ? `${label}: ${e.detail}` : label;
+      const cells = [time, event, METHOD_LABELS[e.method] || e.method || '', e.ip || ''];
       row.append(...cells.map((content) => {
         const cell = document.createElement('td');
         cell.append(content);

@@ -1,6 +1,7 @@
 // "Secure your account to continue": enrollment while an organisation requires 2FA.
-import { $, api, page, show, signOutButton } from './common.js';
+import { $, api, focusHeading, page, show, signOutButton } from './common.js';
 import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
+import { leaveOrgButtons } from './leave-org.js';
 
 function secureAccountPage() {
   const next = page.next || '/profile/authentication';
@@ -19,6 +20,13 @@ function secureAccountPage() {
     }
   }
   totpSetup({ onEnabled: enrolled });
+  // Leaving the last organisation that requires 2FA lifts the restriction: continue.
+  leaveOrgButtons({
+    onLeft: (status) => {
+      if (!status.enrollment_required) proceed();
+      else focusHeading($('#why-card'));
+    },
+  });
   addPasskey({ onAdded: (answer) => enrolled(answer.recovery_codes) });
   signOutButton();
 }

@@ -1,0 +1,112 @@
+"""Device tokens: sign-in attempts from a known device count on its token, not the account.
+
+After OWASP's "device cookies": a flood of wrong passwords or codes from elsewhere puts
+the account (or email) into backoff, but a sign-in that presents a valid token of that
+account is counted on the token instead, so the owner's known browsers and terminals
+still get in. A token that collects ``MAX_FAILURES`` is void, and such sign-ins are
+throttled like any other. Every authenticated answer carries a fresh token; the one
+the sign-in was counted on is retired (rotation), so a copied token stops working at
+the owner's next sign-in from that device.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.security import tokens
+
+TOKEN_TTL = timedelta(days=365)
+MAX_FAILURES = 10
+# Clients that never send the token back (scripts) must not grow the table without bound.
+MAX_PER_ACCOUNT = 20
+
+
+def count_attempt(
+    db: Session,
+    *,
+    user_id: str,
+    now: datetime,
+    token: str | None = None,
+    token_id: str | None = None,
+) -> str | None:
+    """Count one attempt on the valid token (by value, or by id for a pending login); commits.
+
+    The check and the count are one conditional UPDATE, so of concurrent attempts at
+    most ``MAX_FAILURES`` are ever counted on one token. Returns the token's id, or None
+    when it is unknown, expired, void or of another account: the caller then counts the
+    attempt on the account's own throttle.
+    """
+    if token is not None:
+        which = DeviceToken.token_hash == tokens.hash_token(token)
+    elif token_id is not None:
+        which = DeviceToken.id == token_id
+    else:
+        return None
+    counted = db.scalar(
+        update(DeviceToken)
+        .where(
+            which,
+            DeviceToken.user_id == user_id,
+            DeviceToken.expires_at > now,
+            DeviceToken.failures < MAX_FAILURES,
+        )
+        .values(failures=DeviceToken.failures + 1)
+        .returning(DeviceToken.id)
+    )
+    db.commit()
+    return counted
+
+
+def release(db: Session, *, token_id: str) -> None:
+    """Take back one counted attempt that turned out right (a password before its factor)."""
+    db.execute(
+        update(DeviceToken)
+        .where(DeviceToken.id == token_id, DeviceToken.failures > 0)
+        .values(failures=DeviceToken.failures - 1)
+    )
+
+
+def reset(db: Session, *, token_id: str) -> None:
+    """A completed second factor: the token's count starts again."""
+    db.execute(update(DeviceToken).where(DeviceToken.id == token_id).values(failures=0))
+
+
+def issue(db: Session, *, user_id: str, now: datetime, retire_id: str | None = None) -> str:
+    """A new token for ``user_id`` (added, not committed); ``retire_id`` is the one it replaces.
+
+    Also drops the account's void and expired tokens and all but the newest
+    ``MAX_PER_ACCOUNT``.
+    """
+    newest = (
+        select(DeviceToken.id)
+        .where(DeviceToken.user_id == user_id)
+        .order_by(DeviceToken.created_at.desc(), DeviceToken.id.desc())
+        .limit(MAX_PER_ACCOUNT - 1)
+    )
+    # One statement, so concurrent sign-ins of one account lock rows in one order.
+    db.execute(
+        delete(DeviceToken).where(
+            DeviceToken.user_id == user_id,
+            or_(
+                DeviceToken.id == retire_id,
+                DeviceToken.expires_at <= now,
+                DeviceToken.failures >= MAX_FAILURES,
+                DeviceToken.id.not_in(newest.scalar_subquery()),
+            ),
+        )
+    )
+    token = tokens.new_token()
+    db.add(
+        DeviceToken(
+            user_id=user_id,
+            token_hash=tokens.hash_token(token),
+            created_at=now,
+            expires_at=now + TOKEN_TTL,
+            failures=0,
+        )
+    )
+    return token

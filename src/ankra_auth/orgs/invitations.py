@@ -1,0 +1,207 @@
+"""Invitations: the only way into an organisation, and only with the invitee's consent.
+
+An owner invites a registered account by email; the invitation lives 7 days and
+only that account can accept or decline it. Until it accepts, the account is no
+member: the organisation's 2FA requirement does not reach it, and its 2FA status
+is not shown to the owners. Accepting, declining and withdrawing are each one
+conditional DELETE of the open invitation, whose row count decides who won.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts.models import User
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import AlreadyMember, NotFound
+from ankra_auth.events import service as events
+from ankra_auth.orgs.access import lock_org, require_owner, role_of, well_formed
+from ankra_auth.orgs.models import Invitation, Membership, Org
+
+LIFETIME = timedelta(days=7)
+
+_NO_SUCH_INVITATION = "No such invitation: it may have expired or been withdrawn"
+_NO_ACCOUNT = "No account uses that email. Ask them to sign up first, then invite them again."
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """An invitation as the organisation's owners see it."""
+
+    user_id: str
+    email: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvitation:
+    """An invitation as the invitee sees it."""
+
+    id: str
+    org: Org
+    role: str
+    invited_by: str | None  # the inviter's email; None once that account is gone
+    created_at: datetime
+    expires_at: datetime
+
+
+def _open(now: datetime) -> ColumnElement[bool]:
+    return Invitation.expires_at > now
+
+
+def find_invitee(db: Session, email: str) -> User | None:
+    """The account an invitation by this email goes to: the one place invitations read emails."""
+    return accounts.find_user_by_email(db, email)
+
+
+def invite(
+    db: Session, *, org_id: str, actor_id: str, email: str, role: str, ctx: RequestContext
+) -> Invited:
+    """Invite a registered account; its security log says so.
+
+    Raises :class:`NotFound` (no such organisation for the actor, or no account
+    with that email), :class:`Forbidden` (not an owner) and :class:`AlreadyMember`
+    (an active member, or an open invitation).
+    """
+    org = lock_org(db, org_id)
+    require_owner(db, org_id=org_id, user_id=actor_id)
+    user = find_invitee(db, email)
+    if user is None:
+        raise NotFound(_NO_ACCOUNT)
+    if role_of(db, org_id=org_id, user_id=user.id) is not None:
+        raise AlreadyMember(f"{user.email} is already a member")
+    # An expired invitation is no invitation: it makes room for the new one.
+    db.execute(
+        delete(Invitation).where(
+            Invitation.org_id == org_id,
+            Invitation.user_id == user.id,
+            Invitation.expires_at <= ctx.now,
+        )
+    )
+    db.add(
+        Invitation(
+            org_id=org_id,
+            user_id=user.id,
+            role=role,
+            invited_by=actor_id,
+            created_at=ctx.now,
+            expires_at=ctx.now + LIFETIME,
+        )
+    )
+    events.record(db, user_id=user.id, type=events.ORG_INVITED, ctx=ctx, detail=org.name)
+    try:
+        db.commit()
+    except IntegrityError as exc:  # an open invitation exists, or a concurrent one won
+        db.rollback()
+        raise AlreadyMember(f"{user.email} is already invited") from exc
+    return Invited(user.id, user.email, role)
+
+
+def invited_to(db: Session, *, org_id: str, now: datetime) -> list[Invited]:
+    """The open invitations of an organisation, by email (for its owners)."""
+    rows = db.execute(
+        select(User.id, User.email, Invitation.role)
+        .join(Invitation, Invitation.user_id == User.id)
+        .where(Invitation.org_id == org_id, _open(now))
+        .order_by(User.email)
+    )
+    return [Invited(user_id, email, role) for user_id, email, role in rows]
+
+
+def open_for(db: Session, *, user_id: str, now: datetime) -> list[OpenInvitation]:
+    """The caller's open invitations, newest first."""
+    inviter = User.__table__.alias("inviter")
+    rows = db.execute(
+        select(Invitation, Org, inviter.c.email)
+        .join(Org, Org.id == Invitation.org_id)
+        .outerjoin(inviter, inviter.c.id == Invitation.invited_by)
+        .where(Invitation.user_id == user_id, _open(now))
+        .order_by(Invitation.created_at.desc(), Invitation.id)
+    )
+    return [
+        OpenInvitation(inv.id, org, inv.role, email, inv.created_at, inv.expires_at)
+        for inv, org, email in rows
+    ]
+
+
+def _take(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> bool:
+    """Delete the caller's open invitation; True for the one request that did."""
+    taken = db.execute(
+        delete(Invitation).where(
+            Invitation.id == invitation_id, Invitation.user_id == user_id, _open(now)
+        )
+    )
+    return affected_rows(taken) == 1
+
+
+def _find(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> Invitation:
+    if not well_formed(invitation_id):
+        raise NotFound(_NO_SUCH_INVITATION)
+    invitation = db.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.user_id == user_id, _open(now)
+        )
+    )
+    if invitation is None:  # unknown, someone else's, expired, withdrawn: all the same
+        raise NotFound(_NO_SUCH_INVITATION)
+    return invitation
+
+
+def accept(
+    db: Session, *, invitation_id: str, user_id: str, ctx: RequestContext
+) -> tuple[Org, str]:
+    """Become an active member with the invited role. Raises :class:`NotFound`."""
+    invitation = _find(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now)
+    org_id, role = invitation.org_id, invitation.role
+    org = lock_org(db, org_id)
+    if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
+        db.rollback()
+        raise NotFound(_NO_SUCH_INVITATION)
+    db.add(Membership(org_id=org_id, user_id=user_id, role=role, created_at=ctx.now))
+    events.record(
+        db, user_id=user_id, type=events.ORG_INVITATION_ACCEPTED, ctx=ctx, detail=org.name
+    )
+    try:
+        db.commit()
+    except IntegrityError as exc:  # cannot happen: nobody is invited who is a member
+        db.rollback()
+        raise NotFound(_NO_SUCH_INVITATION) from exc
+    return org, role
+
+
+def decline(db: Session, *, invitation_id: str, user_id: str, ctx: RequestContext) -> None:
+    """Say no: the invitation is gone, and the owners may invite again. Raises :class:`NotFound`."""
+    invitation = _find(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now)
+    org_name = db.scalar(select(Org.name).where(Org.id == invitation.org_id))
+    if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
+        db.rollback()
+        raise NotFound(_NO_SUCH_INVITATION)
+    events.record(
+        db, user_id=user_id, type=events.ORG_INVITATION_DECLINED, ctx=ctx, detail=org_name
+    )
+    db.commit()
+
+
+def withdraw(db: Session, *, org: Org, user_id: str, ctx: RequestContext) -> bool:
+    """Withdraw the open invitation of ``user_id``, in the caller's transaction (not committed).
+
+    True when there was one; the invitee's security log says so.
+    """
+    withdrawn = db.execute(
+        delete(Invitation).where(
+            Invitation.org_id == org.id, Invitation.user_id == user_id, _open(ctx.now)
+        )
+    )
+    if affected_rows(withdrawn) != 1:
+        return False
+    events.record(
+        db, user_id=user_id, type=events.ORG_INVITATION_WITHDRAWN, ctx=ctx, detail=org.name
+    )
+    return True

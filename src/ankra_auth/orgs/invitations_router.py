@@ -1,0 +1,54 @@
+"""The invited account's side of invitations: list, accept, decline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.orgs import invitations, service
+from ankra_auth.orgs.router import org_out
+from ankra_auth.orgs.schemas import InvitationOrg, InvitationOut, OrgOut
+
+router = APIRouter(prefix="/api/v1/invitations", tags=["organisations"])
+
+InvitationId = Annotated[str, Path(alias="id")]
+
+
+@router.get("", name="list_invitations")
+def list_invitations(
+    principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> list[InvitationOut]:
+    """The caller's open invitations, newest first."""
+    return [
+        InvitationOut(
+            id=i.id,
+            org=InvitationOrg(
+                id=i.org.id, name=i.org.name, require_two_factor=i.org.require_two_factor
+            ),
+            role=i.role,
+            invited_by=i.invited_by,
+            created_at=i.created_at,
+            expires_at=i.expires_at,
+        )
+        for i in invitations.open_for(db, user_id=principal.user.id, now=ctx.now)
+    ]
+
+
+@router.post("/{id}/accept", name="accept_invitation")
+def accept_invitation(
+    invitation_id: InvitationId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> OrgOut:
+    """Become an active member; an organisation that requires 2FA then applies at once."""
+    org, role = invitations.accept(
+        db, invitation_id=invitation_id, user_id=principal.user.id, ctx=ctx
+    )
+    return org_out(service.OrgView(org, role))
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, name="decline_invitation")
+def decline_invitation(
+    invitation_id: InvitationId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
+) -> None:
+    invitations.decline(db, invitation_id=invitation_id, user_id=principal.user.id, ctx=ctx)
