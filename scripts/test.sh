@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The pages are tested in Firefox and WebKit too (tests/browser/drivers).
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)  # Debian's python3 -m venv
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the OpenID provider of the SSO tests

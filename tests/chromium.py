@@ -22,8 +22,15 @@ ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright_browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_browser: Browser) -> Browser:
+    """Playwright's Chromium by its old name, for tests outside tests/browser (whose own
+    ``browser`` fixture is the engine-neutral driver over Chromium, Firefox and WebKit)."""
+    return playwright_browser

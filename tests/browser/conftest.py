@@ -1,5 +1,13 @@
-"""Real-browser fixtures: one headless Chromium per session, one context per test, the app
-in-process on http://localhost:PORT (its FrozenClock drives TOTP), virtual authenticators."""
+"""Real-browser fixtures: the app in-process on http://localhost:PORT (its FrozenClock drives
+TOTP), and the browsers: ``browser`` (one engine-neutral driver, parametrised over Chromium,
+Firefox and WebKit; see tests/browser/drivers) and ``page`` (Playwright's Chromium, for
+Chromium-only checks such as CDP internals).
+
+One browser per engine at a time: the session-scoped ``browser_engine`` fixture groups the
+tests by engine, so Firefox (slow to start, about 1 GiB) starts once and is gone before WebKit
+starts.
+Each test gets fresh state: a new Playwright context, or the engine's cookies cleared (every
+test's server has its own port, so its origin's storage is new anyway)."""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -16,12 +25,23 @@ from ankra_auth.app import create_app
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
+from tests.browser.drivers import ENGINES, Driver
 from tests.browser.flows import Authenticator, Live
 from tests.live_server import threaded_server
 from tests.postgres_server import free_port
 
 SECRET = "browser-test-secret-" + "b" * 32
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+OTHER_ENGINE_SHOTS = {
+    "login",
+    "login-second-factor",
+    "login-passkey",  # Firefox
+    "login-no-passkeys",  # WebKit
+    "profile-recovery-codes",
+    "profile-passkeys",  # Firefox
+    "secure-account",
+    "cli-login",
+}
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +75,10 @@ def live(tmp_path: Path, template_db: Path, clock: FrozenClock) -> Iterator[Live
 
 
 @pytest.fixture
-def context(browser: Browser, live: Live) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(base_url=live.url, accept_downloads=True, timezone_id="UTC")
+def context(playwright_browser: Browser, live: Live) -> Iterator[BrowserContext]:
+    ctx = playwright_browser.new_context(
+        base_url=live.url, accept_downloads=True, timezone_id="UTC"
+    )
     ctx.set_default_timeout(10_000)
     yield ctx
     ctx.close()
@@ -65,6 +87,44 @@ def context(browser: Browser, live: Live) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def browser_engine(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The engine's long-lived browser (Firefox, WebKit), or None for Chromium (whose
+    Playwright browser is ``playwright_browser``)."""
+    name = request.param
+    if name == "chromium":
+        yield None
+        return
+    if name == "firefox":
+        from tests.browser.drivers.firefox import FirefoxDriver
+
+        driver: Any = FirefoxDriver()
+    else:
+        from tests.browser.drivers.webkit import WebKitDriver
+
+        driver = WebKitDriver()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, browser_engine: Any, live: Live) -> Iterator[Driver]:
+    """The page flows' browser: the same test runs in Chromium, Firefox and WebKit."""
+    engine = browser_engine
+    if engine is None:
+        from tests.browser.drivers.chromium import ChromiumDriver
+
+        yield ChromiumDriver(request.getfixturevalue("page"), live.url)
+        return
+    engine.reset(live.url)
+    try:
+        yield engine
+    finally:
+        engine.finish()
 
 
 @pytest.fixture
@@ -90,15 +150,30 @@ def add_authenticator(context: BrowserContext, page: Page) -> Callable[[str], Au
 
 
 @pytest.fixture(scope="session")
-def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Page, str], Path]:
+def screenshot(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Page | Driver, str], Path]:
     """Full-page PNGs: into docs/screenshots with ANKRA_SCREENSHOTS=1, else a temporary dir."""
     if os.environ.get("ANKRA_SCREENSHOTS") == "1":
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         target = SCREENSHOT_DIR
     else:
         target = tmp_path_factory.mktemp("screenshots")
+    scratch = tmp_path_factory.mktemp("other-engine-screenshots")
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page | Driver, name: str) -> Path:
+        """``name`` as docs/screenshots knows it; other engines than Chromium add theirs
+        (``login-firefox.png``)."""
+        if not isinstance(page, Page):
+            engine = page.engine
+            if engine == "chromium":
+                path = target / f"{name}.png"
+            else:
+                # Other engines: the key pages only, beside Chromium's (keeps docs/ small).
+                folder = target if name in OTHER_ENGINE_SHOTS else scratch
+                path = folder / f"{name}-{engine}.png"
+            page.screenshot(path)
+            return path
         path = target / f"{name}.png"
         # Full-page shots lay out the page at its scroll position: start from the top so
         # the sticky status bar sits where it belongs.

@@ -1,4 +1,5 @@
-"""The CLI hand-off page and "Secure your account to continue", in headless Chromium."""
+"""The CLI hand-off page and "Secure your account to continue", in Chromium, Firefox and WebKit
+(the passkey hand-off in the engines with WebAuthn)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,25 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
 
 from ankra_auth.security.pkce import s256_challenge
-from tests.browser.flows import (
-    PROFILE,
-    Account,
-    Authenticator,
-    Live,
+from tests.browser.drivers import PASSKEY_ENGINES, Driver
+from tests.browser.flows import PROFILE, Account, Live, new_account
+from tests.browser.steps import (
     add_passkey,
     expect_profile,
     expect_second_factor_step,
-    new_account,
+    loopback_listener,
     set_up_authenticator_app,
     sign_in_password,
     sign_out,
-    status,
 )
 from tests.helpers import code_now, start_login
-from tests.postgres_server import free_port
 from tests.test_orgs import accept, invite
 
 pytestmark = pytest.mark.browser
 
-Shot = Callable[[Page, str], Path]
+Shot = Callable[[Driver, str], Path]
 
 
 def cli_authorize(
@@ -55,30 +51,25 @@ def cli_authorize(
 
 
 def test_cli_loopback_hand_off_with_authenticator_code(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live, totp=True)
-    callback = f"http://127.0.0.1:{free_port()}/callback"
-    answer, verifier = cli_authorize(live, account, redirect_uri=callback)
-    # Stand in for the CLI's loopback listener.
-    page.route(
-        f"{callback}*",
-        lambda route: route.fulfill(body="<p>Signed in</p>", content_type="text/html"),
-    )
+    with loopback_listener() as listener:  # stands in for the CLI's
+        answer, verifier = cli_authorize(live, account, redirect_uri=listener.url)
+        browser.goto(answer["browser_url"])
+        expect_second_factor_step(browser)
+        # The page names the account being signed in.
+        browser.expect_text(f"Signing in to the Ankra CLI as {account.email}")
+        screenshot(browser, "cli-login")
+        browser.fill("Authenticator app code", "000000")
+        browser.click("Verify code")
+        browser.expect_status("attempts left")
+        browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+        browser.click("Verify code")
 
-    page.goto(answer["browser_url"])
-    expect_second_factor_step(page)
-    # The page names the account being signed in.
-    expect(page.get_by_text(f"Signing in to the Ankra CLI as {account.email}")).to_be_visible()
-    screenshot(page, "cli-login")
-    page.get_by_label("Authenticator app code").fill("000000")
-    page.get_by_role("button", name="Verify code").click()
-    expect(status(page)).to_contain_text("attempts left")
-    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
-    page.get_by_role("button", name="Verify code").click()
-
-    page.wait_for_url(f"{callback}?*")
-    query = parse_qs(urlsplit(page.url).query)
+        browser.wait_for(lambda: browser.url.startswith(f"{listener.url}?"), "the loopback")
+        browser.expect_text("Signed in")
+    query = parse_qs(urlsplit(browser.url).query)
     assert query["state"] == ["state-1234"]
     with live.api() as api:
         r = api.post(
@@ -94,52 +85,49 @@ WARNING = (
 )
 
 
-def type_user_code(page: Page, code: str) -> None:
-    page.get_by_label("Code from your terminal").fill(code)
-    page.get_by_role("button", name="Continue").click()
+def type_user_code(browser: Driver, code: str) -> None:
+    browser.fill("Code from your terminal", code)
+    browser.click("Continue", exact=True)
 
 
-def expect_what_is_approved(page: Page, account: Account) -> None:
+def expect_what_is_approved(browser: Driver, account: Account) -> None:
     """The email, the terminal's address and the warning, before any factor is asked."""
-    check = page.get_by_role("region", name="Is this your sign-in?")
-    expect(check).to_be_visible()
-    expect(check.get_by_text(account.email)).to_be_visible()
-    expect(check.get_by_text("127.0.0.1")).to_be_visible()
-    expect(check.get_by_text("Requested")).to_be_visible()
-    expect(check.get_by_text(WARNING)).to_be_visible()
-    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
+    region = "Is this your sign-in?"
+    browser.expect_text(account.email, within=region)
+    browser.expect_text("127.0.0.1", within=region)
+    browser.expect_text("Requested", within=region)
+    browser.expect_text(WARNING, within=region)
+    browser.expect_hidden("heading", "Confirm it's you")
 
 
 def test_cli_device_hand_off_type_the_code_then_totp(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live, totp=True)
     answer, verifier = cli_authorize(live, account)
     assert answer["browser_url"] == f"{live.url}/cli/device"
-    page.goto(answer["browser_url"])
+    browser.goto(answer["browser_url"])
     # Nothing about the sign-in shows before the code is typed.
-    expect(page.get_by_label("Code from your terminal")).to_be_visible()
-    expect(page.get_by_text(account.email)).to_have_count(0)
-    screenshot(page, "cli-device-code")
+    browser.expect_visible("field", "Code from your terminal")
+    browser.expect_no_text(account.email)
+    screenshot(browser, "cli-device-code")
 
-    type_user_code(page, "0000-0000" if answer["user_code"] != "0000-0000" else "1111-1111")
-    expect(status(page)).to_contain_text("That code is not valid")
-    expect(page.get_by_text(WARNING)).to_be_hidden()
+    type_user_code(browser, "0000-0000" if answer["user_code"] != "0000-0000" else "1111-1111")
+    browser.expect_status("That code is not valid")
+    browser.expect_no_text(WARNING)
 
     # Typed as a person might: lower case, a space for the dash.
-    type_user_code(page, answer["user_code"].lower().replace("-", " "))
-    expect_what_is_approved(page, account)
-    screenshot(page, "cli-device-check")
-    page.get_by_role("button", name="Continue").click()
-    expect_second_factor_step(page)
-    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
-    page.get_by_role("button", name="Verify code").click()
-    expect(
-        page.get_by_text("You can close this window and return to your terminal")
-    ).to_be_visible()
-    expect(page.get_by_text(WARNING)).to_be_hidden()
-    assert "approval" not in page.url and page.url == f"{live.url}/cli/device"
-    screenshot(page, "cli-device-done")
+    type_user_code(browser, answer["user_code"].lower().replace("-", " "))
+    expect_what_is_approved(browser, account)
+    screenshot(browser, "cli-device-check")
+    browser.click("Continue", exact=True)
+    expect_second_factor_step(browser)
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    browser.expect_text("You can close this window and return to your terminal")
+    browser.expect_no_text(WARNING)
+    assert "approval" not in browser.url and browser.url == f"{live.url}/cli/device"
+    screenshot(browser, "cli-device-done")
 
     live.clock.advance(5)
     with live.api() as api:
@@ -150,26 +138,23 @@ def test_cli_device_hand_off_type_the_code_then_totp(
     assert r.status_code == 200, r.text
 
 
-def test_cli_device_hand_off_with_passkey(
-    live: Live,
-    page: Page,
-    add_authenticator: Callable[[str], Authenticator],
-) -> None:
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_cli_device_hand_off_with_passkey(live: Live, browser: Driver, screenshot: Shot) -> None:
     account = new_account(live)
-    add_authenticator("internal")
-    sign_in_password(page, account)
-    add_passkey(page, "Laptop")
-    sign_out(page, live)
+    browser.add_virtual_authenticator("internal")
+    sign_in_password(browser, account)
+    expect_profile(browser)
+    add_passkey(browser, "Laptop")
+    sign_out(browser)
 
     answer, verifier = cli_authorize(live, account)
-    page.goto(answer["browser_url"])
-    type_user_code(page, answer["user_code"])
-    expect_what_is_approved(page, account)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("button", name="Use a passkey").click()
-    expect(
-        page.get_by_text("You can close this window and return to your terminal")
-    ).to_be_visible()
+    browser.goto(answer["browser_url"])
+    type_user_code(browser, answer["user_code"])
+    expect_what_is_approved(browser, account)
+    browser.click("Continue", exact=True)
+    browser.click("Use a passkey")
+    browser.expect_text("You can close this window and return to your terminal")
+    screenshot(browser, "cli-device-passkey-done")
 
     live.clock.advance(5)
     with live.api() as api:
@@ -180,14 +165,14 @@ def test_cli_device_hand_off_with_passkey(
     assert r.status_code == 200, r.text
 
 
-def test_cli_page_with_an_unknown_link_says_so(live: Live, page: Page) -> None:
-    page.goto("/cli/login/not-a-real-token")
-    expect(status(page)).to_contain_text("ankra login")
-    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
+def test_cli_page_with_an_unknown_link_says_so(live: Live, browser: Driver) -> None:
+    browser.goto("/cli/login/not-a-real-token")
+    browser.expect_status("ankra login")
+    browser.expect_hidden("heading", "Confirm it's you")
 
 
 def test_organisation_requirement_shows_secure_your_account_until_enrolled(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
     member = new_account(live, "bob@example.com")
@@ -200,17 +185,22 @@ def test_organisation_requirement_shows_secure_your_account_until_enrolled(
         r = api.patch(f"/api/v1/orgs/{org}", json={"require_two_factor": True}, headers=owner.auth)
         assert r.status_code == 200, r.text
 
-    sign_in_password(page, member)
-    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
-    expect(page.get_by_role("heading", name="Secure your account to continue")).to_be_visible()
-    expect(page.get_by_role("listitem").filter(has_text="Acme Corp")).to_be_visible()
-    screenshot(page, "secure-account")
+    sign_in_password(browser, member)
+    browser.expect_url("/secure-account?next=/profile/authentication")
+    browser.expect_visible("heading", "Secure your account to continue")
+    browser.expect_text("Acme Corp")
+    if browser.engine == "webkit":  # no WebAuthn: the authenticator app is the way offered
+        browser.expect_text("This browser can’t create passkeys")
+        browser.expect_hidden("button", "Add passkey")
+    else:
+        browser.expect_visible("button", "Add passkey")
+    screenshot(browser, "secure-account")
 
-    page.goto(PROFILE)  # every other page sends them back here
-    expect(page).to_have_url(f"{live.url}/secure-account?next=/profile/authentication")
+    browser.goto(PROFILE)  # every other page sends them back here
+    browser.expect_url("/secure-account?next=/profile/authentication")
 
-    set_up_authenticator_app(page, live)
-    page.get_by_role("button", name="I have saved my codes, continue").click()
-    expect_profile(page, live)
-    expect(page.get_by_text("Required by Acme Corp")).to_be_visible()
-    expect(page.get_by_role("button", name="Turn off two-factor authentication")).to_be_hidden()
+    set_up_authenticator_app(browser, live)
+    browser.click("I have saved my codes, continue")
+    expect_profile(browser)
+    browser.expect_text("Required by Acme Corp")
+    browser.expect_hidden("button", "Turn off two-factor authentication")

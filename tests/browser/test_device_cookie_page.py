@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_known_browser_signs_in_while_the_email_backs_off(
-    live: Live, browser: Browser, context: BrowserContext, page: Page
+    live: Live, playwright_browser: Browser, context: BrowserContext, page: Page
 ) -> None:
     account = new_account(live)
     sign_in_password(page, account)
@@ -39,7 +39,7 @@ def test_a_known_browser_signs_in_while_the_email_backs_off(
     expect_profile(page, live)
 
     # A browser the account never used is throttled like the attacker.
-    stranger = browser.new_context(base_url=live.url)
+    stranger = playwright_browser.new_context(base_url=live.url)
     try:
         other = stranger.new_page()
         sign_in_password(other, account)

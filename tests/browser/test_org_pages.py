@@ -1,4 +1,5 @@
-"""Organisations on the pages: invitations on the profile, leaving on "Secure your account"."""
+"""Organisations on the pages: invitations on the profile, leaving on "Secure your account",
+in Chromium, Firefox and WebKit (ported from the Playwright test onto tests/browser/drivers)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from tests.browser.flows import (
-    PROFILE,
-    Account,
-    Live,
-    expect_profile,
-    new_account,
-    sign_in_password,
-    status,
-)
+from tests.browser.drivers import Driver
+from tests.browser.flows import PROFILE, Account, Live, new_account
+from tests.browser.steps import expect_profile, sign_in_password
 from tests.test_orgs import accept, invite
 
 pytestmark = pytest.mark.browser
 
 SECURE = "/secure-account?next=/profile/authentication"
-Shot = Callable[[Page, str], Path]
+Shot = Callable[[Driver, str], Path]
+INVITATIONS = "Organisation invitations"
+ORGS = "Organisations that require two-factor authentication"
 
 
 def org_of(live: Live, owner: Account, name: str, *, require: bool) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def org_of(live: Live, owner: Account, name: str, *, require: bool) -> dict[str,
 
 
 def test_accepting_an_invitation_on_the_profile_page(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
     bob = new_account(live, "bob@example.com")
@@ -50,23 +46,23 @@ def test_accepting_an_invitation_on_the_profile_page(
         invite(api, owner, relaxed["id"], bob)  # type: ignore[arg-type]  # httpx.Client
         invite(api, owner, strict["id"], bob)  # type: ignore[arg-type]
 
-    sign_in_password(page, bob)
-    expect_profile(page, live)  # invited is not restricted
-    card = page.get_by_role("region", name="Organisation invitations")
-    expect(card.get_by_role("listitem")).to_have_count(2)
-    expect(card.get_by_text("invited by owner@example.com").first).to_be_visible()
-    expect(card.get_by_text("Requires two-factor authentication of every member.")).to_have_count(1)
-    screenshot(page, "profile-invitations")
+    sign_in_password(browser, bob)
+    expect_profile(browser)  # invited is not restricted
+    items = browser.expect_items("Open invitations", 2)
+    assert all("invited by owner@example.com" in item for item in items), items
+    requiring = "Requires two-factor authentication of every member."
+    assert sum(requiring in item for item in items) == 1, items
+    screenshot(browser, "profile-invitations")
 
-    page.get_by_role("button", name="Decline invitation to Book Club").click()
-    expect(status(page)).to_contain_text("You declined the invitation to Book Club")
-    expect(card.get_by_role("listitem")).to_have_count(1)
+    browser.click("Decline invitation to Book Club", within=INVITATIONS)
+    browser.expect_status("You declined the invitation to Book Club")
+    browser.expect_items("Open invitations", 1)
 
     # joining an organisation that requires 2FA, without 2FA: secure the account next
-    page.get_by_role("button", name="Accept invitation to Acme Corp").click()
-    expect(page).to_have_url(f"{live.url}{SECURE}")
-    expect(page.get_by_role("heading", name="Secure your account to continue")).to_be_visible()
-    expect(page.get_by_role("listitem").filter(has_text="Acme Corp")).to_be_visible()
+    browser.click("Accept invitation to Acme Corp", within=INVITATIONS)
+    browser.expect_url(SECURE)
+    browser.expect_visible("heading", "Secure your account to continue")
+    assert any("Acme Corp" in item for item in browser.expect_items(ORGS, 1))
     with live.api() as api:
         assert api.get("/api/v1/invitations", headers=bob.auth).json() == []
         assert [o["name"] for o in api.get("/api/v1/orgs", headers=bob.auth).json()] == [
@@ -75,7 +71,7 @@ def test_accepting_an_invitation_on_the_profile_page(
 
 
 def test_leaving_organisations_on_the_secure_account_page(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
     bob = new_account(live, "bob@example.com")
@@ -85,31 +81,29 @@ def test_leaving_organisations_on_the_secure_account_page(
             invite(api, owner, org["id"], bob)  # type: ignore[arg-type]  # httpx.Client
             accept(api, bob, org["id"])  # type: ignore[arg-type]
 
-    sign_in_password(page, bob)
-    expect(page).to_have_url(f"{live.url}{SECURE}")
-    orgs = page.get_by_role("list", name="Organisations that require two-factor authentication")
-    expect(orgs.get_by_role("listitem")).to_have_count(2)
+    sign_in_password(browser, bob)
+    browser.expect_url(SECURE)
+    browser.expect_items(ORGS, 2)
 
     # a confirmation first; "Stay" changes nothing
-    page.get_by_role("button", name="Leave Umbrella").click()
-    expect(page.get_by_text("Leave Umbrella? You will no longer be a member")).to_be_visible()
-    screenshot(page, "secure-account-leave")
-    page.get_by_role("button", name="Stay").click()
-    expect(page.get_by_role("button", name="Yes, leave Umbrella")).to_be_hidden()
-    expect(page.get_by_role("button", name="Leave Umbrella")).to_be_focused()
+    browser.click("Leave Umbrella", exact=True)
+    browser.expect_text("Leave Umbrella? You will no longer be a member")
+    screenshot(browser, "secure-account-leave")
+    browser.click("Stay", exact=True)
+    browser.expect_hidden("button", "Yes, leave Umbrella")
+    browser.expect_focused("Leave Umbrella")
 
-    page.get_by_role("button", name="Leave Umbrella").click()
-    page.get_by_role("button", name="Yes, leave Umbrella").click()
-    expect(status(page)).to_contain_text("You left Umbrella")
-    expect(orgs.get_by_role("listitem")).to_have_count(1)
-    expect(page).to_have_url(f"{live.url}{SECURE}")  # Acme Corp still requires 2FA
+    browser.click("Leave Umbrella", exact=True)
+    browser.click("Yes, leave Umbrella")
+    browser.expect_status("You left Umbrella")
+    browser.expect_items(ORGS, 1)
+    browser.expect_url(SECURE)  # Acme Corp still requires 2FA
 
     # leaving the last one lifts the restriction at once: the page continues
-    page.get_by_role("button", name="Leave Acme Corp").click()
-    page.get_by_role("button", name="Yes, leave Acme Corp").click()
-    expect_profile(page, live)
-    log = page.get_by_role("region", name="Security log")
-    expect(log.get_by_text("Left an organisation: Acme Corp")).to_be_visible()
-    expect(log.get_by_text("Left an organisation: Umbrella")).to_be_visible()
-    page.goto(PROFILE)
-    expect_profile(page, live)
+    browser.click("Leave Acme Corp", exact=True)
+    browser.click("Yes, leave Acme Corp")
+    expect_profile(browser)
+    browser.expect_text("Left an organisation: Acme Corp", within="Security log")
+    browser.expect_text("Left an organisation: Umbrella", within="Security log")
+    browser.goto(PROFILE)
+    expect_profile(browser)

@@ -1,4 +1,4 @@
-"""Authenticator app and recovery codes through the pages, in headless Chromium."""
+"""Authenticator app and recovery codes through the pages, in Chromium, Firefox and WebKit."""
 
 from __future__ import annotations
 
@@ -6,74 +6,74 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.flows import (
-    CODE_SHAPE,
-    Live,
+from tests.browser.drivers import Driver
+from tests.browser.flows import CODE_SHAPE, Live, new_account
+from tests.browser.steps import (
     expect_profile,
     expect_second_factor_step,
-    new_account,
+    freeze_page_clock,
     sign_in_password,
     sign_out,
-    status,
-    two_factor_card,
 )
 from tests.helpers import code_now, start_login
 
 pytestmark = pytest.mark.browser
 
-Shot = Callable[[Page, str], Path]
+Shot = Callable[[Driver, str], Path]
+TWO_FACTOR = "Two-factor authentication"
 
 
 def test_set_up_authenticator_app_then_save_recovery_codes(
-    live: Live, context: BrowserContext, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live)
-    # The browser's calendar follows the service's frozen clock (the file is dated).
-    page.clock.set_fixed_time(live.clock.now())
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
+    browser.goto("/login")
+    browser.expect_visible("button", "Sign in")
+    screenshot(browser, "login")
+    sign_in_password(browser, account)
+    expect_profile(browser)
+    browser.expect_text("Two-factor authentication is off", within=TWO_FACTOR)
 
-    page.goto("/login")
-    screenshot(page, "login")
-    sign_in_password(page, account)
-    expect_profile(page, live)
-    expect(two_factor_card(page)).to_contain_text("Two-factor authentication is off")
-
-    page.get_by_role("button", name="Set up authenticator app").click()
-    expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
-    secret = page.get_by_label("enter this secret key").input_value().replace(" ", "")
+    browser.click("Set up authenticator app")
+    browser.wait_for(
+        lambda: browser.js(
+            "const img = document.querySelector('[aria-label=\"QR code for your authenticator app\"]');"
+            "return img && img.getClientRects().length > 0"
+        ),
+        "the QR code",
+    )
+    secret = browser.wait_for(
+        lambda: browser.value("enter this secret key").replace(" ", ""), "the secret key"
+    )
     assert len(secret) == 32
-    screenshot(page, "profile-set-up-authenticator-app")
-    page.get_by_label("Code from your authenticator app").fill(code_now(secret, live.clock))
-    page.get_by_role("button", name="Confirm", exact=True).click()
+    screenshot(browser, "profile-set-up-authenticator-app")
+    browser.fill("Code from your authenticator app", code_now(secret, live.clock))
+    browser.click("Confirm", exact=True)
 
-    items = page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
-    expect(items).to_have_count(10)
-    codes = items.all_inner_texts()
+    codes = browser.expect_items("Recovery codes", 10)
     assert all(CODE_SHAPE.fullmatch(code) for code in codes)
-    expect(two_factor_card(page)).to_contain_text("Two-factor authentication is on")
-    screenshot(page, "profile-recovery-codes")
+    browser.expect_text("Two-factor authentication is on", within=TWO_FACTOR)
+    screenshot(browser, "profile-recovery-codes")
 
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download codes").click()
-    download = download_info.value
-    assert download.suggested_filename.endswith("2026-11-27.txt")
-    text = Path(download.path()).read_text()
+    # The file is dated by the browser's calendar: make it follow the service's frozen clock.
+    freeze_page_clock(browser, live.clock.now())
+    name, text = browser.download("Download codes")
+    assert name.endswith("2026-11-27.txt"), name
     assert f"Account: {account.email}" in text
     assert f"Site: {live.url}" in text
     assert "Date: 2026-11-27" in text
     assert all(code in text for code in codes)
+    browser.expect_status("Recovery codes downloaded")
 
-    page.get_by_role("button", name="Copy codes").click()
-    expect(status(page)).to_contain_text("Recovery codes copied")
-    assert page.evaluate("navigator.clipboard.readText()").split() == codes
+    assert browser.copy("Copy codes").split() == codes
+    browser.expect_status("Recovery codes copied")
 
-    page.get_by_role("button", name="I have saved my codes").click()
-    expect(page.get_by_role("list", name="Recovery codes")).to_be_hidden()
-    expect(page.get_by_role("button", name="Remove authenticator app")).to_be_visible()
-    expect(page.get_by_role("cell", name="Authenticator app set up")).to_be_visible()
-    screenshot(page, "profile-authentication")
+    browser.click("I have saved my codes")
+    browser.expect_hidden("list", "Recovery codes")
+    browser.expect_visible("button", "Remove authenticator app")
+    browser.expect_text("Authenticator app set up", within="Security log")
+    screenshot(browser, "profile-authentication")
 
     # What the page showed is what the service stored: a shown code signs in.
     live.clock.advance(30)
@@ -87,76 +87,74 @@ def test_set_up_authenticator_app_then_save_recovery_codes(
 
 
 def test_wrong_authenticator_code_shows_attempts_left_then_starts_over(
-    live: Live, page: Page, screenshot: Shot
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live, totp=True)
     right = code_now(account.totp_secret, live.clock)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
 
-    sign_in_password(page, account)
-    expect_second_factor_step(page)
-    expect(page.get_by_role("button", name="Use a passkey")).to_be_hidden()  # no passkeys
-    screenshot(page, "login-second-factor")
-    code_field = page.get_by_label("Authenticator app code")
-    expect(code_field).to_be_focused()
-    code_field.fill(wrong)
-    code_field.press("Enter")
-    expect(status(page)).to_contain_text("4 attempts left")
-    screenshot(page, "login-wrong-code")
+    sign_in_password(browser, account)
+    expect_second_factor_step(browser)
+    browser.expect_hidden("button", "Use a passkey")  # no passkeys
+    screenshot(browser, "login-second-factor")
+    browser.expect_focused("Authenticator app code")
+    browser.fill("Authenticator app code", wrong)
+    browser.press_enter("Authenticator app code")
+    browser.expect_status("4 attempts left")
+    screenshot(browser, "login-wrong-code")
 
     for left in (3, 2, 1):
-        code_field.fill(wrong)
-        page.get_by_role("button", name="Verify code").click()
-        expect(status(page)).to_contain_text(f"{left} attempt")
-    code_field.fill(wrong)
-    page.get_by_role("button", name="Verify code").click()
+        browser.fill("Authenticator app code", wrong)
+        browser.click("Verify code")
+        browser.expect_status(f"{left} attempt")
+    browser.fill("Authenticator app code", wrong)
+    browser.click("Verify code")
     # The pending login is spent: back to the password step, with the reason.
-    expect(status(page)).to_contain_text("Too many failed attempts")
-    expect(page.get_by_label("Password")).to_be_visible()
-    expect(page.get_by_label("Password")).to_be_focused()
+    browser.expect_status("Too many failed attempts")
+    browser.expect_visible("field", "Password")
+    browser.expect_focused("Password")
 
-    page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Authenticator app code").fill(right)
-    page.get_by_role("button", name="Verify code").click()
-    expect_profile(page, live)
+    browser.fill("Password", account.password)
+    browser.click("Sign in")
+    browser.fill("Authenticator app code", right)
+    browser.click("Verify code")
+    expect_profile(browser)
 
 
-def test_sign_in_with_a_recovery_code_instead(live: Live, page: Page) -> None:
+def test_sign_in_with_a_recovery_code_instead(live: Live, browser: Driver) -> None:
     account = new_account(live, totp=True)
-    sign_in_password(page, account, path="/login?next=/profile/authentication%3Ffrom%3Dtest")
-    expect_second_factor_step(page)
-    page.get_by_role("button", name="Use a recovery code instead").click()
-    expect(page.get_by_label("Authenticator app code")).to_be_hidden()
-    recovery = page.get_by_label("Recovery code")
-    expect(recovery).to_be_focused()
+    sign_in_password(browser, account, path="/login?next=/profile/authentication%3Ffrom%3Dtest")
+    expect_second_factor_step(browser)
+    browser.click("Use a recovery code instead")
+    browser.expect_hidden("field", "Authenticator app code")
+    browser.expect_focused("Recovery code")
 
-    recovery.fill("AAAAA-AAAAA")
-    page.get_by_role("button", name="Verify recovery code").click()
-    expect(status(page)).to_contain_text("4 attempts left")
+    browser.fill("Recovery code", "AAAAA-AAAAA")
+    browser.click("Verify recovery code")
+    browser.expect_status("4 attempts left")
 
     # Case and dashes are forgiven.
-    recovery.fill(account.recovery_codes[0].lower().replace("-", ""))
-    page.get_by_role("button", name="Verify recovery code").click()
-    expect(page).to_have_url(f"{live.url}/profile/authentication?from=test")
-    expect(two_factor_card(page)).to_contain_text("9 of 10")
-    expect(page.get_by_role("cell", name="Recovery code used")).to_be_visible()
+    browser.fill("Recovery code", account.recovery_codes[0].lower().replace("-", ""))
+    browser.click("Verify recovery code")
+    expect_profile(browser, "/profile/authentication?from=test")
+    browser.expect_text("9 of 10", within=TWO_FACTOR)
+    browser.expect_text("Recovery code used", within="Security log")
 
     # The used code is spent.
-    sign_out(page, live)
-    sign_in_password(page, account)
-    page.get_by_role("button", name="Use a recovery code instead").click()
-    page.get_by_label("Recovery code").fill(account.recovery_codes[0])
-    page.get_by_role("button", name="Verify recovery code").click()
-    expect(status(page)).to_contain_text("attempts left")
-    page.get_by_role("button", name="Use your authenticator app instead").click()
-    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
-    page.get_by_role("button", name="Verify code").click()
-    expect_profile(page, live)
+    sign_out(browser)
+    sign_in_password(browser, account)
+    browser.click("Use a recovery code instead")
+    browser.fill("Recovery code", account.recovery_codes[0])
+    browser.click("Verify recovery code")
+    browser.expect_status("attempts left")
+    browser.click("Use your authenticator app instead")
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    expect_profile(browser)
 
 
 def test_low_recovery_codes_warning_and_regenerate_after_reauthentication(
-    live: Live, page: Page
+    live: Live, browser: Driver
 ) -> None:
     account = new_account(live, totp=True)
     with live.api() as api:
@@ -167,25 +165,45 @@ def test_low_recovery_codes_warning_and_regenerate_after_reauthentication(
                 json={"mfa_token": pending["mfa_token"], "code": code},
             )
             assert r.status_code == 200, r.text
-    sign_in_password(page, account)
-    page.get_by_label("Authenticator app code").fill(code_now(account.totp_secret, live.clock))
-    page.get_by_role("button", name="Verify code").click()
-    expect_profile(page, live)
-    expect(page.get_by_text("Only 3 recovery codes left")).to_be_visible()
+    sign_in_password(browser, account)
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    expect_profile(browser)
+    browser.expect_text("Only 3 recovery codes left")
 
     live.clock.advance(11 * 60)  # the sign-in no longer counts as a recent check
-    page.get_by_role("button", name="Regenerate recovery codes").click()
-    dialog = page.get_by_role("dialog", name="Confirm your password")
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Password").fill("not my password")
-    dialog.get_by_role("button", name="Confirm password").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("Wrong email or password")
-    dialog.get_by_label("Password").fill(account.password)
-    dialog.get_by_role("button", name="Confirm password").click()
-    expect(dialog).to_be_hidden()
+    browser.click("Regenerate recovery codes")
+    dialog = "Confirm your password"
+    browser.expect_visible("dialog", dialog)
+    browser.fill("Password", "not my password", within=dialog)
+    browser.click("Confirm password", within=dialog)
+    browser.expect_text("Wrong email or password", within=dialog)
+    browser.fill("Password", account.password, within=dialog)
+    browser.click("Confirm password", within=dialog)
+    browser.expect_hidden("dialog", dialog)
 
-    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
-        10
-    )
-    expect(page.get_by_text("Only 3 recovery codes left")).to_be_hidden()
-    expect(two_factor_card(page)).to_contain_text("10 of 10")
+    browser.expect_items("Recovery codes", 10)
+    browser.expect_no_text("Only 3 recovery codes left")
+    browser.expect_text("10 of 10", within=TWO_FACTOR)
+
+
+def test_turning_two_factor_off_asks_for_the_password_again(live: Live, browser: Driver) -> None:
+    account = new_account(live, totp=True)
+    sign_in_password(browser, account)
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    expect_profile(browser)
+
+    browser.click("Remove authenticator app")
+    browser.expect_status("last second factor")  # codes alone are no second factor
+
+    live.clock.advance(11 * 60)  # the sign-in no longer counts as a recent check
+    browser.click("Turn off two-factor authentication")
+    browser.click("Yes, turn it off")
+    dialog = "Confirm your password"
+    browser.fill("Password", account.password, within=dialog)
+    browser.click("Confirm password", within=dialog)
+    browser.expect_hidden("dialog", dialog)
+    browser.expect_status("Two-factor authentication is off")
+    browser.expect_text("Two-factor authentication is off", within=TWO_FACTOR)
+    browser.expect_visible("button", "Set up authenticator app")

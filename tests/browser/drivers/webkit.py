@@ -1,0 +1,136 @@
+"""WebKitGTK (the engine Safari is built on) through Selenium and WebKitWebDriver, in
+MiniBrowser under a private Xvfb (it has no headless mode). No WebAuthn in this build."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+
+from tests.browser.drivers.base import ScriptedDriver, WebAuthnUnavailable
+
+# In libwebkit2gtk-4.1-0 (webkit2gtk-driver depends on it), under the multiarch directory.
+MINIBROWSER = next(
+    iter(sorted(glob.glob("/usr/lib/*/webkit2gtk-4.1/MiniBrowser"))),
+    "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+)
+WEBDRIVER = "/usr/bin/WebKitWebDriver"
+
+
+X_DIR = Path("/tmp")  # noqa: S108 - where X servers keep their locks and sockets, by fixed name
+
+
+def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    """A private X display: the first free number from 90 (its lock file says taken)."""
+    for number in range(90, 200):
+        if (X_DIR / f".X{number}-lock").exists():
+            continue
+        process = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if (X_DIR / ".X11-unix" / f"X{number}").exists():
+                return process, f":{number}"
+            if process.poll() is not None:
+                break  # lost a race for this number: try the next
+            time.sleep(0.05)
+        process.kill()
+    raise RuntimeError("no free X display for Xvfb")
+
+
+class WebKitDriver(ScriptedDriver):
+    engine = "webkit"
+    saves_downloads = True
+
+    def __init__(self) -> None:
+        # Its own HOME: MiniBrowser saves downloads there (and keeps its caches there).
+        self.home = Path(tempfile.mkdtemp(prefix="ankra-webkit-"))
+        self.xvfb, display = start_xvfb()
+        options = webdriver.WebKitGTKOptions()
+        options.binary_location = MINIBROWSER
+        options.add_argument("--automation")
+        service = webdriver.WebKitGTKService(
+            executable_path=WEBDRIVER,
+            env={
+                **os.environ,
+                "DISPLAY": display,
+                "HOME": str(self.home),
+                "XDG_DOWNLOAD_DIR": str(self.home),
+            },
+        )
+        try:
+            self.driver = webdriver.WebKitGTK(options=options, service=service)
+        except Exception:
+            self.xvfb.kill()
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise
+        self.driver.set_window_size(1280, 1000)
+
+    def reset(self, base_url: str) -> None:
+        self.base_url = base_url
+        # WebKit deletes the host's cookies whatever their path (the device token's is
+        # /api/v1/auth/login): one page of this host is enough. Ports share cookies.
+        self.driver.get(base_url + "/healthz")
+        self.driver.delete_all_cookies()
+
+    def finish(self) -> None:
+        self.driver.get("about:blank")
+
+    def _script(self, body: str, *args: Any) -> Any:
+        return self.driver.execute_script(body, *args)
+
+    def _click_element(self, element: WebElement) -> None:
+        # WebKitWebDriver refuses elements under the sticky status bar instead of scrolling on.
+        self._script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
+    def _fill_element(self, element: WebElement, text: str) -> None:
+        element.clear()
+        element.send_keys(text)
+
+    def _press_enter(self, element: WebElement) -> None:
+        element.send_keys(Keys.ENTER)
+
+    def _navigate(self, url: str) -> None:
+        self.driver.get(url)
+
+    @property
+    def url(self) -> str:
+        return str(self.driver.current_url)
+
+    def screenshot(self, path: Path) -> None:
+        self._script("window.scrollTo(0, 0)")
+        # Grow the window to the page so the shot is whole, as in the other engines.
+        height = int(self._script("return document.documentElement.scrollHeight"))
+        self.driver.set_window_size(1280, max(1000, height + 100))
+        time.sleep(0.3)  # the next paint; WebKitGTK shows a blank frame before it
+        self.driver.save_screenshot(str(path))
+        self.driver.set_window_size(1280, 1000)
+
+    def download(self, button: str) -> tuple[str, str]:
+        # A real download: MiniBrowser saves it into its HOME without a dialog.
+        name, built = super().download(button)
+        return name, self._saved(self.home, name, built)
+
+    def add_virtual_authenticator(self, transport: str = "internal") -> Any:
+        del transport  # the same signature as the other engines'
+        raise WebAuthnUnavailable("WebKitGTK has no WebAuthn (no PublicKeyCredential)")
+
+    def quit(self) -> None:
+        try:
+            self.driver.quit()
+        finally:
+            self.xvfb.kill()
+            self.xvfb.wait()
+            shutil.rmtree(self.home, ignore_errors=True)

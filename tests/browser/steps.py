@@ -1,0 +1,113 @@
+"""The page steps the tests share, written once against the engine-neutral ``Driver``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.browser.drivers import Driver
+from tests.browser.flows import CODE_SHAPE, PROFILE, Live
+from tests.helpers import Account, code_now
+
+
+def sign_in_password(browser: Driver, account: Account, path: str = "/login") -> None:
+    browser.goto(path)
+    browser.fill("Email", account.email)
+    browser.fill("Password", account.password)
+    browser.click("Sign in")
+
+
+def expect_profile(browser: Driver, path: str = PROFILE) -> None:
+    browser.expect_url(path)
+    browser.expect_visible("heading", "Authentication", exact=True)
+    # The page's script has run and loaded the profile: its buttons now answer.
+    browser.expect_no_text("Loading…", within="Two-factor authentication")
+
+
+def expect_second_factor_step(browser: Driver) -> None:
+    browser.expect_visible("heading", "Confirm it's you")
+
+
+def set_up_authenticator_app(
+    browser: Driver, live: Live, *, first_factor: bool = True
+) -> tuple[str, list[str]]:
+    """From the profile (or enrollment) page: returns the secret and the recovery codes shown
+    (only the enrollment that turns 2FA on issues codes)."""
+    browser.click("Set up authenticator app")
+    secret = browser.wait_for(
+        lambda: browser.value("enter this secret key").replace(" ", ""), "the secret key"
+    )
+    browser.fill("Code from your authenticator app", code_now(secret, live.clock))
+    browser.click("Confirm", exact=True)
+    browser.expect_status("Authenticator app set up")
+    live.clock.advance(30)  # the confirming step is spent
+    if not first_factor:
+        browser.expect_hidden("list", "Recovery codes")
+        return secret, []
+    codes = browser.expect_items("Recovery codes", 10)
+    assert all(CODE_SHAPE.fullmatch(code) for code in codes), codes
+    return secret, codes
+
+
+def add_passkey(browser: Driver, name: str) -> None:
+    browser.fill("Passkey name", name)
+    browser.click("Add passkey")
+    browser.expect_status(f"Passkey “{name}” added")
+    browser.expect_visible("button", f"Rename {name}")
+
+
+def sign_out(browser: Driver) -> None:
+    browser.click("Sign out", exact=True)
+    browser.expect_url("/login")
+
+
+def freeze_page_clock(browser: Driver, when: datetime) -> None:
+    """The page's ``new Date()`` answers ``when`` from now on (the service's frozen clock),
+    in every engine: page code looks ``Date`` up when it runs."""
+    browser.js(
+        "const fixed = arguments[0]; const Real = Date;"
+        "window.Date = class extends Real {"
+        "  constructor(...a) { if (a.length) super(...a); else super(fixed); }"
+        "  static now() { return fixed; } };",
+        int(when.timestamp() * 1000),
+    )
+
+
+class Catcher:
+    """A stand-in for the CLI's loopback listener: answers "Signed in" and keeps the paths."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.paths: list[str] = []
+
+
+@contextmanager
+def loopback_listener() -> Iterator[Catcher]:
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            body = b"<!doctype html><title>Ankra CLI</title><p>Signed in</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    catcher = Catcher(f"http://127.0.0.1:{server.server_address[1]}/callback")
+    catcher.paths = paths
+    try:
+        yield catcher
+    finally:
+        server.shutdown()
+        server.server_close()
