@@ -61,7 +61,7 @@ def test_an_account_with_totp_signs_in_the_terminal_through_sso(live: Live) -> N
     first = live.browser()
     assert first.sign_in(live.op, person).status_code == 303
     secret = _enroll_totp(first, live)
-    sessions_before = live.count(User)
+    users_before = live.count(User)
 
     terminal = live.browser()  # only its httpx client is used: the terminal's calls
     verifier = new_verifier()
@@ -104,7 +104,7 @@ def test_an_account_with_totp_signs_in_the_terminal_through_sso(live: Live) -> N
     )
     assert me.json()["email"] == "cli.totp@example.com"
     assert _exchange(live, answer["code"][0], verifier).status_code == 400
-    assert live.count(User) == sessions_before
+    assert live.count(User) == users_before
     approved = _events(live, "cli_login_approved")
     assert [e.method for e in approved] == ["totp"]
     assert [(e.method, e.detail) for e in _events(live, "sign_in")][-1] == (
@@ -182,9 +182,9 @@ def test_authorize_refuses_bad_sso_requests(live: Live) -> None:
     r = post(f"{live.base}{AUTHORIZE}", json={**base, "sso_provider": "nope"})
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     r = post(f"{live.base}{AUTHORIZE}", json={**base, "sso_provider": "corp", "mfa_token": "x"})
-    assert r.status_code in (400, 422) and r.json()["code"] == "validation_error"
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
     r = post(f"{live.base}{AUTHORIZE}", json={**base, "redirect_uri": None, "sso_provider": "corp"})
-    assert r.status_code in (400, 422) and r.json()["code"] == "validation_error"
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
     evil = {**base, "redirect_uri": "https://evil.example/cb", "sso_provider": "corp"}
     r = post(f"{live.base}{AUTHORIZE}", json=evil)
     assert r.status_code == 400 and r.json()["code"] == "invalid_redirect_uri"
@@ -193,3 +193,19 @@ def test_authorize_refuses_bad_sso_requests(live: Live) -> None:
     start_token = parse_qs(urlsplit(url).query)["cli"][0]
     r = terminal.http.get(f"{live.base}/api/v1/auth/cli/handoff/{start_token}")
     assert r.status_code == 401 and r.json()["code"] == "mfa_token_invalid"
+
+
+def test_a_forged_id_token_ends_the_hand_off_and_signs_nobody_in(live: Live) -> None:
+    person = live.op.add_user(email="cli.forged@example.com")
+    terminal, browser = live.browser(), live.browser()
+    url = _authorize(terminal, new_verifier())
+    callback = browser.to_callback(live.op, person, _start_query(url))
+    live.op.tamper_next_id_token(foreign_key=True)
+    r = browser.callback(callback)
+    assert r.status_code == 303
+    answer = parse_qs(urlsplit(r.headers["location"]).query)
+    assert answer["error"] == ["access_denied"] and "code" not in answer
+    assert "could not be verified" in answer["error_description"][0]
+    assert live.count(User) == live.count(SsoIdentity) == 0
+    # The callback replayed: the flow is spent, nothing more happens.
+    assert browser.callback(callback).status_code == 400
