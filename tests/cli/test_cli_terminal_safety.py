@@ -57,6 +57,10 @@ def test_names_with_escapes_are_printed_inert(live: tuple[str, str], tmp_path: P
         f"{base}/api/v1/orgs/{org['id']}/members", json={"email": member.email}, headers=owner.auth
     )
     assert r.status_code == 201, r.text
+    # Membership needs consent since invitations: the member accepts.
+    (invitation,) = httpx.get(f"{base}/api/v1/invitations", headers=member.auth).json()
+    r = httpx.post(f"{base}/api/v1/invitations/{invitation['id']}/accept", headers=member.auth)
+    assert r.status_code == 200, r.text
     assert (
         httpx.patch(
             f"{base}/api/v1/orgs/{org['id']}", json={"require_two_factor": True}, headers=owner.auth
