@@ -9,11 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from ankra_auth.cli_handoff.models import CliGrant
-from ankra_auth.models import SsoIdentity, SsoPendingLink, User
+from ankra_auth.models import SsoFlow, SsoIdentity, SsoPendingLink, User
 from ankra_auth.security import pkce
 from tests import test_sso
 from tests.cli.handoff_steps import REDIRECT, new_verifier, query
 from tests.openid_provider import openid_provider  # noqa: F401 - a fixture
+from tests.race import race
 from tests.sso_browser import SsoBrowser
 from tests.test_sso import Live, _enroll_totp, _events, _local_account
 
@@ -209,3 +210,10 @@ def test_a_forged_id_token_ends_the_hand_off_and_signs_nobody_in(live: Live) -> 
     assert live.count(User) == live.count(SsoIdentity) == 0
     # The callback replayed: the flow is spent, nothing more happens.
     assert browser.callback(callback).status_code == 400
+
+
+def test_the_start_link_opened_six_times_at_once_starts_one_flow(live: Live) -> None:
+    url = _authorize(live.browser(), new_verifier())
+    answers = race([lambda http: http.get(url) for _ in range(6)])
+    assert sorted(r.status_code for r in answers) == [302, 400, 400, 400, 400, 400]
+    assert live.count(SsoFlow) == 1
