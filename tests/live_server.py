@@ -27,9 +27,11 @@ def service_process(
     log_path: Path,
     workers: int = 1,
     extra_env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Start ``ankra-auth serve`` on a free port; yields its base URL (``http://localhost:PORT``)."""
-    port = free_port()
+    """Start ``ankra-auth serve`` on a free port (or ``port``: an SSO provider's client may
+    need the URL first); yields its base URL (``http://localhost:PORT``)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "ANKRA_DATABASE_URL": database_url,

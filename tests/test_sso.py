@@ -448,6 +448,10 @@ def test_org_enforcement_applies_after_sso(live: Live) -> None:
     org = admin.api("POST", "/api/v1/orgs", json={"name": "Acme"}).json()
     r = admin.api("POST", f"/api/v1/orgs/{org['id']}/members", json={"email": "member@example.com"})
     assert r.status_code == 201, r.text
+    # Membership needs the member's consent: the SSO account accepts its invitation.
+    (invitation,) = member.api("GET", "/api/v1/invitations").json()
+    r = member.api("POST", f"/api/v1/invitations/{invitation['id']}/accept")
+    assert r.status_code == 200, r.text
     r = admin.api("PATCH", f"/api/v1/orgs/{org['id']}", json={"require_two_factor": True})
     assert r.status_code == 200, r.text
 

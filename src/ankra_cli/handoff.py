@@ -25,20 +25,27 @@ SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds to the interval on slo
 def in_browser(
     client: AnkraClient,
     *,
-    mfa_token: str,
+    mfa_token: str | None = None,
+    sso_provider: str | None = None,
     open_browser: BrowserOpener,
     out: Output,
     timeout: float,
 ) -> dict[str, Any]:
-    """Open the hand-off page, wait for its redirect, exchange the code; the API's answer."""
+    """Open the hand-off page, wait for its redirect, exchange the code; the API's answer.
+
+    The hand-off continues a password sign-in (``mfa_token``) or starts with single
+    sign-on at ``sso_provider`` (the page goes there first, then to the second factor).
+    """
     state = pkce.new_state()
     verifier = pkce.new_verifier()
+    first = {"mfa_token": mfa_token} if mfa_token is not None else {"sso_provider": sso_provider}
+    again = "`ankra login --sso` again" if mfa_token is None else "`ankra login` again"
     with LoopbackListener(state=state) as listener:
         started = client.call(
             "POST",
             "/auth/cli/authorize",
             json={
-                "mfa_token": mfa_token,
+                **first,
                 "redirect_uri": listener.redirect_uri,
                 "state": state,
                 "code_challenge": pkce.s256_challenge(verifier),
@@ -56,10 +63,14 @@ def in_browser(
     if callback is None:
         raise CliError(
             f"No answer from the browser within {timeout:g} seconds",
-            hint="Run `ankra login` again, or `ankra login --no-browser`.",
+            hint=f"Run {again}, or `ankra login --no-browser`."
+            if mfa_token is not None
+            else f"Run {again}.",
         )
     if callback.code is None:
-        raise CliError(callback.error or "The browser did not complete the sign-in")
+        raise CliError(
+            callback.error or "The browser did not complete the sign-in", hint=f"Run {again}."
+        )
     answer: dict[str, Any] = client.call(
         "POST", "/auth/cli/token", json={"code": callback.code, "code_verifier": verifier}
     )

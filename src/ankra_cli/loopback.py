@@ -9,6 +9,7 @@ the listener keeps waiting, so it cannot end the sign-in.
 from __future__ import annotations
 
 import hmac
+import html
 import queue
 import threading
 from dataclasses import dataclass
@@ -74,8 +75,11 @@ class LoopbackListener:
             return STRAY  # not ours: refused, and the real redirect is still awaited
         if not code:
             error = query.get("error", ["no code"])[0]
-            result = Callback(None, f"The browser came back without a code ({error})")
-            page = (400, "Sign-in failed", "Return to your terminal and try again.")
+            # The server's reason (RFC 6749 section 4.1.2.1), e.g. a refusal at single sign-on.
+            reason = query.get("error_description", [""])[0][:1000]
+            result = Callback(None, reason or f"The browser came back without a code ({error})")
+            message = f"{reason} " if reason else ""
+            page = (400, "Sign-in failed", f"{message}Return to your terminal.")
         else:
             result = Callback(code, None)
             page = (200, "Signed in", "You can close this window and return to your terminal.")
@@ -97,7 +101,8 @@ class LoopbackListener:
                 self._answer(*listener._receive(parse_qs(parts.query)))
 
             def _answer(self, status: int, title: str, message: str) -> None:
-                body = _PAGE.format(title=title, message=message).encode()
+                page = _PAGE.format(title=html.escape(title), message=html.escape(message))
+                body = page.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

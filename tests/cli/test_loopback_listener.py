@@ -53,3 +53,16 @@ def test_a_matching_state_without_a_code_ends_the_wait() -> None:
 def test_wait_gives_up_after_the_timeout() -> None:
     with LoopbackListener(state="s") as listener:
         assert listener.wait(0.05) is None
+
+
+def test_the_servers_reason_is_shown_escaped_and_reported() -> None:
+    reason = "Acme SSO did not confirm your email address: <script>x</script>"
+    with LoopbackListener(state="s3cret") as listener:
+        r = httpx.get(
+            listener.redirect_uri,
+            params={"state": "s3cret", "error": "access_denied", "error_description": reason},
+        )
+        assert r.status_code == 400 and "did not confirm your email address" in r.text
+        assert "<script>" not in r.text and "&lt;script&gt;" in r.text
+        callback = listener.wait(1)
+    assert callback is not None and callback.code is None and callback.error == reason

@@ -51,12 +51,14 @@ def redeem_code(
             CliGrant.code_challenge,
             CliGrant.approved_method,
             CliGrant.pending_login_id,
+            CliGrant.sso_provider,
         )
     ).first()
     if spent is None:
         db.rollback()
         raise _invalid()
-    user_id, challenge, method, pending_login_id = spent
+    user_id, challenge, method, pending_login_id, sso_provider = spent
+    assert user_id is not None  # noqa: S101 - a code exists only once approved for someone
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
@@ -66,9 +68,14 @@ def redeem_code(
         ctx=ctx,
         user_id=user_id,
         method=method or "cli",
-        detail=VIA_CLI,
+        # `ankra login --sso`: the provider's id, as in a browser's single sign-on event.
+        detail=f"{sso_provider} {VIA_CLI}" if sso_provider else VIA_CLI,
         session_method="cli",
-        device_token_id=challenges.device_token_of(db, pending_login_id=pending_login_id),
+        device_token_id=(
+            None
+            if pending_login_id is None  # an account without 2FA came through SSO alone
+            else challenges.device_token_of(db, pending_login_id=pending_login_id)
+        ),
     )
 
 
@@ -112,9 +119,10 @@ def poll_device(
         )
     if grant.approved_at is None:
         raise AuthorizationPending("Waiting for the sign-in to be completed in the browser")
-    if not _spend(db, grant=grant, ctx=ctx):
+    if not _spend(db, grant=grant, ctx=ctx) or grant.user_id is None:
         db.rollback()
         raise _invalid()
+    assert grant.pending_login_id is not None  # noqa: S101 - device grants start from a login
     return login.grant_session(
         db,
         settings=settings,

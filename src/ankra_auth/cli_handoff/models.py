@@ -14,10 +14,13 @@ class CliGrant(Base):
     __tablename__ = "cli_grants"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    pending_login_id: Mapped[str] = mapped_column(
-        ForeignKey("pending_logins.id", ondelete="CASCADE"), index=True
+    # Both unknown while a single sign-on hand-off waits for the provider's callback.
+    pending_login_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pending_logins.id", ondelete="CASCADE"), index=True, nullable=True
     )
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     # Loopback: the secret in ``browser_url``. Device: the approval handle the /cli/device
     # page gets once the right user code is typed (until then a hash nobody holds).
     browser_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -41,6 +44,10 @@ class CliGrant(Base):
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # `ankra login --sso`: the provider the hand-off page signs in with first, and when a
+    # browser opened that page (once: the flow is then that browser's).
+    sso_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sso_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DeviceCodeAttempts(Base):

@@ -46,3 +46,20 @@ def with_code(uri: str, *, code: str, state: str | None) -> str:
     added = {"code": code} if state is None else {"code": code, "state": state}
     query = "&".join([*kept, urlencode(added)])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def with_error(uri: str, *, error: str, description: str, state: str | None) -> str:
+    """``uri`` with an RFC 6749 section 4.1.2.1 error answer: the terminal learns why."""
+    parts = urlsplit(uri)
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair
+        and unquote_plus(pair.partition("=")[0])
+        not in {"code", "state", "error", "error_description"}
+    ]
+    added = {"error": error, "error_description": description}
+    if state is not None:
+        added["state"] = state
+    query = "&".join([*kept, urlencode(added)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))

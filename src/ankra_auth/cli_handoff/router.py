@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from ankra_auth.accounts.responses import authenticated_body
 from ankra_auth.accounts.schemas import AuthenticatedOut
-from ankra_auth.cli_handoff import exchange, service
+from ankra_auth.cli_handoff import exchange, service, sso_grants
 from ankra_auth.cli_handoff.schemas import (
     CliAuthorizeIn,
     CliAuthorizeOut,
@@ -37,6 +37,19 @@ def cli_authorize(
     body: CliAuthorizeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliAuthorizeOut:
     response.headers.update(NO_STORE)
+    if body.sso_provider is not None:
+        assert body.redirect_uri is not None  # noqa: S101 - the schema demands it
+        sso = sso_grants.authorize(
+            db,
+            settings=settings,
+            ctx=ctx,
+            provider_id=body.sso_provider,
+            redirect_uri=body.redirect_uri,
+            state=body.state,
+            code_challenge=body.code_challenge,
+        )
+        return CliLoopbackOut(browser_url=sso.browser_url)
+    assert body.mfa_token is not None  # noqa: S101 - the schema demands one of the two
     started = service.authorize(
         db,
         settings=settings,

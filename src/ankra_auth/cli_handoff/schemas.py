@@ -18,12 +18,25 @@ Secret = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class CliAuthorizeIn(BaseModel):
-    mfa_token: MfaToken
+    """Exactly one of ``mfa_token`` (a password sign-in that met ``mfa_required``) or
+    ``sso_provider`` (``ankra login --sso``: the hand-off page signs in there first; a
+    loopback ``redirect_uri`` is then required)."""
+
+    mfa_token: MfaToken | None = None
+    sso_provider: Annotated[str, Field(min_length=1, max_length=40), NoControl] | None = None
     # Omitted: the device hand-off, for terminals with no local browser.
     redirect_uri: Annotated[str, Field(min_length=1, max_length=2000), NoControl] | None = None
     state: Annotated[str, Field(min_length=1, max_length=500), NoControl] | None = None
     code_challenge: CodeChallenge
     code_challenge_method: Literal["S256"]
+
+    @model_validator(mode="after")
+    def _one_first_factor(self) -> CliAuthorizeIn:
+        if (self.mfa_token is None) == (self.sso_provider is None):
+            raise ValueError("send exactly one of mfa_token or sso_provider")
+        if self.sso_provider is not None and self.redirect_uri is None:
+            raise ValueError("sso_provider needs a loopback redirect_uri")
+        return self
 
 
 class CliLoopbackOut(BaseModel):

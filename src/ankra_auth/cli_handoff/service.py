@@ -173,6 +173,19 @@ def _open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> 
     return grant
 
 
+def _pending_id(grant: CliGrant) -> str:
+    # None only while an `ankra login --sso` grant waits for its provider: nothing to approve.
+    if grant.pending_login_id is None:
+        raise _over()
+    return grant.pending_login_id
+
+
+def _user_id(grant: CliGrant) -> str:
+    if grant.user_id is None:
+        raise _over()
+    return grant.user_id
+
+
 def _email(db: Session, user_id: str) -> str:
     return str(db.scalar(select(User.email).where(User.id == user_id)))
 
@@ -180,17 +193,17 @@ def _email(db: Session, user_id: str) -> str:
 def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
     """What the loopback page offers; raises :class:`MfaTokenInvalid` once it is over."""
     grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
-    challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+    challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
     return Handoff(
-        methods=challenges.methods_for(db, grant.user_id),
-        email=_email(db, grant.user_id),
+        methods=challenges.methods_for(db, _user_id(grant)),
+        email=_email(db, _user_id(grant)),
         expires_in=_seconds_left(grant, ctx),
     )
 
 
 def _login_open(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:
     try:
-        challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+        challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
     except MfaTokenInvalid:
         return False
     return True
@@ -239,10 +252,10 @@ def open_device(
     address_throttle.refund(db, key=key)
     result = DeviceApproval(
         approval_token=approval_token,
-        email=_email(db, grant.user_id),
+        email=_email(db, _user_id(grant)),
         ip=grant.requested_ip,
         requested_at=grant.created_at,
-        methods=challenges.methods_for(db, grant.user_id),
+        methods=challenges.methods_for(db, _user_id(grant)),
         expires_in=_seconds_left(grant, ctx),
     )
     db.commit()
@@ -264,10 +277,8 @@ def approve_with_totp(
     :class:`MfaTokenInvalid`, :class:`RateLimited`.
     """
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    login.with_totp(
-        db, settings=settings, ctx=ctx, pending_login_id=grant.pending_login_id, code=code
-    )
-    return _approve(db, grant=grant, method="totp", ctx=ctx)
+    login.with_totp(db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code)
+    return approve(db, grant=grant, method="totp", ctx=ctx)
 
 
 def approve_with_recovery_code(
@@ -281,16 +292,16 @@ def approve_with_recovery_code(
 ) -> str | None:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     login.with_recovery_code(
-        db, settings=settings, ctx=ctx, pending_login_id=grant.pending_login_id, code=code
+        db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code
     )
-    return _approve(db, grant=grant, method="recovery_code", ctx=ctx)
+    return approve(db, grant=grant, method="recovery_code", ctx=ctx)
 
 
 def passkey_options(
     db: Session, *, settings: Settings, ctx: RequestContext, token: str, kind: Kind = "loopback"
 ) -> dict[str, Any]:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    pending = challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+    pending = challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
     return passkeys.login_options(db, settings=settings, ctx=ctx, pending=pending)
 
 
@@ -308,13 +319,13 @@ def approve_with_passkey(
         db,
         settings=settings,
         ctx=ctx,
-        pending_login_id=grant.pending_login_id,
+        pending_login_id=_pending_id(grant),
         credential=credential,
     )
-    return _approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
+    return approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
 
 
-def _approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:
+def approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:
     """Approve the grant in the transaction that finished its pending login (commits).
 
     The update re-checks that the grant is still open (not approved, not redeemed or
@@ -347,7 +358,7 @@ def _approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) 
         detail = f"device hand-off requested from {grant.requested_ip or 'an unknown address'}"
     events.record(
         db,
-        user_id=grant.user_id,
+        user_id=_user_id(grant),
         type=events.CLI_LOGIN_APPROVED,
         method=method,
         ctx=ctx,

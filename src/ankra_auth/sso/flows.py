@@ -22,6 +22,7 @@ FLOW_TTL = timedelta(minutes=10)
 SIGN_IN = "sign_in"
 LINK = "link"
 REAUTH = "reauth"
+CLI = "cli"  # `ankra login --sso`: the flow finishes a CLI hand-off
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ def record(
     purpose: str,
     session_id: str | None,
     next_path: str,
+    cli_grant_id: str | None = None,
 ) -> None:
     # Starting is open to anyone: flows never finished must not pile up (indexed delete).
     db.execute(delete(SsoFlow).where(SsoFlow.expires_at < ctx.now - FLOW_TTL))
@@ -73,6 +75,7 @@ def record(
             purpose=purpose,
             session_id=session_id,
             next_path=next_path,
+            cli_grant_id=cli_grant_id,
             created_at=ctx.now,
             expires_at=ctx.now + FLOW_TTL,
         )

@@ -42,10 +42,14 @@ class SsoFlow(Base):
     # The browser that started it (cookie): a callback URL sent to someone else fails.
     browser_hash: Mapped[str] = mapped_column(String(64))
     provider_id: Mapped[str] = mapped_column(String(40))
-    purpose: Mapped[str] = mapped_column(String(10))  # sign_in, link, reauth
+    purpose: Mapped[str] = mapped_column(String(10))  # sign_in, link, reauth, cli
     # The session that asked to link or re-authenticate (none for a sign-in).
     session_id: Mapped[str | None] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    # The CLI hand-off this sign-in finishes (`ankra login --sso`), else none.
+    cli_grant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cli_grants.id", ondelete="CASCADE"), nullable=True
     )
     next_path: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

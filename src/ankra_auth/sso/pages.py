@@ -179,3 +179,28 @@ REFUSALS = {
     "not_linked": not_linked,
     "not_fresh": not_fresh,
 }
+
+
+def cli_link_over() -> Outcome:
+    return Outcome(
+        400,
+        "This sign-in link cannot be used",
+        (
+            "It was opened already, or it has expired (after 10 minutes). Each link from "
+            "`ankra login --sso` works once, in one browser.",
+            "Run `ankra login --sso` in your terminal again.",
+        ),
+        action_href=None,
+    )
+
+
+def cli_over(name: str) -> Outcome:
+    return Outcome(
+        400,
+        "This terminal sign-in is over",
+        (
+            f"{name} signed you in, but the terminal's sign-in expired or was ended meanwhile.",
+            "Run `ankra login --sso` in your terminal again.",
+        ),
+        action_href=None,
+    )

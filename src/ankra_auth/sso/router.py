@@ -12,6 +12,7 @@ from ankra_auth.accounts import login
 from ankra_auth.accounts import service as accounts
 from ankra_auth.accounts.cookies import set_device_cookie, set_session_cookie
 from ankra_auth.accounts.models import AuthSession
+from ankra_auth.cli_handoff import sso_grants
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.deps import (
@@ -23,7 +24,7 @@ from ankra_auth.deps import (
     SettingsDep,
 )
 from ankra_auth.errors import NotAuthenticated
-from ankra_auth.sso import browser, flows, pages, service
+from ankra_auth.sso import browser, cli, flows, pages, service
 from ankra_auth.sso.client import (
     InvalidIdToken,
     OidcClients,
@@ -112,7 +113,8 @@ def start(
     ctx: ContextDep,
 ) -> Response:
     """302 to the provider. ``?reauth=1`` re-authenticates the signed-in session with a fresh
-    login there; ``?link=1`` links the identity to the signed-in account."""
+    login there; ``?link=1`` links the identity to the signed-in account; ``?cli=TOKEN``
+    (the ``browser_url`` of ``ankra login --sso``) signs in for that terminal."""
     provider = find(settings.sso_providers, provider_id)
     if provider is None:
         return pages.message(pages.unknown_provider())
@@ -120,8 +122,11 @@ def start(
     next_path = safe_next(params.get("next"))
     reauth = params.get("reauth") == "1"
     purpose = flows.REAUTH if reauth else flows.LINK if params.get("link") == "1" else flows.SIGN_IN
+    cli_token = params.get("cli")
+    if cli_token is not None:
+        purpose, reauth = flows.CLI, False
     session_id = None
-    if purpose != flows.SIGN_IN:
+    if purpose in (flows.LINK, flows.REAUTH):
         session_id = _session_of(request, db, ctx)
         if session_id is None:
             return redirect(with_next("/login", request.url.path + "?" + str(params)))
@@ -138,6 +143,14 @@ def start(
         )
     except ProviderUnavailable:
         return pages.message(pages.unavailable(provider.name))
+    cli_grant_id = None
+    if cli_token is not None:
+        # Spent here: the terminal's hand-off now belongs to this browser's flow only.
+        cli_grant_id = sso_grants.claim(
+            db, token=cli_token[:MAX_PARAM], provider_id=provider.id, ctx=ctx
+        )
+        if cli_grant_id is None:
+            return pages.message(pages.cli_link_over())
     browser_token = browser.token_or_new(request)
     flows.record(
         db,
@@ -148,6 +161,7 @@ def start(
         purpose=purpose,
         session_id=session_id,
         next_path=next_path,
+        cli_grant_id=cli_grant_id,
     )
     response = RedirectResponse(url, status_code=302, headers=SECURITY_HEADERS)
     browser.remember(response, value=browser_token, settings=settings)
@@ -177,14 +191,22 @@ def callback(
     )
     if flow is None or browser_token is None:
         return pages.message(pages.invalid_flow(provider.name))
+
+    def failed(outcome: pages.Outcome) -> Response:
+        if flow.cli_grant_id is None:
+            return pages.message(outcome)
+        return cli.refuse(
+            db, settings=settings, ctx=ctx, grant_id=flow.cli_grant_id, outcome=outcome
+        )
+
     if "error" in params or not params.get("code"):
         detail = params.get("error_description") or params.get("error")
-        return pages.message(pages.provider_error(provider.name, detail))
+        return failed(pages.provider_error(provider.name, detail))
     client = _clients(request, settings).get(provider.id)
     assert client is not None  # noqa: S101 - the provider was found above
     # RFC 9207: an authorization response that names another issuer is a mix-up attack.
     if "iss" in params and params["iss"].rstrip("/") != provider.issuer:
-        return pages.message(pages.invalid_token(provider.name))
+        return failed(pages.invalid_token(provider.name))
     secrets = flows.secrets_for(settings, params["state"])
     try:
         identity = client.finish(
@@ -194,12 +216,22 @@ def callback(
             nonce=secrets.nonce,
         )
     except ProviderRefused as exc:
-        return pages.message(pages.provider_error(provider.name, str(exc)[:300]))
+        return failed(pages.provider_error(provider.name, str(exc)[:300]))
     except InvalidIdToken:
-        return pages.message(pages.invalid_token(provider.name))
+        return failed(pages.invalid_token(provider.name))
     except ProviderUnavailable:
-        return pages.message(pages.unavailable(provider.name))
+        return failed(pages.unavailable(provider.name))
 
+    if flow.cli_grant_id is not None:
+        return cli.finish(
+            db,
+            settings=settings,
+            ctx=ctx,
+            provider=provider,
+            identity=identity,
+            browser_token=browser_token,
+            grant_id=flow.cli_grant_id,
+        )
     if flow.purpose == flows.SIGN_IN:
         return _sign_in(
             request, db, settings, ctx, provider, identity, browser_token, flow.next_path

@@ -31,6 +31,18 @@ class SignedIn:
 
 
 def login(
+    provider: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PROVIDER]",
+            help="With --sso: the provider's id (optional when the server has just one).",
+            show_default=False,
+        ),
+    ] = None,
+    sso: Annotated[
+        bool,
+        typer.Option("--sso", help="Sign in through single sign-on, in the browser."),
+    ] = False,
     server: ServerOption = None,
     email: Annotated[
         str | None, typer.Option("--email", metavar="EMAIL", help="Account email (else asked).")
@@ -57,28 +69,45 @@ def login(
     the sign-in finishes in your browser and comes back here by itself. With
     --no-browser, type a code here, or leave it empty to approve on another device:
     open the printed address there and type the printed code yourself.
+
+    With --sso [PROVIDER], the browser signs in at that single sign-on provider, then
+    asks for the account's second factor, and comes back here (no password is asked).
     """
     import webbrowser
 
     from ankra_cli import credentials
     from ankra_cli.client import AnkraClient
+    from ankra_cli.errors import CliError
     from ankra_cli.output import Output
     from ankra_cli.prompts import TerminalPrompter
 
     out = Output(json_mode=json_output)
+    if provider is not None and not sso:
+        raise CliError(f"PROVIDER ({provider}) is for single sign-on: add --sso")
+    if sso and (email is not None or no_browser):
+        raise CliError(
+            "--sso signs in through the browser on this machine: "
+            "it takes no --email and no --no-browser",
+            hint="On a machine without a browser, sign in with `ankra login --no-browser`.",
+        )
     server_url = credentials.resolve_server(server, credentials.load())
     wait = timeout or _timeout_from_environment()
     with AnkraClient(server_url) as client:
-        signed_in = run_login(
-            client,
-            prompter=TerminalPrompter(),
-            open_browser=webbrowser.open,
-            out=out,
-            email=email,
-            no_browser=no_browser,
-            timeout=wait,
-            device_token_for=lambda address: credentials.load_device_token(server_url, address),
-        )
+        if sso:
+            signed_in = run_sso_login(
+                client, provider=provider, open_browser=webbrowser.open, out=out, timeout=wait
+            )
+        else:
+            signed_in = run_login(
+                client,
+                prompter=TerminalPrompter(),
+                open_browser=webbrowser.open,
+                out=out,
+                email=email,
+                no_browser=no_browser,
+                timeout=wait,
+                device_token_for=lambda address: credentials.load_device_token(server_url, address),
+            )
     device_token = signed_in.answer.pop("device_token", None)
     if isinstance(device_token, str):
         # Kept apart from the session, and across `ankra logout`: this terminal stays known.
@@ -160,6 +189,52 @@ def run_login(
             client, mfa_token=mfa_token, open_browser=open_browser, out=out, timeout=timeout
         )
     return SignedIn(address, answer)
+
+
+def choose_provider(providers: list[dict[str, Any]], wanted: str | None) -> str:
+    """The provider id to sign in with: ``wanted``, or the only one the server offers."""
+    from ankra_cli.errors import CliError
+
+    ids = [str(p.get("id")) for p in providers]
+    listing = ", ".join(f"{p.get('id')} ({p.get('name')})" for p in providers)
+    if not ids:
+        raise CliError("This server offers no single sign-on", hint="Sign in with `ankra login`.")
+    if wanted is None:
+        if len(ids) == 1:
+            return ids[0]
+        raise CliError(
+            f"This server offers several single sign-on providers: {listing}",
+            hint="Name one: `ankra login --sso PROVIDER`.",
+        )
+    if wanted not in ids:
+        raise CliError(
+            f"No single sign-on provider {wanted!r} on this server; it offers: {listing}"
+        )
+    return wanted
+
+
+def run_sso_login(
+    client: AnkraClient,
+    *,
+    provider: str | None,
+    open_browser: BrowserOpener,
+    out: Output,
+    timeout: float,
+) -> SignedIn:
+    """``ankra login --sso``: the loopback hand-off, starting at the provider; returns the
+    API's authenticated answer and the account's email (nothing is saved here)."""
+    from ankra_cli import handoff
+    from ankra_cli.client import AnkraClient
+
+    providers = client.call("GET", "/auth/sso/providers")
+    chosen = choose_provider(list(providers or []), provider)
+    answer = handoff.in_browser(
+        client, sso_provider=chosen, open_browser=open_browser, out=out, timeout=timeout
+    )
+    # The terminal never typed an email: ask whose session it got.
+    with AnkraClient(client.server, token=str(answer["access_token"])) as signed:
+        me = signed.call("GET", "/me")
+    return SignedIn(str(me["email"]), answer)
 
 
 def _in_terminal(

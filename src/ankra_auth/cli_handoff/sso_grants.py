@@ -1,0 +1,177 @@
+"""``ankra login --sso``: a loopback hand-off whose first factor is single sign-on.
+
+``authorize`` makes a grant that knows no account yet and answers a ``browser_url`` at
+the provider's start route. The first browser to open it spends its token (``claim``)
+and the grant is then finished only by that browser's flow: after the provider's
+callback it goes to the second-factor step (``to_second_factor``, the same page as
+after a password), is approved at once for an account without 2FA (``approve``), or is
+refused with the reason sent to the terminal (``refuse``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
+
+from ankra_auth.cli_handoff import service
+from ankra_auth.cli_handoff.models import CliGrant
+from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_error
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
+from ankra_auth.db import affected_rows
+from ankra_auth.errors import AnkraError, InvalidRedirectUri, NotFound
+from ankra_auth.security import tokens
+
+# As long as a single sign-on flow may take; the second factor then has its login's time.
+SSO_TTL = timedelta(minutes=10)
+METHOD = "sso"
+
+
+def authorize(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    provider_id: str,
+    redirect_uri: str,
+    state: str | None,
+    code_challenge: str,
+) -> service.LoopbackStarted:
+    """Raises :class:`InvalidRedirectUri`, or :class:`NotFound` for an unknown provider."""
+    if not is_loopback_redirect(redirect_uri):
+        raise InvalidRedirectUri(
+            "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
+            "or http://localhost:PORT/..."
+        )
+    if provider_id not in {p.id for p in settings.sso_providers}:
+        raise NotFound("No single sign-on provider has that id (see /api/v1/auth/sso/providers)")
+    start_token = tokens.new_token()
+    db.add(
+        CliGrant(
+            browser_token_hash=tokens.hash_token(start_token),
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=code_challenge,
+            created_at=ctx.now,
+            expires_at=ctx.now + SSO_TTL,
+            interval=service.DEVICE_INTERVAL,
+            sso_provider=provider_id,
+        )
+    )
+    db.commit()
+    base = settings.public_url.rstrip("/")
+    url = f"{base}/auth/sso/{provider_id}/start?cli={start_token}"
+    return service.LoopbackStarted(browser_url=url)
+
+
+def _open() -> list[ColumnElement[bool]]:
+    """Still waiting for its account: not bound, approved, refused or redeemed."""
+    return [
+        CliGrant.user_id.is_(None),
+        CliGrant.approved_at.is_(None),
+        CliGrant.redeemed_at.is_(None),
+    ]
+
+
+def claim(db: Session, *, token: str, provider_id: str, ctx: RequestContext) -> str | None:
+    """Spend the start link's token (committed): the grant's id, once, or ``None``.
+
+    The token is replaced by one nobody holds, so the URL in the browser's history opens
+    nothing any more; from here the grant follows the flow bound to this browser.
+    """
+    claimed = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.browser_token_hash == tokens.hash_token(token),
+            CliGrant.sso_provider == provider_id,
+            CliGrant.sso_started_at.is_(None),
+            CliGrant.expires_at > ctx.now,
+            *_open(),
+        )
+        .values(sso_started_at=ctx.now, browser_token_hash=tokens.hash_token(tokens.new_token()))
+        .returning(CliGrant.id)
+    ).first()
+    db.commit()
+    return None if claimed is None else str(claimed[0])
+
+
+def _bind(
+    db: Session,
+    *,
+    grant_id: str,
+    ctx: RequestContext,
+    values: dict[str, object],
+) -> bool:
+    result = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.id == grant_id,
+            CliGrant.sso_started_at.is_not(None),
+            CliGrant.expires_at > ctx.now,
+            *_open(),
+        )
+        .values(**values)
+    )
+    return affected_rows(result) == 1
+
+
+def to_second_factor(
+    db: Session,
+    *,
+    grant_id: str,
+    user_id: str,
+    pending_login_id: str,
+    pending_expires_at: datetime,
+    ctx: RequestContext,
+) -> str | None:
+    """The account is known and has 2FA: the grant takes its pending login, and a fresh
+    token for the hand-off page (rendered in the callback's answer, in no URL). ``None``
+    when the grant is over (committed)."""
+    page_token = tokens.new_token()
+    bound = _bind(
+        db,
+        grant_id=grant_id,
+        ctx=ctx,
+        values={
+            "user_id": user_id,
+            "pending_login_id": pending_login_id,
+            "browser_token_hash": tokens.hash_token(page_token),
+            "expires_at": pending_expires_at,  # as for a password: the login's lifetime
+        },
+    )
+    db.commit()
+    return page_token if bound else None
+
+
+def approve(db: Session, *, grant_id: str, user_id: str, ctx: RequestContext) -> str | None:
+    """An account without 2FA: approved by the provider's sign-in alone, as on the web.
+    The loopback redirect URL, or ``None`` when the grant is over (committed)."""
+    if not _bind(db, grant_id=grant_id, ctx=ctx, values={"user_id": user_id}):
+        db.rollback()
+        return None
+    grant = db.scalar(select(CliGrant).where(CliGrant.id == grant_id))
+    assert grant is not None  # noqa: S101 - bound just above, in this transaction
+    try:
+        return service.approve(db, grant=grant, method=METHOD, ctx=ctx)
+    except AnkraError:  # over meanwhile (rolled back): the page says so
+        return None
+
+
+def refuse(db: Session, *, grant_id: str, description: str, ctx: RequestContext) -> str | None:
+    """End the grant (committed) and answer where to tell the terminal why, or ``None``."""
+    grant = db.scalar(select(CliGrant).where(CliGrant.id == grant_id))
+    ended = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.id == grant_id, CliGrant.approved_at.is_(None), CliGrant.redeemed_at.is_(None)
+        )
+        .values(redeemed_at=ctx.now)
+    )
+    db.commit()
+    if grant is None or grant.redirect_uri is None or affected_rows(ended) != 1:
+        return None
+    return with_error(
+        grant.redirect_uri, error="access_denied", description=description, state=grant.state
+    )

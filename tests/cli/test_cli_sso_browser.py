@@ -1,0 +1,147 @@
+"""``ankra login --sso`` end to end: the CLI as a subprocess, ``ankra-auth serve`` with the
+real OpenID provider, and headless Chromium signing in there, then giving the account's
+authenticator code on the hand-off page, then back to the CLI's loopback listener."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ankra_auth import migrate
+from ankra_auth.config import Settings
+from ankra_auth.db import make_engine
+from tests.cli.conftest import Ankra, make_ankra
+from tests.cli.live_accounts import LiveAccount, enroll_totp
+from tests.live_server import service_process
+from tests.openid_provider import OpenIdProvider, ProviderUser, openid_provider  # noqa: F401
+from tests.postgres_server import free_port
+from tests.sso_browser import SsoBrowser
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sso_server(
+    tmp_path: Path,
+    openid_provider: OpenIdProvider,  # noqa: F811
+) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'ankra.db'}"
+    migrate.upgrade(make_engine(Settings(database_url=url, secret_key="x")))
+    port = free_port()
+    base = f"http://localhost:{port}"
+    client_id, secret = openid_provider.add_client([f"{base}/auth/sso/corp/callback"])
+    env = {"ANKRA_SSO_PROVIDERS": openid_provider.providers_env(client_id, secret)}
+    with service_process(url, log_path=tmp_path / "server.log", extra_env=env, port=port) as b:
+        yield b
+
+
+def _sso_account_with_totp(base: str, op: OpenIdProvider) -> tuple[ProviderUser, LiveAccount]:
+    """An account made by a first SSO sign-in, then TOTP turned on with its session."""
+    person = op.add_user(email=f"cli-sso-{free_port()}@example.com")
+    browser = SsoBrowser(base)
+    assert browser.sign_in(op, person).status_code == 303
+    token = browser.session_cookie()
+    assert token is not None and person.email is not None
+    browser.close()
+    return person, enroll_totp(LiveAccount(base=base, email=person.email, token=token))
+
+
+def _opened_url(ankra: Ankra, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 30
+    while not (ankra.browser_log.exists() and ankra.browser_log.read_text().strip()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the browser was never opened"
+        time.sleep(0.05)
+    return ankra.browser_log.read_text().split()[0]
+
+
+def _sign_in_at_provider(page: Page, person: ProviderUser) -> None:
+    page.get_by_label("Username").fill(person.sub)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Sign in to the provider").click()
+
+
+def test_ankra_login_sso_with_totp_in_chromium(
+    sso_server: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    person, account = _sso_account_with_totp(sso_server, openid_provider)
+    ankra = make_ankra(sso_server, tmp_path)
+    # One provider on the server: its name is optional.
+    process = ankra.popen("login", "--sso")
+    context = browser.new_context()
+    try:
+        url = _opened_url(ankra, process)
+        assert url.startswith(f"{sso_server}/auth/sso/corp/start?cli=")
+        page = context.new_page()
+        page.goto(url)
+        _sign_in_at_provider(page, person)
+        expect(page.get_by_text(f"Signing in to the Ankra CLI as {person.email}")).to_be_visible()
+        page.get_by_label("Authenticator app code").fill("000000")
+        page.get_by_role("button", name="Verify code").click()
+        expect(page.get_by_role("status")).to_contain_text("4 attempts left")
+        page.get_by_label("Authenticator app code").fill(account.next_code())
+        page.get_by_role("button", name="Verify code").click()
+        page.wait_for_url("http://127.0.0.1:*/callback?*", timeout=15000)
+        assert "You can close this window" in page.content()
+        # The start link was spent when the browser opened it.
+        again = context.new_page()
+        again.goto(url)
+        expect(again.get_by_text("This sign-in link cannot be used")).to_be_visible()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert f"Signed in to {sso_server} as {person.email}" in stdout
+    status = ankra.run("profile", "auth", "status", "--json")
+    assert status.returncode == 0 and json.loads(status.stdout)["two_factor_enabled"] is True
+    saved = json.loads(ankra.credentials_file.read_text())
+    assert saved["email"] == person.email
+    sessions = json.loads(ankra.run("profile", "auth", "sessions", "list", "--json").stdout)
+    assert any(s["current"] and s["method"] == "cli" for s in sessions)
+
+
+def test_ankra_login_sso_refused_at_sign_in_exits_non_zero(
+    sso_server: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    person = openid_provider.add_user(email="cli-unverified@example.com", email_verified=False)
+    ankra = make_ankra(sso_server, tmp_path)
+    process = ankra.popen("login", "--sso", "corp")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(_opened_url(ankra, process))
+        _sign_in_at_provider(page, person)
+        page.wait_for_url("http://127.0.0.1:*/callback?*", timeout=15000)
+        expect(page.get_by_text("did not confirm your email address")).to_be_visible()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "did not confirm your email address" in stderr
+    assert not ankra.credentials_file.exists()
+
+
+def test_ankra_login_sso_names_the_providers_when_the_one_asked_is_unknown(
+    sso_server: str, tmp_path: Path
+) -> None:
+    ankra = make_ankra(sso_server, tmp_path)
+    r = ankra.run("login", "--sso", "nope")
+    assert r.returncode == 1 and "corp (Acme SSO)" in r.stderr
+    r = ankra.run("login", "--sso", "--no-browser")
+    assert r.returncode == 1 and "--no-browser" in r.stderr
