@@ -20,6 +20,29 @@ from tests.postgres_server import free_port
 SECRET = "live-test-secret-" + "s" * 32
 
 
+def spawn_service(
+    database_url: str,
+    *,
+    port: int,
+    log_path: Path,
+    workers: int = 1,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``ankra-auth serve`` on ``port`` with the tests' secret key, its output in ``log_path``."""
+    env = {
+        **os.environ,
+        "ANKRA_DATABASE_URL": database_url,
+        "ANKRA_SECRET_KEY": SECRET,
+        "ANKRA_PUBLIC_URL": f"http://localhost:{port}",
+        **(extra_env or {}),
+    }
+    command = [sys.executable, "-m", "ankra_auth", "serve", "--port", str(port)]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [*command, "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
 @contextmanager
 def service_process(
     database_url: str,
@@ -32,29 +55,9 @@ def service_process(
     """Start ``ankra-auth serve`` on a free port (or ``port``: an SSO provider's client may
     need the URL first); yields its base URL (``http://localhost:PORT``)."""
     port = port or free_port()
-    env = {
-        **os.environ,
-        "ANKRA_DATABASE_URL": database_url,
-        "ANKRA_SECRET_KEY": SECRET,
-        "ANKRA_PUBLIC_URL": f"http://localhost:{port}",
-        **(extra_env or {}),
-    }
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ankra_auth",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn_service(
+        database_url, port=port, log_path=log_path, workers=workers, extra_env=extra_env
+    )
     base = f"http://localhost:{port}"
     try:
         _wait_ready(base, process, log_path)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -18,7 +16,7 @@ import httpx
 
 from ankra_auth.security import totp
 from tests.helpers import PASSWORD
-from tests.live_server import SECRET
+from tests.live_server import spawn_service
 from tests.postgres_server import free_port
 
 
@@ -69,20 +67,7 @@ def start_service(
     ready: bool = True,
 ) -> Service:
     port = port or free_port()
-    env = {
-        **os.environ,
-        "ANKRA_DATABASE_URL": database_url,
-        "ANKRA_SECRET_KEY": SECRET,
-        "ANKRA_PUBLIC_URL": f"http://localhost:{port}",
-        **(extra_env or {}),
-    }
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ankra_auth", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn_service(database_url, port=port, log_path=log_path, extra_env=extra_env)
     service = Service(process, port, log_path)
     if ready:
         try:
