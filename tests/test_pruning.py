@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,9 @@ def test_a_failed_run_is_logged_and_the_loop_goes_on(
     pruner = pruning.Pruner(broken, clock, 300.0, sleep=sleep, jitter=lambda: 0.25)
     with caplog.at_level(logging.WARNING, logger="ankra_auth.pruning"):
         with pytest.raises(asyncio.CancelledError):
-            asyncio.run(pruner.run_forever())
+            # A thread of its own: a session-wide Playwright may own this thread's event loop.
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, pruner.run_forever()).result()
     assert delays == [225.0, 225.0, 225.0]  # jittered: interval x (0.5 + jitter)
     assert [r.getMessage() for r in caplog.records] == ["pruning failed: OperationalError"] * 2
     broken.dispose()
