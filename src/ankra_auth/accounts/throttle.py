@@ -22,9 +22,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import Throttle
-from ankra_auth.db import UTCDateTime
+from ankra_auth.db import UTCDateTime, table
 from ankra_auth.errors import RateLimited
 
+_THROTTLES = table(Throttle)
 FREE_FAILURES = 10
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
@@ -95,6 +96,27 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
     db.rollback()
     seconds = (blocked_until - now).total_seconds() if blocked_until is not None else 1
     raise RateLimited(math.ceil(seconds))
+
+
+def admit(db: Session, *, key: str, now: datetime) -> bool:
+    """A right answer: admitted unless ``key`` is backing off, and the count starts again.
+
+    One upsert, under the same rule and on the same row as :func:`reserve` (not
+    committed: it belongs to the transaction that spends the factor). False, with nothing
+    written, while ``key`` is backing off.
+    """
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = (
+        insert(_THROTTLES)
+        .values(key=key, failures=0, blocked_until=None)
+        .on_conflict_do_update(
+            index_elements=[_THROTTLES.c.key],
+            set_={"failures": 0, "blocked_until": None},
+            where=or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now),
+        )
+        .returning(_THROTTLES.c.failures)
+    )
+    return db.connection().execute(upsert).first() is not None
 
 
 def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:

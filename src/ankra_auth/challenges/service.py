@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import affected_rows, table
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
@@ -95,21 +96,6 @@ def _active(pending: PendingLogin | None, now: datetime) -> PendingLogin:
     return pending
 
 
-def _finish(db: Session, *, pending: PendingLogin, now: datetime) -> bool:
-    """Mark the pending login used; False when another request got there first."""
-    result = db.execute(
-        update(PendingLogin)
-        .where(
-            PendingLogin.id == pending.id,
-            PendingLogin.finished_at.is_(None),
-            PendingLogin.expires_at > now,
-            PendingLogin.failed_attempts < MAX_ATTEMPTS,
-        )
-        .values(finished_at=now)
-    )
-    return affected_rows(result) == 1
-
-
 @dataclass(frozen=True, slots=True)
 class _Counted:
     """Where an attempt was counted before its check: a device token, or the account."""
@@ -118,7 +104,7 @@ class _Counted:
     reservation: throttle.Reservation | None
 
 
-def _count_attempt(db: Session, *, pending: PendingLogin, ctx: RequestContext) -> _Counted:
+def _count_attempt(db: Session, *, pending: Pending, ctx: RequestContext) -> _Counted:
     """Count the attempt before any factor is checked (commits); raises :class:`RateLimited`.
 
     On the device token the pending login was started with while that token is valid,
@@ -135,7 +121,7 @@ def _count_attempt(db: Session, *, pending: PendingLogin, ctx: RequestContext) -
 
 
 def _record_failure(
-    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
 ) -> None:
     """Count a failed attempt on the pending login (the throttle counted it already), commit,
     and raise the right error."""
@@ -176,12 +162,93 @@ def _record_failure(
 
 
 def _note_backoff(
-    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
 ) -> None:
     """One ``throttled`` event per backoff window: only the failure that opened it records
     one, so refused attempts (which write nothing) cannot flood the owner's log."""
     if counted.reservation is not None and counted.reservation.starts_backoff:
         events.record(db, user_id=pending.user_id, type=events.THROTTLED, method=method, ctx=ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An active pending login as read for its second factor (one Core row, no ORM object).
+
+    ``row`` also carries what the factor's ``join`` added to the read (the TOTP device).
+    """
+
+    id: str
+    user_id: str
+    device_token_id: str | None
+    row: Row[Any]
+
+
+_PENDING = table(PendingLogin)
+Join = Callable[[Select[Any]], Select[Any]]
+
+
+def _read(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime, join: Join
+) -> Pending:
+    """The active pending login and whatever ``join`` adds, in one SELECT; raises
+    :class:`MfaTokenInvalid`."""
+    query = select(
+        _PENDING.c.id,
+        _PENDING.c.user_id,
+        _PENDING.c.device_token_id,
+        _PENDING.c.expires_at,
+        _PENDING.c.finished_at,
+        _PENDING.c.failed_attempts,
+    )
+    if mfa_token is not None:
+        query = query.where(_PENDING.c.token_hash == tokens.hash_token(mfa_token))
+    elif pending_login_id is not None:
+        query = query.where(_PENDING.c.id == pending_login_id)
+    else:
+        raise TypeError("mfa_token or pending_login_id is required")
+    row = db.connection().execute(join(query)).first()
+    if (
+        row is None
+        or row.finished_at is not None
+        or row.expires_at <= now
+        or row.failed_attempts >= MAX_ATTEMPTS
+    ):
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    return Pending(id=row.id, user_id=row.user_id, device_token_id=row.device_token_id, row=row)
+
+
+def _no_join(query: Select[Any]) -> Select[Any]:
+    return query
+
+
+def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
+    """Mark the pending login used; False when another request got there first."""
+    result = db.connection().execute(
+        update(_PENDING)
+        .where(
+            _PENDING.c.id == pending_id,
+            _PENDING.c.finished_at.is_(None),
+            _PENDING.c.expires_at > now,
+            _PENDING.c.failed_attempts < MAX_ATTEMPTS,
+        )
+        .values(finished_at=now)
+    )
+    return affected_rows(result) == 1
+
+
+def _admit_success(db: Session, *, pending: Pending, ctx: RequestContext) -> bool:
+    """Admit a right answer and reset its count, in one statement per counter; False when
+    the counter refuses (the account is backing off).
+
+    The same budget rule as :func:`_count_attempt` (the device token while it is valid,
+    else the account's throttle), and the same row, so a right answer is serialized with
+    concurrent attempts' reservations: it gets in only if they have not used up the budget.
+    """
+    if pending.device_token_id is not None and device_tokens.admit(
+        db, token_id=pending.device_token_id, user_id=pending.user_id, now=ctx.now
+    ):
+        return True
+    return throttle.admit(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
 
 
 def verify_second_factor(
@@ -191,19 +258,60 @@ def verify_second_factor(
     pending_login_id: str | None = None,
     method: str,
     ctx: RequestContext,
-    check: Callable[[PendingLogin], bool],
-) -> PendingLogin:
+    check: Callable[[Pending], bool],
+    join: Join = _no_join,
+) -> Pending:
     """Run ``check`` (which spends the factor inside this transaction) and finish the login.
 
-    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``.
-    The attempt is counted (device token or account) before ``check`` runs.
+    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``;
+    ``join`` adds what ``check`` needs to the SELECT that reads it.
     Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
+
+    A right answer takes one transaction: the factor and the pending login are spent by
+    conditional UPDATEs and the attempt is admitted by the statement that checks its budget,
+    all or nothing. Anything else (a wrong answer, a race lost, a backoff) is rolled back
+    and goes the counted way (:func:`_verify_counted`), which reserves the attempt before
+    checking again and answers with the right error.
     """
-    pending = resolve(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now)
+    pending = _read(
+        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+    )
+    if (
+        check(pending)
+        and _finish_row(db, pending_id=pending.id, now=ctx.now)
+        and _admit_success(db, pending=pending, ctx=ctx)
+    ):
+        return pending
+    db.rollback()
+    return _verify_counted(
+        db,
+        mfa_token=mfa_token,
+        pending_login_id=pending_login_id,
+        method=method,
+        ctx=ctx,
+        check=check,
+        join=join,
+    )
+
+
+def _verify_counted(
+    db: Session,
+    *,
+    mfa_token: str | None,
+    pending_login_id: str | None,
+    method: str,
+    ctx: RequestContext,
+    check: Callable[[Pending], bool],
+    join: Join,
+) -> Pending:
+    """The attempt is counted (device token or account) before ``check`` runs."""
+    pending = _read(
+        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+    )
     counted = _count_attempt(db, pending=pending, ctx=ctx)
     if check(pending):
-        if _finish(db, pending=pending, now=ctx.now):
+        if _finish_row(db, pending_id=pending.id, now=ctx.now):
             if counted.reservation is not None:
                 throttle.reset(db, key=counted.reservation.key)
             elif counted.device_token_id is not None:
