@@ -71,6 +71,9 @@ def password_step(
     )
 
 
+_INSERT_SESSION = insert(table(AuthSession))
+
+
 def grant_session(
     db: Session,
     *,
@@ -99,8 +102,7 @@ def grant_session(
         method=session_method or method,
         expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
     )
-    conn = db.connection()
-    conn.execute(insert(table(AuthSession)).values(session))
+    db.connection().execute(_INSERT_SESSION, session)
     events.insert(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
     restricted = False if two_factor_proven else enrollment_required(db, user_id)
     db.commit()

@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, literal, null, or_, select, update
+from sqlalchemy import ColumnElement, Insert, bindparam, case, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,17 +99,13 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
     raise RateLimited(math.ceil(seconds))
 
 
-def admit(db: Session, *, key: str, now: datetime) -> bool:
-    """A right answer: admitted unless ``key`` is backing off, and the count starts again.
-
-    One upsert, under the same rule and on the same row as :func:`reserve` (not
-    committed: it belongs to the transaction that spends the factor). False, with nothing
-    written, while ``key`` is backing off.
-    """
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    upsert = (
+@lru_cache(maxsize=2)
+def _admit_statement(dialect: str) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = bindparam("now", type_=UTCDateTime)
+    return (
         insert(_THROTTLES)
-        .values(key=key, failures=0, blocked_until=None)
+        .values(key=bindparam("key"), failures=0, blocked_until=None)
         .on_conflict_do_update(
             index_elements=[_THROTTLES.c.key],
             set_={"failures": 0, "blocked_until": None},
@@ -116,7 +113,17 @@ def admit(db: Session, *, key: str, now: datetime) -> bool:
         )
         .returning(_THROTTLES.c.failures)
     )
-    return db.connection().execute(upsert).first() is not None
+
+
+def admit(db: Session, *, key: str, now: datetime) -> bool:
+    """A right answer: admitted unless ``key`` is backing off, and the count starts again.
+
+    One upsert, under the same rule and on the same row as :func:`reserve` (not
+    committed: it belongs to the transaction that spends the factor). False, with nothing
+    written, while ``key`` is backing off.
+    """
+    upsert = _admit_statement(db.get_bind().dialect.name)
+    return db.connection().execute(upsert, {"key": key, "now": now}).first() is not None
 
 
 def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows, table
+from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
@@ -187,11 +188,11 @@ _PENDING = table(PendingLogin)
 Join = Callable[[Select[Any]], Select[Any]]
 
 
-def _read(
-    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime, join: Join
-) -> Pending:
-    """The active pending login and whatever ``join`` adds, in one SELECT; raises
-    :class:`MfaTokenInvalid`."""
+# The hot path's statements are built once, with bound parameters: building a statement
+# and its cache key on every request costs more CPU than PostgreSQL takes to run it.
+@lru_cache(maxsize=16)
+def _read_query(join: Join, *, by_token: bool) -> Select[Any]:
+    named_by = _PENDING.c.token_hash if by_token else _PENDING.c.id
     query = select(
         _PENDING.c.id,
         _PENDING.c.user_id,
@@ -199,14 +200,34 @@ def _read(
         _PENDING.c.expires_at,
         _PENDING.c.finished_at,
         _PENDING.c.failed_attempts,
+    ).where(named_by == bindparam("named"))
+    return join(query)
+
+
+_FINISH = (
+    update(_PENDING)
+    .where(
+        _PENDING.c.id == bindparam("pending_id"),
+        _PENDING.c.finished_at.is_(None),
+        _PENDING.c.expires_at > bindparam("now", type_=UTCDateTime),
+        _PENDING.c.failed_attempts < MAX_ATTEMPTS,
     )
+    .values(finished_at=bindparam("now", type_=UTCDateTime))
+)
+
+
+def _read(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime, join: Join
+) -> Pending:
+    """The active pending login and whatever ``join`` adds, in one SELECT; raises
+    :class:`MfaTokenInvalid`."""
     if mfa_token is not None:
-        query = query.where(_PENDING.c.token_hash == tokens.hash_token(mfa_token))
+        query, named = _read_query(join, by_token=True), tokens.hash_token(mfa_token)
     elif pending_login_id is not None:
-        query = query.where(_PENDING.c.id == pending_login_id)
+        query, named = _read_query(join, by_token=False), pending_login_id
     else:
         raise TypeError("mfa_token or pending_login_id is required")
-    row = db.connection().execute(join(query)).first()
+    row = db.connection().execute(query, {"named": named}).first()
     if (
         row is None
         or row.finished_at is not None
@@ -223,16 +244,7 @@ def _no_join(query: Select[Any]) -> Select[Any]:
 
 def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
     """Mark the pending login used; False when another request got there first."""
-    result = db.connection().execute(
-        update(_PENDING)
-        .where(
-            _PENDING.c.id == pending_id,
-            _PENDING.c.finished_at.is_(None),
-            _PENDING.c.expires_at > now,
-            _PENDING.c.failed_attempts < MAX_ATTEMPTS,
-        )
-        .values(finished_at=now)
-    )
+    result = db.connection().execute(_FINISH, {"pending_id": pending_id, "now": now})
     return affected_rows(result) == 1
 
 

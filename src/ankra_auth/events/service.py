@@ -83,21 +83,22 @@ def insert(
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
     db.connection().execute(
-        sql_insert(_EVENTS).values(
-            id=new_id(),
-            user_id=user_id,
-            type=type,
-            method=method,
-            created_at=ctx.now,
-            ip=ctx.ip,
-            user_agent=(ctx.user_agent or None) and ctx.user_agent[:400],
-            detail=detail,
-        )
+        _INSERT,
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "type": type,
+            "method": method,
+            "created_at": ctx.now,
+            "ip": ctx.ip,
+            "user_agent": (ctx.user_agent or None) and ctx.user_agent[:400],
+            "detail": detail,
+        },
     )
     metrics.count_security_event(db, type=type, method=method)
 
 
-_EVENTS = table(SecurityEvent)
+_INSERT = sql_insert(table(SecurityEvent))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, or_, update
+from sqlalchemy import Row, Select, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
@@ -119,6 +119,15 @@ def confirm(
 
 
 _DEVICES = table(TotpDevice)
+_SPEND_STEP = (
+    update(_DEVICES)
+    .where(
+        _DEVICES.c.user_id == bindparam("owner"),
+        _DEVICES.c.confirmed_at.is_not(None),
+        or_(_DEVICES.c.last_used_step.is_(None), _DEVICES.c.last_used_step < bindparam("step")),
+    )
+    .values(last_used_step=bindparam("step"))
+)
 
 
 def with_device(query: Select[Any]) -> Select[Any]:
@@ -146,15 +155,7 @@ def consume_code(
     step = totp.matching_step(secret=plaintext.decode(), code=code, at=now)
     if step is None or (row.last_used_step is not None and row.last_used_step >= step):
         return False
-    spent = db.connection().execute(
-        update(_DEVICES)
-        .where(
-            _DEVICES.c.user_id == row.user_id,
-            _DEVICES.c.confirmed_at.is_not(None),
-            or_(_DEVICES.c.last_used_step.is_(None), _DEVICES.c.last_used_step < step),
-        )
-        .values(last_used_step=step)
-    )
+    spent = db.connection().execute(_SPEND_STEP, {"owner": row.user_id, "step": step})
     return affected_rows(spent) == 1
 
 
