@@ -249,8 +249,8 @@ def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
 
 
 def _admit_success(db: Session, *, pending: Pending, ctx: RequestContext) -> bool:
-    """Admit a right answer and reset its count, in one statement per counter; False when
-    the counter refuses (the account is backing off).
+    """Admit an attempt expected to be right and reset its count, in one statement per
+    counter (rolled back if it is not right); False when the counter refuses (backoff).
 
     The same budget rule as :func:`_count_attempt` (the device token while it is valid,
     else the account's throttle), and the same row, so a right answer is serialized with
@@ -280,19 +280,21 @@ def verify_second_factor(
     Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
 
-    A right answer takes one transaction: the factor and the pending login are spent by
-    conditional UPDATEs and the attempt is admitted by the statement that checks its budget,
-    all or nothing. Anything else (a wrong answer, a race lost, a backoff) is rolled back
-    and goes the counted way (:func:`_verify_counted`), which reserves the attempt before
-    checking again and answers with the right error.
+    A right answer takes one transaction: the attempt is admitted by the statement that
+    checks its budget, then the factor and the pending login are spent by conditional
+    UPDATEs, all or nothing. Anything else (a backoff, a wrong answer, a race lost) is
+    rolled back and goes the counted way (:func:`_verify_counted`), which reserves the
+    attempt before checking again and answers with the right error.
     """
     pending = _read(
         db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
     )
+    # Admitted before the factor is looked at: while the account backs off, a right
+    # answer is refused exactly as fast as a wrong one (no timing tells them apart).
     if (
-        check(pending)
+        _admit_success(db, pending=pending, ctx=ctx)
+        and check(pending)
         and _finish_row(db, pending_id=pending.id, now=ctx.now)
-        and _admit_success(db, pending=pending, ctx=ctx)
     ):
         return pending
     db.rollback()
