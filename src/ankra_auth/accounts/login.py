@@ -160,7 +160,7 @@ def with_recovery_code(
             db, user_id=pending.user_id, code=code, settings=settings, now=ctx.now
         ),
     )
-    events.record(
+    events.insert(
         db, user_id=pending.user_id, type=events.RECOVERY_CODE_USED, method="recovery_code", ctx=ctx
     )
     return pending
