@@ -7,7 +7,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    Result,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -113,6 +122,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 def make_session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Table, for Core statements (no ORM bookkeeping) on the hot path."""
+    return cast("Table", model.__table__)
 
 
 def affected_rows(result: Result[Any]) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -51,22 +52,30 @@ ENROLLMENT_ROUTES = frozenset(
 ENROLLMENT_SELF_ROUTES = frozenset({"remove_org_member"})
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies below do no I/O, so they are ``async``: FastAPI runs a sync dependency
+# on the thread pool, one hand-off (and GIL round trip) per dependency per request.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as db:
-        try:
-            yield db
-        finally:
-            db.rollback()
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session; it takes a pooled connection only when the endpoint (on a worker thread)
+    first uses it. Closing one still in a transaction rolls back over the network, so
+    only that happens on the thread pool."""
+    db: Session = request.app.state.session_factory()
+    try:
+        yield db
+    finally:
+        if db.in_transaction():
+            await run_in_threadpool(db.close)
+        else:
+            db.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -78,7 +87,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_context(request: Request, clock: ClockDep) -> RequestContext:
+async def get_context(request: Request, clock: ClockDep) -> RequestContext:
     return RequestContext(
         now=clock.now(), ip=client_ip(request), user_agent=request.headers.get("user-agent")
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges import service as challenges
-from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.db import table
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enrollment_required
@@ -69,6 +71,9 @@ def password_step(
     )
 
 
+_INSERT_SESSION = insert(table(AuthSession))
+
+
 def grant_session(
     db: Session,
     *,
@@ -79,27 +84,30 @@ def grant_session(
     detail: str | None = None,
     session_method: str | None = None,
     device_token_id: str | None = None,
+    two_factor_proven: bool = False,
 ) -> Authenticated:
     """Issue a session and a fresh device token for a completed sign-in, and record it (commits).
 
     ``method`` is the factor the event names; ``session_method`` how the session list names
     the sign-in, when that differs (``cli``); ``device_token_id`` the device token the
-    sign-in counted on, which the new one replaces. Everything is read before the commit,
-    so the request holds no pooled connection after it.
+    sign-in counted on, which the new one replaces. ``two_factor_proven``: the sign-in
+    spent a TOTP step or a passkey in this transaction, so the user has 2FA and no
+    organisation can restrict the session (nothing to look up). Everything is read
+    before the commit, so the request holds no pooled connection after it.
     """
     device_token = device_tokens.issue(db, user_id=user_id, now=ctx.now, retire_id=device_token_id)
-    issued = accounts.issue_session(
-        db,
+    token, session = accounts.new_session_values(
         user_id=user_id,
         ctx=ctx,
         method=session_method or method,
         expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
     )
-    events.record(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
-    restricted = enrollment_required(db, user_id)
+    db.connection().execute(_INSERT_SESSION, session)
+    events.insert(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
+    restricted = False if two_factor_proven else enrollment_required(db, user_id)
     db.commit()
     return Authenticated(
-        access_token=issued.token,
+        access_token=token,
         expires_in=settings.session_ttl_seconds,
         enrollment_required=restricted,
         user_id=user_id,
@@ -115,7 +123,7 @@ def with_totp(
     mfa_token: str | None = None,
     pending_login_id: str | None = None,
     code: str,
-) -> PendingLogin:
+) -> challenges.Pending:
     """Finish a pending login with an authenticator code (not committed: the caller grants).
 
     The login is named by ``mfa_token``, or by ``pending_login_id`` for the CLI hand-off.
@@ -126,8 +134,9 @@ def with_totp(
         pending_login_id=pending_login_id,
         method="totp",
         ctx=ctx,
+        join=totp.with_device,
         check=lambda pending: totp.consume_code(
-            db, user_id=pending.user_id, code=code, settings=settings, now=ctx.now
+            db, row=pending.row, code=code, settings=settings, now=ctx.now
         ),
     )
 
@@ -140,7 +149,7 @@ def with_recovery_code(
     mfa_token: str | None = None,
     pending_login_id: str | None = None,
     code: str,
-) -> PendingLogin:
+) -> challenges.Pending:
     pending = challenges.verify_second_factor(
         db,
         mfa_token=mfa_token,
@@ -151,7 +160,7 @@ def with_recovery_code(
             db, user_id=pending.user_id, code=code, settings=settings, now=ctx.now
         ),
     )
-    events.record(
+    events.insert(
         db, user_id=pending.user_id, type=events.RECOVERY_CODE_USED, method="recovery_code", ctx=ctx
     )
     return pending
@@ -168,6 +177,7 @@ def complete_with_totp(
         user_id=pending.user_id,
         method="totp",
         device_token_id=pending.device_token_id,
+        two_factor_proven=True,
     )
 
 

@@ -16,6 +16,7 @@ from ankra_auth.accounts.emails import normalize_email
 from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.db import new_id
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import EmailTaken, InvalidCredentials, NotAuthenticated
 from ankra_auth.events import service as events
@@ -137,20 +138,37 @@ def issue_session(
 ) -> IssuedSession:
     """A new session (added, not committed); ``method`` is how it signed in, ``verified_at``
     its last password or second-factor check (``ctx.now`` for a user who just proved it)."""
-    token = tokens.new_token()
-    session = AuthSession(
-        user_id=user_id,
-        token_hash=tokens.hash_token(token),
-        created_at=ctx.now,
-        expires_at=expires_at,
-        verified_at=verified_at or ctx.now,
-        method=method,
-        ip=ctx.ip,
-        user_agent=(ctx.user_agent or None) and ctx.user_agent[:400],
-        last_seen_at=ctx.now,
+    token, values = new_session_values(
+        user_id=user_id, ctx=ctx, method=method, expires_at=expires_at, verified_at=verified_at
     )
+    session = AuthSession(**values)
     db.add(session)
     return IssuedSession(token, session)
+
+
+def new_session_values(
+    *,
+    user_id: str,
+    ctx: RequestContext,
+    method: str,
+    expires_at: datetime,
+    verified_at: datetime | None = None,
+) -> tuple[str, dict[str, object]]:
+    """A new session's token and the row that stores it (for a Core insert on the hot path)."""
+    token = tokens.new_token()
+    return token, {
+        "id": new_id(),
+        "user_id": user_id,
+        "token_hash": tokens.hash_token(token),
+        "created_at": ctx.now,
+        "expires_at": expires_at,
+        "verified_at": verified_at or ctx.now,
+        "method": method,
+        "ip": ctx.ip,
+        "user_agent": (ctx.user_agent or None) and ctx.user_agent[:400],
+        "last_seen_at": ctx.now,
+        "revoked_at": None,
+    }
 
 
 def resolve_session(db: Session, *, token: str, now: datetime) -> tuple[AuthSession, User]:

@@ -14,17 +14,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, literal, null, or_, select, update
+from sqlalchemy import ColumnElement, Insert, bindparam, case, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import Throttle
-from ankra_auth.db import UTCDateTime
+from ankra_auth.db import UTCDateTime, table
 from ankra_auth.errors import RateLimited
 
+_THROTTLES = table(Throttle)
 FREE_FAILURES = 10
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
@@ -95,6 +97,33 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
     db.rollback()
     seconds = (blocked_until - now).total_seconds() if blocked_until is not None else 1
     raise RateLimited(math.ceil(seconds))
+
+
+@lru_cache(maxsize=2)
+def _admit_statement(dialect: str) -> Insert:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = bindparam("now", type_=UTCDateTime)
+    return (
+        insert(_THROTTLES)
+        .values(key=bindparam("key"), failures=0, blocked_until=None)
+        .on_conflict_do_update(
+            index_elements=[_THROTTLES.c.key],
+            set_={"failures": 0, "blocked_until": None},
+            where=or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now),
+        )
+        .returning(_THROTTLES.c.failures)
+    )
+
+
+def admit(db: Session, *, key: str, now: datetime) -> bool:
+    """A right answer: admitted unless ``key`` is backing off, and the count starts again.
+
+    One upsert, under the same rule and on the same row as :func:`reserve` (not
+    committed: it belongs to the transaction that spends the factor). False, with nothing
+    written, while ``key`` is backing off.
+    """
+    upsert = _admit_statement(db.get_bind().dialect.name)
+    return db.connection().execute(upsert, {"key": key, "now": now}).first() is not None
 
 
 def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
@@ -95,21 +97,6 @@ def _active(pending: PendingLogin | None, now: datetime) -> PendingLogin:
     return pending
 
 
-def _finish(db: Session, *, pending: PendingLogin, now: datetime) -> bool:
-    """Mark the pending login used; False when another request got there first."""
-    result = db.execute(
-        update(PendingLogin)
-        .where(
-            PendingLogin.id == pending.id,
-            PendingLogin.finished_at.is_(None),
-            PendingLogin.expires_at > now,
-            PendingLogin.failed_attempts < MAX_ATTEMPTS,
-        )
-        .values(finished_at=now)
-    )
-    return affected_rows(result) == 1
-
-
 @dataclass(frozen=True, slots=True)
 class _Counted:
     """Where an attempt was counted before its check: a device token, or the account."""
@@ -118,7 +105,7 @@ class _Counted:
     reservation: throttle.Reservation | None
 
 
-def _count_attempt(db: Session, *, pending: PendingLogin, ctx: RequestContext) -> _Counted:
+def _count_attempt(db: Session, *, pending: Pending, ctx: RequestContext) -> _Counted:
     """Count the attempt before any factor is checked (commits); raises :class:`RateLimited`.
 
     On the device token the pending login was started with while that token is valid,
@@ -135,7 +122,7 @@ def _count_attempt(db: Session, *, pending: PendingLogin, ctx: RequestContext) -
 
 
 def _record_failure(
-    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
 ) -> None:
     """Count a failed attempt on the pending login (the throttle counted it already), commit,
     and raise the right error."""
@@ -176,12 +163,104 @@ def _record_failure(
 
 
 def _note_backoff(
-    db: Session, *, pending: PendingLogin, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
 ) -> None:
     """One ``throttled`` event per backoff window: only the failure that opened it records
     one, so refused attempts (which write nothing) cannot flood the owner's log."""
     if counted.reservation is not None and counted.reservation.starts_backoff:
         events.record(db, user_id=pending.user_id, type=events.THROTTLED, method=method, ctx=ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An active pending login as read for its second factor (one Core row, no ORM object).
+
+    ``row`` also carries what the factor's ``join`` added to the read (the TOTP device).
+    """
+
+    id: str
+    user_id: str
+    device_token_id: str | None
+    row: Row[Any]
+
+
+_PENDING = table(PendingLogin)
+Join = Callable[[Select[Any]], Select[Any]]
+
+
+# The hot path's statements are built once, with bound parameters: building a statement
+# and its cache key on every request costs more CPU than PostgreSQL takes to run it.
+@lru_cache(maxsize=16)
+def _read_query(join: Join, *, by_token: bool) -> Select[Any]:
+    named_by = _PENDING.c.token_hash if by_token else _PENDING.c.id
+    query = select(
+        _PENDING.c.id,
+        _PENDING.c.user_id,
+        _PENDING.c.device_token_id,
+        _PENDING.c.expires_at,
+        _PENDING.c.finished_at,
+        _PENDING.c.failed_attempts,
+    ).where(named_by == bindparam("named"))
+    return join(query)
+
+
+_FINISH = (
+    update(_PENDING)
+    .where(
+        _PENDING.c.id == bindparam("pending_id"),
+        _PENDING.c.finished_at.is_(None),
+        _PENDING.c.expires_at > bindparam("now", type_=UTCDateTime),
+        _PENDING.c.failed_attempts < MAX_ATTEMPTS,
+    )
+    .values(finished_at=bindparam("now", type_=UTCDateTime))
+)
+
+
+def _read(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime, join: Join
+) -> Pending:
+    """The active pending login and whatever ``join`` adds, in one SELECT; raises
+    :class:`MfaTokenInvalid`."""
+    if mfa_token is not None:
+        query, named = _read_query(join, by_token=True), tokens.hash_token(mfa_token)
+    elif pending_login_id is not None:
+        query, named = _read_query(join, by_token=False), pending_login_id
+    else:
+        raise TypeError("mfa_token or pending_login_id is required")
+    row = db.connection().execute(query, {"named": named}).first()
+    if (
+        row is None
+        or row.finished_at is not None
+        or row.expires_at <= now
+        or row.failed_attempts >= MAX_ATTEMPTS
+    ):
+        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    return Pending(id=row.id, user_id=row.user_id, device_token_id=row.device_token_id, row=row)
+
+
+def _no_join(query: Select[Any]) -> Select[Any]:
+    return query
+
+
+def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
+    """Mark the pending login used; False when another request got there first."""
+    result = db.connection().execute(_FINISH, {"pending_id": pending_id, "now": now})
+    return affected_rows(result) == 1
+
+
+def _admit_success(db: Session, *, pending: Pending, ctx: RequestContext) -> bool:
+    """Admit an attempt expected to be right and reset its count, in one statement per
+    counter (rolled back if it is not right); False when the counter refuses (backoff).
+
+    The same budget rule as :func:`_count_attempt` (the device token while it is valid,
+    else the account's throttle), and the same row, so a right answer is serialized with
+    concurrent attempts' reservations: it gets in only if they have not used up the budget.
+    """
+    if pending.device_token_id is not None and device_tokens.admit(
+        db, token_id=pending.device_token_id, user_id=pending.user_id, now=ctx.now
+    ):
+        return True
+    return throttle.admit(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
 
 
 def verify_second_factor(
@@ -191,19 +270,62 @@ def verify_second_factor(
     pending_login_id: str | None = None,
     method: str,
     ctx: RequestContext,
-    check: Callable[[PendingLogin], bool],
-) -> PendingLogin:
+    check: Callable[[Pending], bool],
+    join: Join = _no_join,
+) -> Pending:
     """Run ``check`` (which spends the factor inside this transaction) and finish the login.
 
-    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``.
-    The attempt is counted (device token or account) before ``check`` runs.
+    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``;
+    ``join`` adds what ``check`` needs to the SELECT that reads it.
     Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
     :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
+
+    A right answer takes one transaction: the attempt is admitted by the statement that
+    checks its budget, then the factor and the pending login are spent by conditional
+    UPDATEs, all or nothing. Anything else (a backoff, a wrong answer, a race lost) is
+    rolled back and goes the counted way (:func:`_verify_counted`), which reserves the
+    attempt before checking again and answers with the right error.
     """
-    pending = resolve(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now)
+    pending = _read(
+        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+    )
+    # Admitted before the factor is looked at: while the account backs off, a right
+    # answer is refused exactly as fast as a wrong one (no timing tells them apart).
+    if (
+        _admit_success(db, pending=pending, ctx=ctx)
+        and check(pending)
+        and _finish_row(db, pending_id=pending.id, now=ctx.now)
+    ):
+        return pending
+    db.rollback()
+    return _verify_counted(
+        db,
+        mfa_token=mfa_token,
+        pending_login_id=pending_login_id,
+        method=method,
+        ctx=ctx,
+        check=check,
+        join=join,
+    )
+
+
+def _verify_counted(
+    db: Session,
+    *,
+    mfa_token: str | None,
+    pending_login_id: str | None,
+    method: str,
+    ctx: RequestContext,
+    check: Callable[[Pending], bool],
+    join: Join,
+) -> Pending:
+    """The attempt is counted (device token or account) before ``check`` runs."""
+    pending = _read(
+        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+    )
     counted = _count_attempt(db, pending=pending, ctx=ctx)
     if check(pending):
-        if _finish(db, pending=pending, now=ctx.now):
+        if _finish_row(db, pending_id=pending.id, now=ctx.now):
             if counted.reservation is not None:
                 throttle.reset(db, key=counted.reservation.key)
             elif counted.device_token_id is not None:

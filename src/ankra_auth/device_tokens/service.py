@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from ankra_auth.db import UTCDateTime, affected_rows, new_id, table
 from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.security import tokens
 
+_TOKENS = table(DeviceToken)
 TOKEN_TTL = timedelta(days=365)
 MAX_FAILURES = 10
 # Clients that never send the token back (scripts) must not grow the table without bound.
@@ -61,6 +63,16 @@ def count_attempt(
     return counted
 
 
+def admit(db: Session, *, token_id: str, user_id: str, now: datetime) -> bool:
+    """A right answer counted on the valid token ``token_id``: its count starts again.
+
+    The same condition as :func:`count_attempt` in one UPDATE (not committed); False when
+    the token is unknown, expired, void or another account's (the account counts instead).
+    """
+    admitted = db.connection().execute(_ADMIT, {"token_id": token_id, "owner": user_id, "now": now})
+    return affected_rows(admitted) == 1
+
+
 def release(db: Session, *, token_id: str) -> None:
     """Take back one counted attempt that turned out right (a password before its factor)."""
     db.execute(
@@ -75,38 +87,56 @@ def reset(db: Session, *, token_id: str) -> None:
     db.execute(update(DeviceToken).where(DeviceToken.id == token_id).values(failures=0))
 
 
+_ADMIT = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.id == bindparam("token_id"),
+        _TOKENS.c.user_id == bindparam("owner"),
+        _TOKENS.c.expires_at > bindparam("now", type_=UTCDateTime),
+        _TOKENS.c.failures < MAX_FAILURES,
+    )
+    .values(failures=0)
+)
+# One statement, so concurrent sign-ins of one account lock rows in one order.
+_CLEAN_UP = delete(_TOKENS).where(
+    _TOKENS.c.user_id == bindparam("owner"),
+    or_(
+        _TOKENS.c.id == bindparam("retire_id"),
+        _TOKENS.c.expires_at <= bindparam("now", type_=UTCDateTime),
+        _TOKENS.c.failures >= MAX_FAILURES,
+        _TOKENS.c.id.not_in(
+            select(_TOKENS.c.id)
+            .where(_TOKENS.c.user_id == bindparam("owner"))
+            .order_by(_TOKENS.c.created_at.desc(), _TOKENS.c.id.desc())
+            .limit(MAX_PER_ACCOUNT - 1)
+            .scalar_subquery()
+        ),
+    ),
+)
+_INSERT = insert(_TOKENS)
+
+
 def issue(db: Session, *, user_id: str, now: datetime, retire_id: str | None = None) -> str:
-    """A new token for ``user_id`` (added, not committed); ``retire_id`` is the one it replaces.
+    """A new token for ``user_id`` (inserted, not committed); ``retire_id`` is the one it replaces.
 
     Also drops the account's void and expired tokens and all but the newest
     ``MAX_PER_ACCOUNT``.
     """
-    newest = (
-        select(DeviceToken.id)
-        .where(DeviceToken.user_id == user_id)
-        .order_by(DeviceToken.created_at.desc(), DeviceToken.id.desc())
-        .limit(MAX_PER_ACCOUNT - 1)
-    )
-    # One statement, so concurrent sign-ins of one account lock rows in one order.
-    db.execute(
-        delete(DeviceToken).where(
-            DeviceToken.user_id == user_id,
-            or_(
-                DeviceToken.id == retire_id,
-                DeviceToken.expires_at <= now,
-                DeviceToken.failures >= MAX_FAILURES,
-                DeviceToken.id.not_in(newest.scalar_subquery()),
-            ),
-        )
-    )
-    token = tokens.new_token()
-    db.add(
-        DeviceToken(
-            user_id=user_id,
-            token_hash=tokens.hash_token(token),
-            created_at=now,
-            expires_at=now + TOKEN_TTL,
-            failures=0,
-        )
-    )
+    conn = db.connection()
+    conn.execute(_CLEAN_UP, {"owner": user_id, "retire_id": retire_id, "now": now})
+    token, values = new_values(user_id=user_id, now=now)
+    conn.execute(_INSERT, values)
     return token
+
+
+def new_values(*, user_id: str, now: datetime) -> tuple[str, dict[str, object]]:
+    """A fresh token and the row that stores it (its hash)."""
+    token = tokens.new_token()
+    return token, {
+        "id": new_id(),
+        "user_id": user_id,
+        "token_hash": tokens.hash_token(token),
+        "created_at": now,
+        "expires_at": now + TOKEN_TTL,
+        "failures": 0,
+    }

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import affected_rows, new_id, table
 from ankra_auth.errors import InvalidCursor
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.observability import metrics
@@ -70,6 +71,35 @@ def record(
         )
     )
     metrics.count_security_event(db, type=type, method=method)
+
+
+def insert(
+    db: Session,
+    *,
+    user_id: str,
+    type: str,  # noqa: A002 - the contract's field name
+    ctx: RequestContext,
+    method: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
+    db.connection().execute(
+        _INSERT,
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "type": type,
+            "method": method,
+            "created_at": ctx.now,
+            "ip": ctx.ip,
+            "user_agent": (ctx.user_agent or None) and ctx.user_agent[:400],
+            "detail": detail,
+        },
+    )
+    metrics.count_security_event(db, type=type, method=method)
+
+
+_INSERT = sql_insert(table(SecurityEvent))
 
 
 @dataclass(frozen=True, slots=True)

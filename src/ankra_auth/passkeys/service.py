@@ -227,7 +227,7 @@ class _AssertionCheck:
     challenge: bytes | None
     mismatch: str | None = None
 
-    def __call__(self, pending: PendingLogin) -> bool:
+    def __call__(self, pending: challenges.Pending) -> bool:
         if self.challenge is None:
             return False
         try:
@@ -278,7 +278,7 @@ def with_passkey(
     mfa_token: str | None = None,
     pending_login_id: str | None = None,
     credential: Mapping[str, Any],
-) -> PendingLogin:
+) -> challenges.Pending:
     """Finish a pending login with a passkey assertion (not committed: the caller grants).
 
     The login is named by ``mfa_token``, or by ``pending_login_id`` for the CLI hand-off.
@@ -349,4 +349,5 @@ def complete_with_passkey(
         user_id=pending.user_id,
         method=METHOD,
         device_token_id=pending.device_token_id,
+        two_factor_proven=True,
     )

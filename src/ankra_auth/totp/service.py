@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import Row, Select, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts.models import User
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import affected_rows, table
 from ankra_auth.errors import (
     InvalidConfirmationCode,
     LastFactor,
@@ -127,28 +128,44 @@ def confirm(
     return fresh
 
 
+_DEVICES = table(TotpDevice)
+_SPEND_STEP = (
+    update(_DEVICES)
+    .where(
+        _DEVICES.c.user_id == bindparam("owner"),
+        _DEVICES.c.confirmed_at.is_not(None),
+        or_(_DEVICES.c.last_used_step.is_(None), _DEVICES.c.last_used_step < bindparam("step")),
+    )
+    .values(last_used_step=bindparam("step"))
+)
+
+
+def with_device(query: Select[Any]) -> Select[Any]:
+    """Add the pending login's user's authenticator app to its read (one SELECT for both)."""
+    return query.add_columns(
+        _DEVICES.c.secret_encrypted, _DEVICES.c.confirmed_at, _DEVICES.c.last_used_step
+    ).outerjoin(_DEVICES, _DEVICES.c.user_id == query.selected_columns.user_id)
+
+
 def consume_code(
-    db: Session, *, user_id: str, code: str, settings: Settings, now: datetime
+    db: Session, *, row: Row[Any], code: str, settings: Settings, now: datetime
 ) -> bool:
     """True when ``code`` is valid and its time step was not used before (the step is then spent).
 
-    The conditional update is what makes a code single-use under concurrent requests.
+    ``row`` is the read :func:`with_device` extended. The conditional update is what makes
+    a code single-use under concurrent requests.
     """
-    device = db.get(TotpDevice, user_id)
-    if device is None or device.confirmed_at is None:
+    if row.secret_encrypted is None or row.confirmed_at is None:
         return False
-    step = totp.matching_step(secret=_unseal(settings, device), code=code, at=now)
-    if step is None:
-        return False
-    spent = db.execute(
-        update(TotpDevice)
-        .where(
-            TotpDevice.user_id == user_id,
-            TotpDevice.confirmed_at.is_not(None),
-            or_(TotpDevice.last_used_step.is_(None), TotpDevice.last_used_step < step),
-        )
-        .values(last_used_step=step)
+    plaintext, _ = secretbox.open_with_any(
+        keys=derive_keys(masters=settings.secrets, purpose=PURPOSE),
+        token=row.secret_encrypted,
+        context=row.user_id.encode(),
     )
+    step = totp.matching_step(secret=plaintext.decode(), code=code, at=now)
+    if step is None or (row.last_used_step is not None and row.last_used_step >= step):
+        return False
+    spent = db.connection().execute(_SPEND_STEP, {"owner": row.user_id, "step": step})
     return affected_rows(spent) == 1
 
 
