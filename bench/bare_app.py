@@ -24,7 +24,10 @@ def create_app() -> FastAPI:
     @app.post("/api/v1/auth/mfa/totp")
     def bare_totp(body: MfaCodeIn) -> AuthenticatedOut:
         return AuthenticatedOut(
-            access_token=body.mfa_token, expires_in=43200, enrollment_required=False
+            access_token=body.mfa_token,
+            expires_in=43200,
+            enrollment_required=False,
+            device_token=body.mfa_token,
         )
 
     @app.get("/healthz")

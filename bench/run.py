@@ -446,6 +446,9 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
         users = Users(opts.users)
         out["users"] = opts.users
         out["bare"] = phase(bare, work.bare, opts, label="bare", mode="repeat")
+        if out["bare"]["errors"]:
+            # Every ratio divides by this figure: a bare endpoint that fails is no reference.
+            raise SystemExit(f"the bare endpoint answered {out['bare']['errors']} errors")
         for name in PATHS:
             make = getattr(work, name)
             out[name] = phase(svc, lambda n, make=make: make(users.take(n)), opts, label=name)
