@@ -17,6 +17,7 @@ from ankra_auth.config import Settings
 from ankra_auth.security import totp
 from ankra_auth.sso.config import SsoProvider
 from tests.browser.conftest import SECRET
+from tests.browser.drivers import Driver
 from tests.browser.flows import Live, expect_profile, expect_second_factor_step, status
 from tests.live_server import threaded_server
 from tests.openid_provider import OpenIdProvider, ProviderUser, openid_provider  # noqa: F401
@@ -155,3 +156,17 @@ def test_email_collision_links_after_signing_in_to_the_local_account(
     card.get_by_role("button", name="Unlink Acme SSO").click()
     expect(status(page)).to_contain_text("no longer linked")
     expect(card.get_by_role("link", name="Link Acme SSO")).to_be_visible()
+
+
+def test_the_sign_in_page_offers_each_provider_in_every_engine(
+    live: Live,
+    browser: Driver,
+    openid_provider: OpenIdProvider,  # noqa: F811
+) -> None:
+    """Chromium, Firefox and WebKit: "Sign in with NAME" is a link that starts the flow."""
+    browser.goto("/login")
+    browser.expect_visible("link", "Sign in with Acme SSO")
+    browser.click("Sign in with Acme SSO", role="link")
+    # The start route sent the browser to the provider with our client's request.
+    browser.wait_for(lambda: browser.url.startswith(openid_provider.issuer), "the provider")
+    assert "code_challenge_method=S256" in browser.url or "/interaction/" in browser.url
