@@ -11,3 +11,8 @@ class RequestContext:
     now: datetime
     ip: str | None = None
     user_agent: str | None = None
+
+    @property
+    def stored_user_agent(self) -> str | None:
+        """The user agent as rows keep it: at most 400 characters (the columns' width)."""
+        return self.user_agent[:400] if self.user_agent else None

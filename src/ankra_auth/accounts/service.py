@@ -165,7 +165,7 @@ def new_session_values(
         "verified_at": verified_at or ctx.now,
         "method": method,
         "ip": ctx.ip,
-        "user_agent": (ctx.user_agent or None) and ctx.user_agent[:400],
+        "user_agent": ctx.stored_user_agent,
         "last_seen_at": ctx.now,
         "revoked_at": None,
     }

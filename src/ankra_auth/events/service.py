@@ -59,17 +59,7 @@ def record(
     method: str | None = None,
     detail: str | None = None,
 ) -> None:
-    db.add(
-        SecurityEvent(
-            user_id=user_id,
-            type=type,
-            method=method,
-            created_at=ctx.now,
-            ip=ctx.ip,
-            user_agent=(ctx.user_agent or None) and ctx.user_agent[:400],
-            detail=detail,
-        )
-    )
+    db.add(SecurityEvent(**_row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)))
     metrics.count_security_event(db, type=type, method=method)
 
 
@@ -84,22 +74,33 @@ def insert(
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
     db.connection().execute(
-        _INSERT,
-        {
-            "id": new_id(),
-            "user_id": user_id,
-            "type": type,
-            "method": method,
-            "created_at": ctx.now,
-            "ip": ctx.ip,
-            "user_agent": (ctx.user_agent or None) and ctx.user_agent[:400],
-            "detail": detail,
-        },
+        _INSERT, _row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
     )
     metrics.count_security_event(db, type=type, method=method)
 
 
 _INSERT = sql_insert(table(SecurityEvent))
+
+
+def _row(
+    *,
+    user_id: str,
+    type: str,  # noqa: A002 - the contract's field name
+    ctx: RequestContext,
+    method: str | None,
+    detail: str | None,
+) -> dict[str, object]:
+    """An event's row, the same for the ORM (:func:`record`) and Core (:func:`insert`)."""
+    return {
+        "id": new_id(),
+        "user_id": user_id,
+        "type": type,
+        "method": method,
+        "created_at": ctx.now,
+        "ip": ctx.ip,
+        "user_agent": ctx.stored_user_agent,
+        "detail": detail,
+    }
 
 
 @dataclass(frozen=True, slots=True)
