@@ -1,6 +1,6 @@
 // /login: email and password, then the second-factor step.
 import { $, api, busy, page, problemText, say, show, withNext } from './common.js';
-import { secondFactor } from './second-factor.js';
+import { mfaTokenCalls, secondFactor } from './second-factor.js';
 
 function loginPage() {
   const form = $('#password-step');
@@ -12,12 +12,7 @@ function loginPage() {
     location.assign(answer.enrollment_required ? withNext('/secure-account', next) : next);
   };
   const steps = secondFactor({
-    calls: {
-      passkeyOptions: () => api('POST', '/api/v1/auth/mfa/passkey/options', { mfa_token: mfaToken }),
-      passkey: (credential) => api('POST', '/api/v1/auth/mfa/passkey', { mfa_token: mfaToken, credential }),
-      totp: (code) => api('POST', '/api/v1/auth/mfa/totp', { mfa_token: mfaToken, code }),
-      recovery: (code) => api('POST', '/api/v1/auth/mfa/recovery-code', { mfa_token: mfaToken, code }),
-    },
+    calls: mfaTokenCalls(() => mfaToken),
     onSuccess: finish,
     onRestart(message) {
       mfaToken = null;

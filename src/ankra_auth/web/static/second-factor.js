@@ -1,5 +1,16 @@
-import { $, ApiError, busy, field, problemText, say, show } from './common.js';
+import { $, ApiError, api, busy, field, problemText, say, show } from './common.js';
 import { getPasskey, passkeysSupported } from './passkeys.js';
+
+/** The API calls for a pending login named by its mfa_token (`/login` and after SSO). */
+export function mfaTokenCalls(mfaToken) {
+  const body = (extra) => ({ mfa_token: mfaToken(), ...extra });
+  return {
+    passkeyOptions: () => api('POST', '/api/v1/auth/mfa/passkey/options', body()),
+    passkey: (credential) => api('POST', '/api/v1/auth/mfa/passkey', body({ credential })),
+    totp: (code) => api('POST', '/api/v1/auth/mfa/totp', body({ code })),
+    recovery: (code) => api('POST', '/api/v1/auth/mfa/recovery-code', body({ code })),
+  };
+}
 
 /**
  * The second-factor step in #second-factor. `calls` talks to the API for one pending

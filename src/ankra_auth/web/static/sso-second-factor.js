@@ -1,17 +1,12 @@
 // After a provider signed someone in: the second-factor step for that pending login.
-import { $, api, focusHeading, page, say, show, withNext } from './common.js';
-import { secondFactor } from './second-factor.js';
+import { $, focusHeading, page, say, show, withNext } from './common.js';
+import { mfaTokenCalls, secondFactor } from './second-factor.js';
 
 function ssoSecondFactorPage() {
   const next = page.next || '/profile/authentication';
   const mfaToken = page.mfaToken;
   const steps = secondFactor({
-    calls: {
-      passkeyOptions: () => api('POST', '/api/v1/auth/mfa/passkey/options', { mfa_token: mfaToken }),
-      passkey: (credential) => api('POST', '/api/v1/auth/mfa/passkey', { mfa_token: mfaToken, credential }),
-      totp: (code) => api('POST', '/api/v1/auth/mfa/totp', { mfa_token: mfaToken, code }),
-      recovery: (code) => api('POST', '/api/v1/auth/mfa/recovery-code', { mfa_token: mfaToken, code }),
-    },
+    calls: mfaTokenCalls(() => mfaToken),
     onSuccess(answer) {
       say('Signed in.', 'success');
       location.assign(answer.enrollment_required ? withNext('/secure-account', next) : next);
