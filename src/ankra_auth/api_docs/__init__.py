@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from ankra_auth.errors import NotFound
+from ankra_auth.web.assets import Asset
 from ankra_auth.web.pages import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 _BUNDLES = "fastapi_offline"  # the package that ships the assets
@@ -45,13 +45,6 @@ _ASSET_HEADERS = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    content_type: str
-    version: str
 
 
 @cache
