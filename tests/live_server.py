@@ -60,7 +60,7 @@ def service_process(
     )
     base = f"http://localhost:{port}"
     try:
-        _wait_ready(base, process, log_path)
+        wait_ready(base, process, log_path)
         yield base
     finally:
         process.terminate()
@@ -71,11 +71,16 @@ def service_process(
             process.wait()
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
+def wait_ready(
+    base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 60
+) -> None:
+    """Until ``/readyz`` answers 200; fails with the service's log if it exits or never does."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("service exited early:\n" + log_path.read_text(errors="replace"))
+            raise RuntimeError(
+                f"service exited ({process.returncode}):\n" + log_path.read_text(errors="replace")
+            )
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ import httpx
 
 from ankra_auth.security import totp
 from tests.helpers import PASSWORD
-from tests.live_server import spawn_service
+from tests.live_server import spawn_service, wait_ready
 from tests.postgres_server import free_port
 
 
@@ -34,17 +33,7 @@ class Service:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited ({self.process.returncode}):\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("service did not become ready:\n" + self.log())
+        wait_ready(self.base, self.process, self.log_path, timeout)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
         """Signal the process by its PID and reap it; returns its exit code."""
