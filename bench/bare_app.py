@@ -14,7 +14,7 @@ import argparse
 import uvicorn
 from fastapi import FastAPI
 
-from ankra_auth.accounts.schemas import AuthenticatedOut, MfaCodeIn
+from ankra_auth.signin.schemas import AuthenticatedOut, MfaCodeIn
 
 
 def create_app() -> FastAPI:

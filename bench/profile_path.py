@@ -3,7 +3,7 @@
     python bench/profile_path.py                 # TOTP, 300 sign-ins on a throwaway PostgreSQL
     python bench/profile_path.py --path recovery --calls 500
 
-Calls the service function the endpoint calls (``login.complete_with_totp`` and friends)
+Calls the service function the endpoint calls (``second_factor.complete_with_totp`` and friends)
 with a fresh SQLAlchemy session per call, as ``get_db`` gives each request, on one thread.
 Prints the statement log of one call (pool checkouts, BEGIN/COMMIT and every statement,
 each a round trip to the server), CPU and wall time per call, and a cProfile breakdown
@@ -30,12 +30,12 @@ from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from ankra_auth import migrate  # noqa: E402
-from ankra_auth.accounts import login  # noqa: E402
 from ankra_auth.clock import SystemClock  # noqa: E402
 from ankra_auth.config import Settings  # noqa: E402
 from ankra_auth.context import RequestContext  # noqa: E402
 from ankra_auth.db import make_engine, make_session_factory  # noqa: E402
 from ankra_auth.security import totp  # noqa: E402
+from ankra_auth.signin import second_factor  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-" + "b" * 32
@@ -134,7 +134,9 @@ def main() -> None:
 def run(path: str, engine: Engine, settings: Settings, calls: int, top: int = 25) -> None:
     factory = make_session_factory(engine)
     complete: Callable[..., Any] = (
-        login.complete_with_totp if path == "totp" else login.complete_with_recovery_code
+        second_factor.complete_with_totp
+        if path == "totp"
+        else second_factor.complete_with_recovery_code
     )
     log = StatementLog(engine)
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ankra_auth.admin import cli
+from ankra_auth.api.deps import ENROLLMENT_ROUTES, ENROLLMENT_SELF_ROUTES
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
-from ankra_auth.deps import ENROLLMENT_ROUTES, ENROLLMENT_SELF_ROUTES
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login
 from tests.test_orgs import (
     accept,

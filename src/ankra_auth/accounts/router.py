@@ -1,27 +1,14 @@
-"""Accounts and sign-in over HTTP."""
+"""Accounts over HTTP: sign-up, the current user, re-authentication, sign-out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from ankra_auth import two_factor_status
-from ankra_auth.accounts import login
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.cookies import clear_session_cookie, device_cookie
-from ankra_auth.accounts.responses import authenticated_out
-from ankra_auth.accounts.schemas import (
-    AuthenticatedOut,
-    LoginIn,
-    LoginOut,
-    MeOut,
-    MfaCodeIn,
-    MfaRequiredOut,
-    ReauthIn,
-    RecoveryAuthenticatedOut,
-    UserCreate,
-    UserOut,
-)
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.accounts.schemas import MeOut, ReauthIn, UserCreate, UserOut
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.signin.cookies import clear_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -39,63 +26,6 @@ def get_me(principal: CurrentPrincipal, db: DbDep) -> MeOut:
         id=user.id,
         email=user.email,
         two_factor_enabled=two_factor_status.two_factor_enabled(db, user.id),
-    )
-
-
-@router.post("/auth/login", name="login")
-def login_with_password(
-    body: LoginIn,
-    request: Request,
-    response: Response,
-    db: DbDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-) -> LoginOut:
-    result = login.password_step(
-        db,
-        settings=settings,
-        ctx=ctx,
-        email=body.email,
-        password=body.password,
-        device_token=body.device_token or device_cookie(request, settings),
-    )
-    if isinstance(result, login.MfaRequired):
-        return MfaRequiredOut(
-            mfa_token=result.mfa_token, expires_in=result.expires_in, methods=result.methods
-        )
-    return authenticated_out(result, request, response, settings)
-
-
-@router.post("/auth/mfa/totp", name="login_with_totp")
-def login_with_totp(
-    body: MfaCodeIn,
-    request: Request,
-    response: Response,
-    db: DbDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-) -> AuthenticatedOut:
-    result = login.complete_with_totp(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
-    )
-    return authenticated_out(result, request, response, settings)
-
-
-@router.post("/auth/mfa/recovery-code", name="login_with_recovery_code")
-def login_with_recovery_code(
-    body: MfaCodeIn,
-    request: Request,
-    response: Response,
-    db: DbDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-) -> RecoveryAuthenticatedOut:
-    result = login.complete_with_recovery_code(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
-    )
-    out = authenticated_out(result, request, response, settings)
-    return RecoveryAuthenticatedOut(
-        **out.model_dump(), recovery_codes_remaining=result.recovery_codes_remaining or 0
     )
 
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ankra_auth.accounts import login
 from ankra_auth.challenges import service as challenges
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.config import Settings
@@ -21,6 +20,7 @@ from ankra_auth.errors import (
     SlowDown,
 )
 from ankra_auth.security import pkce, tokens
+from ankra_auth.signin.grant import Authenticated, grant_session
 
 # The sign-in event names the factor that approved the hand-off; this says where it happened.
 VIA_CLI = "via the CLI"
@@ -32,7 +32,7 @@ def _invalid() -> AnkraError:
 
 def redeem_code(
     db: Session, *, settings: Settings, ctx: RequestContext, code: str, code_verifier: str
-) -> login.Authenticated:
+) -> Authenticated:
     """Exchange a loopback code and its PKCE verifier for a session (once).
 
     Raises :class:`InvalidGrant` for an unknown, used or expired code or a wrong verifier.
@@ -62,7 +62,7 @@ def redeem_code(
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
-    return login.grant_session(
+    return grant_session(
         db,
         settings=settings,
         ctx=ctx,
@@ -81,7 +81,7 @@ def redeem_code(
 
 def poll_device(
     db: Session, *, settings: Settings, ctx: RequestContext, device_code: str, code_verifier: str
-) -> login.Authenticated:
+) -> Authenticated:
     """One poll of a device hand-off (RFC 8628 section 3.5).
 
     Raises :class:`AuthorizationPending` until the browser approves, :class:`SlowDown`
@@ -123,7 +123,7 @@ def poll_device(
         db.rollback()
         raise _invalid()
     assert grant.pending_login_id is not None  # noqa: S101 - device grants start from a login
-    return login.grant_session(
+    return grant_session(
         db,
         settings=settings,
         ctx=ctx,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from ankra_auth.accounts.responses import authenticated_body
-from ankra_auth.accounts.schemas import AuthenticatedOut
+from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.cli_handoff import exchange, service, sso_grants
 from ankra_auth.cli_handoff.schemas import (
     CliAuthorizeIn,
@@ -23,8 +22,9 @@ from ankra_auth.cli_handoff.schemas import (
     CliLoopbackOut,
     CliTokenIn,
 )
-from ankra_auth.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
+from ankra_auth.signin.answers import authenticated_body
+from ankra_auth.signin.schemas import AuthenticatedOut
 
 router = APIRouter(prefix="/api/v1/auth/cli", tags=["cli"])
 HANDOFF = "/handoff/{token}"

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ankra_auth.accounts.schemas import Method, MfaToken
 from ankra_auth.passkeys.schemas import CredentialJSON
+from ankra_auth.signin.schemas import Method, MfaToken
 from ankra_auth.text import NoControl
 
 # S256 challenges are base64url without padding; verifiers use RFC 7636's unreserved set.

@@ -2,7 +2,7 @@
 
 ``authorize`` turns the CLI's ``mfa_token`` into a grant with a browser URL; the hand-off
 page completes the second factor through the same verification as ``/auth/mfa/*``
-(:mod:`ankra_auth.accounts.login`), which approves the grant. The terminal then
+(:mod:`ankra_auth.signin`), which approves the grant. The terminal then
 redeems it (:mod:`ankra_auth.cli_handoff.exchange`).
 """
 
@@ -15,7 +15,6 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ankra_auth.accounts import login
 from ankra_auth.accounts.models import User
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
@@ -27,8 +26,8 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
-from ankra_auth.passkeys import service as passkeys
 from ankra_auth.security import tokens
+from ankra_auth.signin import passkey, second_factor
 
 CODE_TTL = timedelta(seconds=60)
 DEVICE_INTERVAL = 5
@@ -277,7 +276,9 @@ def approve_with_totp(
     :class:`MfaTokenInvalid`, :class:`RateLimited`.
     """
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    login.with_totp(db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code)
+    second_factor.with_totp(
+        db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code
+    )
     return approve(db, grant=grant, method="totp", ctx=ctx)
 
 
@@ -291,7 +292,7 @@ def approve_with_recovery_code(
     kind: Kind = "loopback",
 ) -> str | None:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    login.with_recovery_code(
+    second_factor.with_recovery_code(
         db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code
     )
     return approve(db, grant=grant, method="recovery_code", ctx=ctx)
@@ -302,7 +303,7 @@ def passkey_options(
 ) -> dict[str, Any]:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
     pending = challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
-    return passkeys.login_options(db, settings=settings, ctx=ctx, pending=pending)
+    return passkey.login_options(db, settings=settings, ctx=ctx, pending=pending)
 
 
 def approve_with_passkey(
@@ -315,14 +316,14 @@ def approve_with_passkey(
     kind: Kind = "loopback",
 ) -> str | None:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    passkeys.with_passkey(
+    passkey.with_passkey(
         db,
         settings=settings,
         ctx=ctx,
         pending_login_id=_pending_id(grant),
         credential=credential,
     )
-    return approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
+    return approve(db, grant=grant, method=passkey.METHOD, ctx=ctx)
 
 
 def approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:

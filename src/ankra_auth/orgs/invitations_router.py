@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.router import org_out
 from ankra_auth.orgs.schemas import InvitationOrg, InvitationOut, OrgOut

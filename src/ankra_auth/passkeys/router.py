@@ -1,25 +1,20 @@
-"""Passkeys over HTTP: management under the profile, and the sign-in step."""
+"""Passkeys over HTTP: management under the profile (the sign-in step is in signin/)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, status
 
-from ankra_auth.accounts.responses import authenticated_out
-from ankra_auth.accounts.schemas import AuthenticatedOut
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
 from ankra_auth.passkeys import service
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.schemas import (
     CreationOptionsJSON,
-    PasskeyLoginIn,
-    PasskeyLoginOptionsIn,
     PasskeyOut,
     PasskeyRegisteredOut,
     PasskeyRegisterIn,
     PasskeyRenameIn,
-    RequestOptionsJSON,
 )
 from ankra_auth.text import resource_id
 
@@ -99,33 +94,3 @@ def remove_passkey(
     passkey_id: PasskeyId, principal: RecentlyVerified, db: DbDep, ctx: ContextDep
 ) -> None:
     service.remove(db, user=principal.user, passkey_id=passkey_id, ctx=ctx)
-
-
-@router.post(
-    "/auth/mfa/passkey/options",
-    name="passkey_login_options",
-    response_model=RequestOptionsJSON,
-    response_model_exclude_none=True,
-)
-def passkey_login_options(
-    body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> RequestOptionsJSON:
-    options = service.login_options_for_token(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
-    )
-    return RequestOptionsJSON.model_validate(options)
-
-
-@router.post("/auth/mfa/passkey", name="login_with_passkey")
-def login_with_passkey(
-    body: PasskeyLoginIn,
-    request: Request,
-    response: Response,
-    db: DbDep,
-    settings: SettingsDep,
-    ctx: ContextDep,
-) -> AuthenticatedOut:
-    result = service.complete_with_passkey(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
-    )
-    return authenticated_out(result, request, response, settings)

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ankra_auth.accounts.schemas import MfaToken
 from ankra_auth.text import NoControl
 
 PasskeyName = Annotated[
@@ -38,15 +37,6 @@ class PasskeyRegisteredOut(BaseModel):
 
 class PasskeyRenameIn(BaseModel):
     name: PasskeyName
-
-
-class PasskeyLoginOptionsIn(BaseModel):
-    mfa_token: MfaToken
-
-
-class PasskeyLoginIn(BaseModel):
-    mfa_token: MfaToken
-    credential: CredentialJSON
 
 
 # The options JSON as py_webauthn produces it, typed for generated clients; field names

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ankra_auth import two_factor_status
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified
 from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.profile import service

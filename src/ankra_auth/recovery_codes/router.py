@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ankra_auth.deps import ContextDep, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.api.deps import ContextDep, DbDep, RecentlyVerified, SettingsDep
 from ankra_auth.recovery_codes import service
 from ankra_auth.totp.schemas import RecoveryCodesOut
 

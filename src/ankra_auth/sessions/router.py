@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
 from ankra_auth.sessions import service
 from ankra_auth.sessions.devices import describe
 from ankra_auth.sessions.schemas import SessionOut

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
 from ankra_auth.sign_in_links import service
 from ankra_auth.text import NoControl
 from ankra_auth.web.pages import DEFAULT_NEXT, safe_next

@@ -8,22 +8,22 @@ import threading
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ankra_auth.accounts import login
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.cookies import set_device_cookie, set_session_cookie
 from ankra_auth.accounts.models import AuthSession
-from ankra_auth.cli_handoff import sso_grants
-from ankra_auth.config import Settings
-from ankra_auth.context import RequestContext
-from ankra_auth.deps import (
-    SESSION_COOKIE,
+from ankra_auth.api.deps import (
     ContextDep,
     CurrentPrincipal,
     DbDep,
     RecentlyVerified,
     SettingsDep,
 )
+from ankra_auth.cli_handoff import sso_grants
+from ankra_auth.config import Settings
+from ankra_auth.context import RequestContext
 from ankra_auth.errors import NotAuthenticated
+from ankra_auth.signin.cookies import SESSION_COOKIE, set_device_cookie, set_session_cookie
+from ankra_auth.signin.grant import MfaRequired
+from ankra_auth.signin.sso import after_provider
 from ankra_auth.sso import browser, cli, flows, pages, service
 from ankra_auth.sso.client import (
     InvalidIdToken,
@@ -35,7 +35,6 @@ from ankra_auth.sso.client import (
 from ankra_auth.sso.config import SsoProvider, find, redirect_uri
 from ankra_auth.sso.pending import after_browser_sign_in
 from ankra_auth.sso.schemas import LinkedIdentityOut, ProviderOut
-from ankra_auth.sso.signin import after_first_factor
 from ankra_auth.web.pages import SECURITY_HEADERS, redirect, render, safe_next, with_next
 
 api = APIRouter(prefix="/api/v1", tags=["sso"])
@@ -284,10 +283,10 @@ def _sign_in(
         page: Response = pages.message(pages.link_awaits_sign_in(outcome.email, provider.name))
         browser.remember(page, value=browser_token, settings=settings)
         return page
-    result = after_first_factor(
+    result = after_provider(
         db, settings=settings, ctx=ctx, user_id=outcome.user_id, provider_id=provider.id
     )
-    if isinstance(result, login.MfaRequired):
+    if isinstance(result, MfaRequired):
         return _second_factor_page(result, provider, next_path)
     # This browser signed in to the account: a link waiting for that completes now.
     after_browser_sign_in(request, user_id=result.user_id, settings=settings)
@@ -298,9 +297,7 @@ def _sign_in(
     return response
 
 
-def _second_factor_page(
-    result: login.MfaRequired, provider: SsoProvider, next_path: str
-) -> HTMLResponse:
+def _second_factor_page(result: MfaRequired, provider: SsoProvider, next_path: str) -> HTMLResponse:
     # The pending login's token reaches only this page's script; the page is never cached
     # and sends no Referer.
     return render(

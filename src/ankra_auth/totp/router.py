@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
 from ankra_auth.totp import service
 from ankra_auth.totp.schemas import RecoveryCodesOut, TotpConfirmIn, TotpSetupOut
 

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.cookies import from_allowed_origin, set_session_cookie
 from ankra_auth.accounts.models import User
-from ankra_auth.deps import SESSION_COOKIE, ContextDep, DbDep, SettingsDep
+from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.errors import CsrfFailed, NotAuthenticated, NotFound
 from ankra_auth.orgs.enforcement import enforcing_orgs, enrollment_required
 from ankra_auth.sign_in_links import service as sign_in_links
+from ankra_auth.signin.cookies import SESSION_COOKIE, from_allowed_origin, set_session_cookie
 from ankra_auth.web import assets
 from ankra_auth.web.pages import (
     SECURITY_HEADERS,

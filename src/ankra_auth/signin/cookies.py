@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from ankra_auth.config import Settings
-from ankra_auth.deps import SESSION_COOKIE
 from ankra_auth.device_tokens.service import TOKEN_TTL
 
+# The pages' session: a bearer token in an HttpOnly cookie.
+SESSION_COOKIE = "ankra_session"
 # The pages' device token: sent only to the login call, kept across sign-outs.
 DEVICE_COOKIE = "ankra_device"
 DEVICE_COOKIE_PATH = "/api/v1/auth/login"

@@ -23,8 +23,8 @@ from ankra_auth.errors import (
     ReauthenticationRequired,
 )
 from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.signin.cookies import SESSION_COOKIE
 
-SESSION_COOKIE = "ankra_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Operation ids a restricted session (organisation requires 2FA, none enrolled) may call.

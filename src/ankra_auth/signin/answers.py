@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from ankra_auth.accounts.cookies import (
+from ankra_auth.config import Settings
+from ankra_auth.signin.cookies import (
     from_allowed_origin,
     set_device_cookie,
     set_session_cookie,
 )
-from ankra_auth.accounts.login import Authenticated
-from ankra_auth.accounts.schemas import AuthenticatedOut
-from ankra_auth.config import Settings
+from ankra_auth.signin.grant import Authenticated
+from ankra_auth.signin.schemas import AuthenticatedOut
 from ankra_auth.sso.pending import after_browser_sign_in
 
 

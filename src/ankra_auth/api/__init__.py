@@ -1,0 +1,1 @@
+"""HTTP glue the routers share: request dependencies, the principal, enforcement."""

@@ -1,0 +1,117 @@
+"""Sign-in over HTTP: the password step and the second-factor steps."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from fastapi import APIRouter, Request, Response
+
+from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
+from ankra_auth.passkeys.schemas import RequestOptionsJSON
+from ankra_auth.signin import passkey, password, second_factor
+from ankra_auth.signin.answers import authenticated_out
+from ankra_auth.signin.cookies import device_cookie
+from ankra_auth.signin.grant import MfaRequired
+from ankra_auth.signin.schemas import (
+    AuthenticatedOut,
+    LoginIn,
+    LoginOut,
+    MfaCodeIn,
+    MfaRequiredOut,
+    PasskeyLoginIn,
+    PasskeyLoginOptionsIn,
+    RecoveryAuthenticatedOut,
+)
+
+router = APIRouter(prefix="/api/v1/auth")
+# The operations keep the tags they had before sign-in got its own package.
+ACCOUNTS: list[str | Enum] = ["accounts"]
+PASSKEYS: list[str | Enum] = ["passkeys"]
+
+
+@router.post("/login", name="login", tags=ACCOUNTS)
+def login_with_password(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> LoginOut:
+    result = password.password_step(
+        db,
+        settings=settings,
+        ctx=ctx,
+        email=body.email,
+        password=body.password,
+        device_token=body.device_token or device_cookie(request, settings),
+    )
+    if isinstance(result, MfaRequired):
+        return MfaRequiredOut(
+            mfa_token=result.mfa_token, expires_in=result.expires_in, methods=result.methods
+        )
+    return authenticated_out(result, request, response, settings)
+
+
+@router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS)
+def login_with_totp(
+    body: MfaCodeIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> AuthenticatedOut:
+    result = second_factor.complete_with_totp(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+    )
+    return authenticated_out(result, request, response, settings)
+
+
+@router.post("/mfa/recovery-code", name="login_with_recovery_code", tags=ACCOUNTS)
+def login_with_recovery_code(
+    body: MfaCodeIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> RecoveryAuthenticatedOut:
+    result = second_factor.complete_with_recovery_code(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+    )
+    out = authenticated_out(result, request, response, settings)
+    return RecoveryAuthenticatedOut(
+        **out.model_dump(), recovery_codes_remaining=result.recovery_codes_remaining or 0
+    )
+
+
+@router.post(
+    "/mfa/passkey/options",
+    name="passkey_login_options",
+    tags=PASSKEYS,
+    response_model=RequestOptionsJSON,
+    response_model_exclude_none=True,
+)
+def passkey_login_options(
+    body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> RequestOptionsJSON:
+    options = passkey.login_options_for_token(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
+    )
+    return RequestOptionsJSON.model_validate(options)
+
+
+@router.post("/mfa/passkey", name="login_with_passkey", tags=PASSKEYS)
+def login_with_passkey(
+    body: PasskeyLoginIn,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> AuthenticatedOut:
+    result = passkey.complete_with_passkey(
+        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
+    )
+    return authenticated_out(result, request, response, settings)
