@@ -73,9 +73,7 @@ def _floor(module: str) -> str:
     return module if parts[-1] == "models" or not MODULES.get(module, True) else parts[0]
 
 
-MODULES = {
-    _module_name(p): _imports(p) for p in SRC.rglob("*.py") if "migrations" not in p.parts
-}
+MODULES = {_module_name(p): _imports(p) for p in SRC.rglob("*.py") if "migrations" not in p.parts}
 SERVICES = {
     m: deps for m, deps in MODULES.items() if not _is_http(m) and m.split(".")[0] not in TOP
 }

@@ -224,6 +224,11 @@ def test_with_totp_the_second_factor_is_asked_and_wrong_codes_count(live: Live) 
     assert r.status_code == 200 and r.json()["status"] == "authenticated"
     assert browser.api("GET", "/api/v1/me").json()["email"] == "totp.person@example.com"
     assert len(_events(live, "second_factor_failed")) == 1
+    # The sign-in is named by its first factor, single sign-on, as the contract's event is.
+    sign_ins = [(e.method, e.detail) for e in _events(live, "sign_in")]
+    assert sign_ins == [("sso", "corp"), ("sso", "corp")]
+    current = [x for x in browser.api("GET", "/api/v1/profile/sessions").json() if x["current"]]
+    assert [x["method"] for x in current] == ["sso"]
 
 
 def test_five_wrong_codes_after_sso_void_the_pending_login(live: Live) -> None:

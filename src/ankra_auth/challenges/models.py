@@ -24,3 +24,6 @@ class PendingLogin(Base):
     # The device token the password step was counted on: second factors count there too.
     # No foreign key: a token rotated or voided meanwhile simply no longer matches.
     device_token_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The single sign-on provider that was the first factor; NULL after a password. The
+    # completed sign-in is then named ``sso``, like one without a second factor.
+    sso_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -32,9 +32,15 @@ class StartedLogin:
 
 
 def start(
-    db: Session, *, user_id: str, now: datetime, device_token_id: str | None = None
+    db: Session,
+    *,
+    user_id: str,
+    now: datetime,
+    device_token_id: str | None = None,
+    sso_provider: str | None = None,
 ) -> StartedLogin:
-    """A pending login; ``device_token_id`` is the device token its password step counted on."""
+    """A pending login; ``device_token_id`` is the device token its password step counted on,
+    ``sso_provider`` the provider when single sign-on was the first factor."""
     token = tokens.new_token()
     pending = PendingLogin(
         user_id=user_id,
@@ -43,6 +49,7 @@ def start(
         expires_at=now + PENDING_TTL,
         failed_attempts=0,
         device_token_id=device_token_id,
+        sso_provider=sso_provider,
     )
     db.add(pending)
     db.commit()
@@ -181,6 +188,7 @@ class Pending:
     id: str
     user_id: str
     device_token_id: str | None
+    sso_provider: str | None
     row: Row[Any]
 
 
@@ -197,6 +205,7 @@ def _read_query(join: Join, *, by_token: bool) -> Select[Any]:
         _PENDING.c.id,
         _PENDING.c.user_id,
         _PENDING.c.device_token_id,
+        _PENDING.c.sso_provider,
         _PENDING.c.expires_at,
         _PENDING.c.finished_at,
         _PENDING.c.failed_attempts,
@@ -235,7 +244,13 @@ def _read(
         or row.failed_attempts >= MAX_ATTEMPTS
     ):
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
-    return Pending(id=row.id, user_id=row.user_id, device_token_id=row.device_token_id, row=row)
+    return Pending(
+        id=row.id,
+        user_id=row.user_id,
+        device_token_id=row.device_token_id,
+        sso_provider=row.sso_provider,
+        row=row,
+    )
 
 
 def _no_join(query: Select[Any]) -> Select[Any]:

@@ -26,6 +26,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
+from ankra_auth.passkeys import service as passkeys
 from ankra_auth.security import tokens
 from ankra_auth.signin import passkey, second_factor
 
@@ -323,7 +324,7 @@ def approve_with_passkey(
         pending_login_id=_pending_id(grant),
         credential=credential,
     )
-    return approve(db, grant=grant, method=passkey.METHOD, ctx=ctx)
+    return approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
 
 
 def approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:

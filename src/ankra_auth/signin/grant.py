@@ -43,15 +43,21 @@ def after_first_factor(
     settings: Settings,
     ctx: RequestContext,
     user_id: str,
-    method: str,
-    detail: str | None = None,
+    sso_provider: str | None = None,
     device_token_id: str | None = None,
 ) -> Authenticated | MfaRequired:
-    """A pending login if two-factor authentication is on, else the session (commits)."""
+    """A pending login if two-factor authentication is on, else the session (commits).
+
+    The first factor was the password, or single sign-on at ``sso_provider``.
+    """
     methods = challenges.methods_for(db, user_id)
     if "passkey" in methods or "totp" in methods:  # two-factor authentication is on
         started = challenges.start(
-            db, user_id=user_id, now=ctx.now, device_token_id=device_token_id
+            db,
+            user_id=user_id,
+            now=ctx.now,
+            device_token_id=device_token_id,
+            sso_provider=sso_provider,
         )
         return MfaRequired(
             mfa_token=started.mfa_token,
@@ -63,9 +69,35 @@ def after_first_factor(
         settings=settings,
         ctx=ctx,
         user_id=user_id,
-        method=method,
-        detail=detail,
+        method="password" if sso_provider is None else "sso",
+        detail=sso_provider,
         device_token_id=device_token_id,
+    )
+
+
+def grant_after_second_factor(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    pending: challenges.Pending,
+    method: str,
+    two_factor_proven: bool = False,
+) -> Authenticated:
+    """The session for a pending login whose second factor ``method`` was just spent.
+
+    After single sign-on the sign-in is named ``sso`` with the provider in ``detail`` (the
+    contract's event), as it is for an account without a second factor.
+    """
+    return grant_session(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method=method if pending.sso_provider is None else "sso",
+        detail=pending.sso_provider,
+        device_token_id=pending.device_token_id,
+        two_factor_proven=two_factor_proven,
     )
 
 

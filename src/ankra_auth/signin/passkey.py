@@ -20,7 +20,7 @@ from ankra_auth.passkeys import ceremonies
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.service import METHOD, known_credentials, list_for, user_handle
 from ankra_auth.security import webauthn
-from ankra_auth.signin.grant import Authenticated, grant_session
+from ankra_auth.signin.grant import Authenticated, grant_after_second_factor
 
 
 def login_options(
@@ -176,12 +176,6 @@ def complete_with_passkey(
     pending = with_passkey(
         db, settings=settings, ctx=ctx, mfa_token=mfa_token, credential=credential
     )
-    return grant_session(
-        db,
-        settings=settings,
-        ctx=ctx,
-        user_id=pending.user_id,
-        method=METHOD,
-        device_token_id=pending.device_token_id,
-        two_factor_proven=True,
+    return grant_after_second_factor(
+        db, settings=settings, ctx=ctx, pending=pending, method=METHOD, two_factor_proven=True
     )

@@ -27,6 +27,5 @@ def password_step(
         settings=settings,
         ctx=ctx,
         user_id=checked.user.id,
-        method="password",
         device_token_id=checked.device_token_id,
     )

@@ -14,7 +14,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes import service as recovery_codes
-from ankra_auth.signin.grant import Authenticated, grant_session
+from ankra_auth.signin.grant import Authenticated, grant_after_second_factor
 from ankra_auth.totp import service as totp
 
 
@@ -73,14 +73,8 @@ def complete_with_totp(
     db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
 ) -> Authenticated:
     pending = with_totp(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
-    return grant_session(
-        db,
-        settings=settings,
-        ctx=ctx,
-        user_id=pending.user_id,
-        method="totp",
-        device_token_id=pending.device_token_id,
-        two_factor_proven=True,
+    return grant_after_second_factor(
+        db, settings=settings, ctx=ctx, pending=pending, method="totp", two_factor_proven=True
     )
 
 
@@ -89,12 +83,7 @@ def complete_with_recovery_code(
 ) -> Authenticated:
     pending = with_recovery_code(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
     remaining = recovery_codes.remaining(db, user_id=pending.user_id)
-    result = grant_session(
-        db,
-        settings=settings,
-        ctx=ctx,
-        user_id=pending.user_id,
-        method="recovery_code",
-        device_token_id=pending.device_token_id,
+    result = grant_after_second_factor(
+        db, settings=settings, ctx=ctx, pending=pending, method="recovery_code"
     )
     return replace(result, recovery_codes_remaining=remaining)

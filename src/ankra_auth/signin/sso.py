@@ -18,5 +18,5 @@ def after_provider(
     db: Session, *, settings: Settings, ctx: RequestContext, user_id: str, provider_id: str
 ) -> Authenticated | MfaRequired:
     return after_first_factor(
-        db, settings=settings, ctx=ctx, user_id=user_id, method="sso", detail=provider_id
+        db, settings=settings, ctx=ctx, user_id=user_id, sso_provider=provider_id
     )
