@@ -3,6 +3,7 @@
     python bench/run.py                      # the full run recorded in docs/performance.md
     python bench/run.py --quick              # a few minutes: small tables, short phases
     python bench/run.py --json out.json      # also save the figures (bench/chart.py draws them)
+    python bench/run.py --cli-only           # only the CLI start-to-exit figure (seconds)
 
 A throwaway PostgreSQL is started and seeded (users with TOTP, a passkey each); then, with
 one uvicorn worker each and ``wrk -c32``, in the same run:
@@ -86,6 +87,7 @@ class Options:
     workdir: Path
     server_env: dict[str, str]
     side_by_side_only: bool = False
+    cli_only: bool = False
 
 
 def note(message: str) -> None:
@@ -379,7 +381,7 @@ def cli_status_seconds(srv: Server, work: Workloads, opts: Options) -> list[floa
     (config / "credentials.json").write_text(json.dumps(saved))
     (config / "credentials.json").chmod(0o600)
     env = {**os.environ, "ANKRA_CONFIG_DIR": str(config)}
-    ankra = shutil.which("ankra") or "ankra"
+    ankra = ankra_command()
     times = []
     for _ in range(opts.cli_runs):
         began = time.perf_counter()
@@ -388,6 +390,16 @@ def cli_status_seconds(srv: Server, work: Workloads, opts: Options) -> list[floa
         if done.returncode != 0:
             raise RuntimeError(f"ankra profile auth status failed: {done.stdout!r}{done.stderr!r}")
     return times
+
+
+def ankra_command() -> str:
+    """The ``ankra`` installed beside the Python running the benchmark.
+
+    Not the first one on PATH: that may be a pyenv shim (a bash script that runs
+    ``pyenv exec``: 0.1 to 0.3 s before any Python starts) or another environment's copy.
+    """
+    beside = Path(sys.executable).with_name("ankra")
+    return str(beside) if beside.exists() else shutil.which("ankra") or "ankra"
 
 
 def python_startup_seconds(runs: int) -> list[float]:
@@ -433,6 +445,9 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
     out: dict[str, Any] = {}
     pw_hash = seed.password_hash()
     work = Workloads(engine, settings, opts)
+    if opts.cli_only:
+        grow(engine, settings, first=0, count=1, pw_hash=pw_hash)
+        return cli(url, work, opts)
     grow(engine, settings, first=0, count=opts.small, pw_hash=pw_hash)
     with service(url, opts, "service.log") as svc, bare_server(opts) as bare:
         if not opts.side_by_side_only:
@@ -478,8 +493,13 @@ def measure(engine: Engine, settings: Settings, url: str, opts: Options) -> dict
                 mode="finite",
                 timeout="60s",
             )
+    return out | cli(url, work, opts)
+
+
+def cli(url: str, work: Workloads, opts: Options) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     with service(url, opts, "cli.log") as svc:
-        note(f"CLI: ankra profile auth status x {opts.cli_runs}")
+        note(f"CLI: {ankra_command()} profile auth status x {opts.cli_runs}")
         out["cli_status_seconds"] = cli_status_seconds(svc, work, opts)
     # The floor under any Python command on this machine (interpreter and site start-up).
     out["python_startup_seconds"] = python_startup_seconds(opts.cli_runs)
@@ -524,6 +544,22 @@ def report_side_by_side(res: dict[str, Any]) -> None:
     print(table(rows))
 
 
+def report_cli(res: dict[str, Any]) -> float:
+    """Print the CLI figures; returns the median."""
+    cli = res["cli_status_seconds"]
+    cli_median = float(statistics.median(cli))
+    print(
+        f"ankra profile auth status: median {cli_median:.3f} s, best {min(cli):.3f} s ({len(cli)} runs)"
+    )
+    if "python_startup_seconds" in res:
+        floor = res["python_startup_seconds"]
+        print(
+            f"  python -c pass on this machine: median {statistics.median(floor):.3f} s, "
+            f"best {min(floor):.3f} s"
+        )
+    return cli_median
+
+
 def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
     """Print the table of record; returns the targets as (name, met, figure)."""
     report_side_by_side(res)
@@ -547,17 +583,7 @@ def report(res: dict[str, Any]) -> list[tuple[str, bool, str]]:
             f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms, "
             f"peak RSS {s['peak_rss_mb']:.0f} MB, statuses {s['statuses']}"
         )
-    cli = res["cli_status_seconds"]
-    cli_median = statistics.median(cli)
-    print(
-        f"ankra profile auth status: median {cli_median:.3f} s, best {min(cli):.3f} s ({len(cli)} runs)"
-    )
-    if "python_startup_seconds" in res:
-        floor = res["python_startup_seconds"]
-        print(
-            f"  python -c pass on this machine: median {statistics.median(floor):.3f} s, "
-            f"best {min(floor):.3f} s"
-        )
+    cli_median = report_cli(res)
 
     t, storm = res["totp"], res["storm"]
     peak = max(res[name]["peak_rss_mb"] for name in PATHS)
@@ -620,13 +646,18 @@ def main() -> None:
         action="store_true",
         help="only the bare endpoint and the three paths (for before/after comparisons)",
     )
+    parser.add_argument(
+        "--cli-only",
+        action="store_true",
+        help="only `ankra profile auth status` (one seeded user, no wrk phases)",
+    )
     parser.add_argument("--quick", action="store_true", help="small tables and short phases")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.quick:
         args.users, args.small, args.big = 4_000, 500, 20_000
         args.duration, args.warmup, args.rounds, args.cli_runs = 5.0, 1.0, 2, 9
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.cli_only:
         sys.exit("wrk not found: apt-get install wrk (scripts/test.sh installs it)")
 
     started = SystemClock().now().isoformat(timespec="seconds")
@@ -646,6 +677,7 @@ def main() -> None:
             workdir=Path(tmp),
             server_env=dict(kv.split("=", 1) for kv in args.server_env),
             side_by_side_only=args.side_by_side_only,
+            cli_only=args.cli_only,
         )
         results = run(opts)
     results |= {
@@ -657,6 +689,11 @@ def main() -> None:
         "clients": args.clients,
         "storm_size": args.storm,
     }
+    if args.cli_only:
+        report_cli(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        return
     if args.side_by_side_only:
         report_side_by_side(results)
         if args.json:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,6 +58,8 @@ def save(credentials: Credentials) -> Path:
 
 
 def _write_private(target: Path, data: object) -> Path:
+    import secrets  # here: reading the sign-in, as every command does, needs none of it
+
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ankra_cli import credentials
 from ankra_cli.errors import ApiError, CliError
-from ankra_cli.prompts import Prompter
 
 if TYPE_CHECKING:
     from ankra_cli.client import AnkraClient
+    from ankra_cli.prompts import Prompter
 
 T = TypeVar("T")
 
