@@ -355,6 +355,27 @@ def test_a_device_sso_grant_expires_with_its_ten_minutes(live: Live) -> None:
     _problem(_poll(live, started, verifier), 400, "expired_token")
 
 
+def test_the_second_factor_does_not_outlive_the_ten_minutes(live: Live) -> None:
+    person = live.op.add_user(email="device.late@example.com")
+    first = live.browser()
+    assert first.sign_in(live.op, person).status_code == 303
+    secret = _enroll_totp(first, live)
+    verifier = new_verifier()
+    started = _authorize(httpx.Client(), live.base, verifier)
+    live.clock.advance(480)  # the person took 8 minutes to get to it
+    browser, callback = _to_callback(live, person, started["user_code"])
+    token = _page_token(browser.callback(callback).text)
+    # The pending login would give 5 minutes; the terminal polls for 2 more only.
+    handoff_ = browser.api("GET", f"/api/v1/auth/cli/handoff/{token}").json()
+    assert handoff_["expires_in"] == 120
+    live.clock.advance(120)
+    r = browser.api(
+        "POST", f"/api/v1/auth/cli/handoff/{token}/totp", json={"code": live.code(secret)}
+    )
+    _problem(r, 401, "mfa_token_invalid")
+    _problem(_poll(live, started, verifier), 400, "expired_token")
+
+
 def test_the_device_handle_of_a_password_sign_in_starts_no_sso(live: Live) -> None:
     browser = live.browser()
     _local_account(browser, "device.password@example.com")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, select, update
+from sqlalchemy import ColumnElement, and_, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.cli_handoff import service
@@ -25,7 +25,7 @@ from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_error
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import UTCDateTime, affected_rows
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, MfaTokenInvalid, NotFound
 from ankra_auth.security import tokens
 
@@ -183,9 +183,8 @@ def to_second_factor(
     page_token = tokens.new_token()
     # As for a password: the login's lifetime; a device hand-off keeps its own 10 minutes
     # if they end first (its terminal stops polling then).
-    device_ends_first = and_(
-        CliGrant.redirect_uri.is_(None), CliGrant.expires_at < pending_expires_at
-    )
+    until = literal(pending_expires_at, UTCDateTime())
+    device_ends_first = and_(CliGrant.redirect_uri.is_(None), CliGrant.expires_at < until)
     bound = _bind(
         db,
         grant_id=grant_id,
@@ -194,7 +193,7 @@ def to_second_factor(
             "user_id": user_id,
             "pending_login_id": pending_login_id,
             "browser_token_hash": tokens.hash_token(page_token),
-            "expires_at": case((device_ends_first, CliGrant.expires_at), else_=pending_expires_at),
+            "expires_at": case((device_ends_first, CliGrant.expires_at), else_=until),
         },
     )
     db.commit()
