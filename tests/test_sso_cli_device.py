@@ -9,6 +9,7 @@ link; after the callback comes the same second-factor page as for `ankra login -
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,13 +25,16 @@ from ankra_cli.errors import CliError
 from ankra_cli.output import Output
 from tests import test_sso
 from tests.cli.handoff_steps import DEVICE, new_verifier, poll
+from tests.live_server import service_process
 from tests.openid_provider import (
+    OpenIdProvider,
     ProviderUser,
     openid_provider,  # noqa: F401 - a fixture
 )
+from tests.postgres_server import free_port
 from tests.race import race
 from tests.sso_browser import SsoBrowser
-from tests.test_sso import Live, _enroll_totp, _events, _local_account
+from tests.test_sso import Live, _enroll_totp, _events, _local_account, _serve_env
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
 AUTHORIZE = "/api/v1/auth/cli/authorize"
@@ -40,7 +44,9 @@ WARNING = (
 )
 
 
-def _authorize(http: httpx.Client, base: str, verifier: str) -> dict[str, Any]:
+def _authorize(
+    http: httpx.Client, base: str, verifier: str, *, public: str | None = None
+) -> dict[str, Any]:
     """What `ankra login --sso --no-browser` asks for: no redirect_uri, no state."""
     r = http.post(
         f"{base}{AUTHORIZE}",
@@ -54,7 +60,7 @@ def _authorize(http: httpx.Client, base: str, verifier: str) -> dict[str, Any]:
     assert r.headers["cache-control"] == "no-store"
     started: dict[str, Any] = r.json()
     assert set(started) == {"browser_url", "user_code", "device_code", "interval", "expires_in"}
-    assert started["browser_url"] == f"{base}/cli/device"
+    assert started["browser_url"] == f"{public or base}/cli/device"
     return started
 
 
@@ -480,3 +486,45 @@ def test_the_cli_stops_with_the_refusal(live: Live) -> None:
     assert "did not confirm your email address" in raised.value.message
     assert raised.value.hint == "Run `ankra login --sso --no-browser` again."
     assert terminal.waits == [5, 5]
+
+
+# ---------------------------------------------------------------- processes: a fleet
+
+
+def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
+    database_url: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Two instances behind one public URL (the test is the balancer), on one database.
+    public = f"http://localhost:{free_port()}"
+    env = _serve_env(openid_provider, public)
+    with (
+        service_process(database_url, log_path=tmp_path / "a.log", extra_env=env) as a,
+        service_process(database_url, log_path=tmp_path / "b.log", extra_env=env) as b,
+    ):
+        person = openid_provider.add_user(email="device.fleet@example.com")
+        verifier = new_verifier()
+        started = _authorize(httpx.Client(), a, verifier, public=public)
+        r = httpx.post(f"{b}{DEVICE}/code", json={"user_code": started["user_code"]})
+        assert r.status_code == 200, r.text
+        handle = r.json()["approval_token"]
+        answers = race(
+            [
+                (
+                    lambda http, base=base: http.post(
+                        f"{base}{DEVICE}/sso", json={"approval_token": handle}
+                    )
+                )
+                for base in (a, b, a, b, a, b)
+            ]
+        )
+        assert sorted(r.status_code for r in answers) == [200, 401, 401, 401, 401, 401]
+        (url,) = [str(r.json()["start_url"]) for r in answers if r.status_code == 200]
+        assert url.startswith(f"{public}/auth/sso/corp/start?cli=")
+        browser = SsoBrowser(b)  # started on B...
+        callback = browser.to_callback(openid_provider, person, _query(url))
+        page = browser.callback(callback.replace(public, a))  # ...finished on A
+        assert page.status_code == 200 and "return to your terminal" in page.text, page.text
+        r = poll(httpx.Client(base_url=b), started["device_code"], verifier)
+        assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text
