@@ -184,8 +184,11 @@ def test_authorize_refuses_bad_sso_requests(live: Live) -> None:
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     r = post(f"{live.base}{AUTHORIZE}", json={**base, "sso_provider": "corp", "mfa_token": "x"})
     assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    # Without a redirect_uri: the device hand-off (tests/test_sso_cli_device.py).
     r = post(f"{live.base}{AUTHORIZE}", json={**base, "redirect_uri": None, "sso_provider": "corp"})
-    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert r.status_code == 201 and r.json()["browser_url"] == f"{live.base}/cli/device"
+    r = post(f"{live.base}{AUTHORIZE}", json={**base, "redirect_uri": None, "sso_provider": "nope"})
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
     evil = {**base, "redirect_uri": "https://evil.example/cb", "sso_provider": "corp"}
     r = post(f"{live.base}{AUTHORIZE}", json=evil)
     assert r.status_code == 400 and r.json()["code"] == "invalid_redirect_uri"

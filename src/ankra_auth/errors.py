@@ -129,6 +129,8 @@ AuthorizationPending = _error(
 SlowDown = _error("SlowDown", 400, "slow_down", "Polling too fast")
 ExpiredToken = _error("ExpiredToken", 400, "expired_token", "The sign-in expired")
 InvalidUserCode = _error("InvalidUserCode", 400, "invalid_user_code", "Unknown or expired code")
+# RFC 8628 section 3.5: a device hand-off refused in the browser (single sign-on).
+AccessDenied = _error("AccessDenied", 400, "access_denied", "The sign-in was refused")
 
 
 class RateLimited(AnkraError):

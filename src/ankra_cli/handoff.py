@@ -80,18 +80,30 @@ def in_browser(
 def on_other_device(
     client: AnkraClient,
     *,
-    mfa_token: str,
+    mfa_token: str | None = None,
+    sso_provider: str | None = None,
     out: Output,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """Show the hand-off URL and user code, poll until approved; the API's answer."""
+    """Show the hand-off URL and user code, poll until approved; the API's answer.
+
+    As ``in_browser``, for a password sign-in's ``mfa_token`` or starting with single
+    sign-on at ``sso_provider`` (the page goes there once the code is typed). A sign-in
+    refused there (``access_denied``) ends the wait with its reason.
+    """
     verifier = pkce.new_verifier()
+    first = {"mfa_token": mfa_token} if mfa_token is not None else {"sso_provider": sso_provider}
+    again = (
+        "Run `ankra login` again."
+        if mfa_token is not None
+        else "Run `ankra login --sso --no-browser` again."
+    )
     started = client.call(
         "POST",
         "/auth/cli/authorize",
         json={
-            "mfa_token": mfa_token,
+            **first,
             "code_challenge": pkce.s256_challenge(verifier),
             "code_challenge_method": "S256",
         },
@@ -120,9 +132,8 @@ def on_other_device(
                 continue
             if exc.code == "expired_token":
                 break
+            if exc.code == "access_denied":
+                raise CliError(exc.detail, hint=again) from None
             raise
         return answer
-    raise CliError(
-        "The sign-in expired before it was completed in the browser",
-        hint="Run `ankra login` again.",
-    )
+    raise CliError("The sign-in expired before it was completed in the browser", hint=again)

@@ -1,6 +1,8 @@
 """``ankra login --sso`` end to end: the CLI as a subprocess, ``ankra-auth serve`` with the
 real OpenID provider, and headless Chromium signing in there, then giving the account's
-authenticator code on the hand-off page, then back to the CLI's loopback listener."""
+authenticator code on the hand-off page, then back to the CLI's loopback listener; and
+``ankra login --sso --no-browser``: the code typed on /cli/device, then the same steps,
+while the CLI polls."""
 
 from __future__ import annotations
 
@@ -59,6 +61,21 @@ def _opened_url(ankra: Ankra, process: subprocess.Popen[str]) -> str:
         assert time.monotonic() < deadline, "the browser was never opened"
         time.sleep(0.05)
     return ankra.browser_log.read_text().split()[0]
+
+
+def _shown_on_terminal(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """The page URL and the user code that ``--no-browser`` prints (on stderr)."""
+    assert process.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, "".join(lines)
+        lines.append(line)
+        if "enter the code" in line:
+            url = next(x.strip() for x in lines if x.strip().startswith("http"))
+            return url, line.split("enter the code", 1)[1].split()[0]
+    raise AssertionError("no code was shown: " + "".join(lines))
 
 
 def _sign_in_at_provider(page: Page, person: ProviderUser) -> None:
@@ -143,5 +160,94 @@ def test_ankra_login_sso_names_the_providers_when_the_one_asked_is_unknown(
     ankra = make_ankra(sso_server, tmp_path)
     r = ankra.run("login", "--sso", "nope")
     assert r.returncode == 1 and "corp (Acme SSO)" in r.stderr
-    r = ankra.run("login", "--sso", "--no-browser")
-    assert r.returncode == 1 and "--no-browser" in r.stderr
+    r = ankra.run("login", "--sso", "--email", "someone@example.com")
+    assert r.returncode == 1 and "--email" in r.stderr
+
+
+def test_ankra_login_sso_no_browser_with_totp_in_chromium(
+    sso_server: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    person, account = _sso_account_with_totp(sso_server, openid_provider)
+    ankra = make_ankra(sso_server, tmp_path)
+    process = ankra.popen("login", "--sso", "--no-browser")
+    context = browser.new_context()
+    try:
+        url, user_code = _shown_on_terminal(process)
+        assert url == f"{sso_server}/cli/device"
+        assert not ankra.browser_log.exists()  # no browser was opened here
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_label("Code from your terminal").fill(user_code.lower())
+        page.get_by_role("button", name="Continue", exact=True).click()
+        # Before anything is asked: the provider (the account is not known yet), the
+        # terminal's address and time, and the warning.
+        check = page.locator("#cli-device-check")
+        expect(check.get_by_role("heading", name="Is this your sign-in?")).to_be_visible()
+        expect(check.locator('dd[data-field="provider"]')).to_have_text("Acme SSO")
+        expect(check.locator('dd[data-field="ip"]')).to_have_text("127.0.0.1")
+        expect(check.locator('dd[data-field="email"]')).to_be_hidden()
+        expect(check.get_by_text("Never enter a code that someone sent you.")).to_be_visible()
+        page.get_by_role("button", name="Continue with Acme SSO").click()
+        _sign_in_at_provider(page, person)
+        expect(page.get_by_text(f"Signing in to the Ankra CLI as {person.email}")).to_be_visible()
+        page.get_by_label("Authenticator app code").fill("000000")
+        page.get_by_role("button", name="Verify code").click()
+        expect(page.get_by_role("status")).to_contain_text("4 attempts left")
+        page.get_by_label("Authenticator app code").fill(account.next_code())
+        page.get_by_role("button", name="Verify code").click()
+        expect(
+            page.get_by_text("You can close this window and return to your terminal.")
+        ).to_be_visible()
+        assert page.url.startswith(f"{sso_server}/auth/sso/corp/callback?")
+        # The code was spent by the provider's sign-in starting: typed again, it opens nothing.
+        again = context.new_page()
+        again.goto(url)
+        again.get_by_label("Code from your terminal").fill(user_code)
+        again.get_by_role("button", name="Continue", exact=True).click()
+        expect(again.get_by_role("status")).to_contain_text("That code is not valid")
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert f"Signed in to {sso_server} as {person.email}" in stdout
+    saved = json.loads(ankra.credentials_file.read_text())
+    assert saved["email"] == person.email
+    sessions = json.loads(ankra.run("profile", "auth", "sessions", "list", "--json").stdout)
+    assert any(s["current"] and s["method"] == "cli" for s in sessions)
+
+
+def test_ankra_login_sso_no_browser_refused_at_sign_in_exits_non_zero(
+    sso_server: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    person = openid_provider.add_user(
+        email="cli-device-unverified@example.com", email_verified=False
+    )
+    ankra = make_ankra(sso_server, tmp_path)
+    process = ankra.popen("login", "--sso", "corp", "--no-browser")
+    context = browser.new_context()
+    try:
+        url, user_code = _shown_on_terminal(process)
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_label("Code from your terminal").fill(user_code)
+        page.get_by_role("button", name="Continue", exact=True).click()
+        page.get_by_role("button", name="Continue with Acme SSO").click()
+        _sign_in_at_provider(page, person)
+        expect(page.get_by_text("did not confirm your email address").first).to_be_visible()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        context.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "did not confirm your email address" in stderr
+    assert "ankra login --sso --no-browser" in stderr
+    assert not ankra.credentials_file.exists()

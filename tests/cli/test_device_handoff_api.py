@@ -88,7 +88,16 @@ def test_device_hand_off_typed_code_then_totp_while_the_cli_polls(
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     opened = r.json()
-    assert set(opened) == {"approval_token", "email", "ip", "requested_at", "methods", "expires_in"}
+    assert set(opened) == {
+        "approval_token",
+        "email",
+        "ip",
+        "requested_at",
+        "methods",
+        "expires_in",
+        "sso_provider",
+    }
+    assert opened["sso_provider"] is None  # set for `ankra login --sso --no-browser` only
     assert opened["email"] == account.email
     assert opened["ip"] == "testclient"  # the terminal's address, as the service saw it
     assert datetime.fromisoformat(opened["requested_at"]) == requested_at

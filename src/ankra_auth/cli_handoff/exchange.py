@@ -13,6 +13,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import (
+    AccessDenied,
     AnkraError,
     AuthorizationPending,
     ExpiredToken,
@@ -62,6 +63,27 @@ def redeem_code(
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
         raise _invalid()
+    return _session(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=user_id,
+        method=method,
+        pending_login_id=pending_login_id,
+        sso_provider=sso_provider,
+    )
+
+
+def _session(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    user_id: str,
+    method: str | None,
+    pending_login_id: str | None,
+    sso_provider: str | None,
+) -> Authenticated:
     return grant_session(
         db,
         settings=settings,
@@ -88,12 +110,20 @@ def poll_device(
     when polled faster than the interval, :class:`ExpiredToken` once the hand-off (or,
     approved, its 60 seconds to be collected) ran out, :class:`InvalidGrant` when unknown,
     already redeemed or the verifier does not match (which also burns it: the page can
-    no longer approve it).
+    no longer approve it), :class:`AccessDenied` with the reason when single sign-on
+    refused it (only to the holder of the verifier: the reason may name an email).
     """
     grant = db.scalar(
         select(CliGrant).where(CliGrant.device_code_hash == tokens.hash_token(device_code))
     )
-    if grant is None or grant.redeemed_at is not None:
+    if grant is None:
+        raise _invalid()
+    refusal = grant.refusal
+    if refusal is not None and pkce.verifier_matches(
+        verifier=code_verifier, challenge=grant.code_challenge
+    ):
+        raise AccessDenied(refusal)
+    if grant.redeemed_at is not None:
         raise _invalid()
     if not pkce.verifier_matches(verifier=code_verifier, challenge=grant.code_challenge):
         _spend(db, grant=grant, ctx=ctx)
@@ -122,16 +152,14 @@ def poll_device(
     if not _spend(db, grant=grant, ctx=ctx) or grant.user_id is None:
         db.rollback()
         raise _invalid()
-    assert grant.pending_login_id is not None  # noqa: S101 - device grants start from a login
-    return grant_session(
+    return _session(
         db,
         settings=settings,
         ctx=ctx,
         user_id=grant.user_id,
-        method=grant.approved_method or "cli",
-        detail=VIA_CLI,
-        session_method="cli",
-        device_token_id=challenges.device_token_of(db, pending_login_id=grant.pending_login_id),
+        method=grant.approved_method,
+        pending_login_id=grant.pending_login_id,
+        sso_provider=grant.sso_provider,
     )
 
 

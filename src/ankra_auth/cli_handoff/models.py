@@ -25,6 +25,8 @@ class CliGrant(Base):
     # page gets once the right user code is typed (until then a hash nobody holds).
     browser_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Loopback: the terminal's ``state``. A device grant has none, so there this column
+    # keeps why single sign-on refused it, for the polling terminal (see ``refusal``).
     state: Mapped[str | None] = mapped_column(Text, nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -48,6 +50,17 @@ class CliGrant(Base):
     # browser opened that page (once: the flow is then that browser's).
     sso_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     sso_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why a device hand-off was refused at single sign-on (ended, never approved)."""
+        if (
+            self.redirect_uri is not None
+            or self.redeemed_at is None
+            or self.approved_at is not None
+        ):
+            return None
+        return self.state
 
 
 class DeviceCodeAttempts(Base):

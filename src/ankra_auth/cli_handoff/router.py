@@ -15,11 +15,13 @@ from ankra_auth.cli_handoff.schemas import (
     CliDeviceFactorCodeIn,
     CliDeviceOut,
     CliDevicePasskeyIn,
+    CliDeviceSsoOut,
     CliHandoffCodeIn,
     CliHandoffDoneOut,
     CliHandoffOut,
     CliHandoffPasskeyIn,
     CliLoopbackOut,
+    CliSsoProviderOut,
     CliTokenIn,
 )
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
@@ -37,9 +39,9 @@ def cli_authorize(
     body: CliAuthorizeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliAuthorizeOut:
     response.headers.update(NO_STORE)
+    started: service.LoopbackStarted | service.DeviceStarted
     if body.sso_provider is not None:
-        assert body.redirect_uri is not None  # noqa: S101 - the schema demands it
-        sso = sso_grants.authorize(
+        started = sso_grants.authorize(
             db,
             settings=settings,
             ctx=ctx,
@@ -48,17 +50,17 @@ def cli_authorize(
             state=body.state,
             code_challenge=body.code_challenge,
         )
-        return CliLoopbackOut(browser_url=sso.browser_url)
-    assert body.mfa_token is not None  # noqa: S101 - the schema demands one of the two
-    started = service.authorize(
-        db,
-        settings=settings,
-        ctx=ctx,
-        mfa_token=body.mfa_token,
-        redirect_uri=body.redirect_uri,
-        state=body.state,
-        code_challenge=body.code_challenge,
-    )
+    else:
+        assert body.mfa_token is not None  # noqa: S101 - the schema demands one of the two
+        started = service.authorize(
+            db,
+            settings=settings,
+            ctx=ctx,
+            mfa_token=body.mfa_token,
+            redirect_uri=body.redirect_uri,
+            state=body.state,
+            code_challenge=body.code_challenge,
+        )
     if isinstance(started, service.LoopbackStarted):
         return CliLoopbackOut(browser_url=started.browser_url)
     return CliDeviceOut(
@@ -149,6 +151,7 @@ def cli_device_code(
 ) -> CliDeviceApprovalOut:
     response.headers.update(NO_STORE)
     opened = service.open_device(db, settings=settings, ctx=ctx, user_code=body.user_code)
+    provider = opened.sso_provider
     return CliDeviceApprovalOut(
         approval_token=opened.approval_token,
         email=opened.email,
@@ -156,7 +159,22 @@ def cli_device_code(
         requested_at=opened.requested_at,
         methods=opened.methods,
         expires_in=opened.expires_in,
+        sso_provider=None
+        if provider is None
+        else CliSsoProviderOut(id=provider[0], name=provider[1]),
     )
+
+
+@router.post(f"{DEVICE}/sso", name="cli_device_sso")
+def cli_device_sso(
+    body: CliDeviceApprovalIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> CliDeviceSsoOut:
+    """``ankra login --sso --no-browser``: the opened hand-off's provider start link."""
+    response.headers.update(NO_STORE)
+    url = sso_grants.device_start(
+        db, settings=settings, ctx=ctx, approval_token=body.approval_token
+    )
+    return CliDeviceSsoOut(start_url=url)
 
 
 @router.post(f"{DEVICE}/totp", name="cli_device_totp")

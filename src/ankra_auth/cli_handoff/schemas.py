@@ -19,8 +19,8 @@ Secret = Annotated[str, Field(min_length=1, max_length=200)]
 
 class CliAuthorizeIn(BaseModel):
     """Exactly one of ``mfa_token`` (a password sign-in that met ``mfa_required``) or
-    ``sso_provider`` (``ankra login --sso``: the hand-off page signs in there first; a
-    loopback ``redirect_uri`` is then required)."""
+    ``sso_provider`` (``ankra login --sso``: the hand-off page signs in there first;
+    without ``redirect_uri``, after the user code is typed on /cli/device)."""
 
     mfa_token: MfaToken | None = None
     sso_provider: Annotated[str, Field(min_length=1, max_length=40), NoControl] | None = None
@@ -34,8 +34,6 @@ class CliAuthorizeIn(BaseModel):
     def _one_first_factor(self) -> CliAuthorizeIn:
         if (self.mfa_token is None) == (self.sso_provider is None):
             raise ValueError("send exactly one of mfa_token or sso_provider")
-        if self.sso_provider is not None and self.redirect_uri is None:
-            raise ValueError("sso_provider needs a loopback redirect_uri")
         return self
 
 
@@ -71,19 +69,34 @@ class CliDeviceCodeIn(BaseModel):
     user_code: UserCode
 
 
+class CliSsoProviderOut(BaseModel):
+    id: str
+    name: str
+
+
 class CliDeviceApprovalOut(BaseModel):
     """What a right user code opens: the sign-in being approved, before any factor.
 
     ``approval_token`` names this hand-off in the factor calls below (in their bodies,
-    never in a URL); it is replaced when the code is typed again.
+    never in a URL); it is replaced when the code is typed again. For
+    ``ankra login --sso --no-browser``, ``sso_provider`` is set, ``email`` is ``null``
+    (unknown until the provider's sign-in) and ``methods`` is empty: the page trades
+    the handle for the provider's start link (``POST .../device/sso``).
     """
 
     approval_token: str
-    email: str
+    email: str | None
     ip: str | None
     requested_at: datetime
     methods: list[Method]
     expires_in: int
+    sso_provider: CliSsoProviderOut | None = None
+
+
+class CliDeviceSsoOut(BaseModel):
+    """Where the browser goes to sign in at the provider: a link that works once."""
+
+    start_url: str
 
 
 class CliDeviceApprovalIn(BaseModel):

@@ -34,7 +34,9 @@ CODE_TTL = timedelta(seconds=60)
 DEVICE_INTERVAL = 5
 DEVICE_TTL = timedelta(minutes=10)
 DEVICE_PAGE = "/cli/device"
-# Which page opened a grant: a loopback page's token never opens a device grant, nor back.
+# Which page a grant's token belongs to: the hand-off page ("loopback": /cli/login/..., or
+# the page a single sign-on callback renders) or /cli/device's approval handle ("device").
+# One page's token never opens the other's calls.
 Kind = Literal["loopback", "device"]
 
 
@@ -64,14 +66,20 @@ class Handoff:
 @dataclass(frozen=True, slots=True)
 class DeviceApproval:
     """A device hand-off found by its user code: what is being approved, and the handle
-    the page sends to the factor endpoints."""
+    the page sends to the factor endpoints.
+
+    For ``ankra login --sso --no-browser`` the account is not known yet: ``email`` is
+    ``None``, ``methods`` empty, and ``sso_provider`` (id, name) is where the page goes
+    first (``sso_grants.device_start``).
+    """
 
     approval_token: str
-    email: str
+    email: str | None
     ip: str | None
     requested_at: datetime
     methods: list[str]
     expires_in: int
+    sso_provider: tuple[str, str] | None = None
 
 
 def authorize(
@@ -128,6 +136,16 @@ def _start_device(
     if affected_rows(taken) != 1:
         db.rollback()
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
+    return start_device(db, settings=settings, ctx=ctx, grant=grant)
+
+
+def start_device(
+    db: Session, *, settings: Settings, ctx: RequestContext, grant: CliGrant
+) -> DeviceStarted:
+    """Give a new grant its user code and device code (10 minutes) and store it (commits).
+
+    Its page token stays a hash nobody holds until the right user code is typed.
+    """
     user_code = user_codes.new_user_code()
     device_code = tokens.new_token()
     grant.expires_at = ctx.now + DEVICE_TTL
@@ -153,6 +171,14 @@ def _over() -> AnkraError:
     return MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
 
 
+def _kind_of(grant: CliGrant) -> Kind:
+    """Whose token the grant holds now. A device grant's is the approval handle of
+    /cli/device, until ``ankra login --sso --no-browser`` starts its provider's sign-in:
+    from then on only the hand-off page that the callback renders holds one (as for
+    ``ankra login --sso``), and the approval handle opens nothing more."""
+    return "device" if grant.redirect_uri is None and grant.sso_started_at is None else "loopback"
+
+
 def _open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> CliGrant:
     """The grant a page's token names, while it can still be approved.
 
@@ -164,7 +190,7 @@ def _open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> 
     )
     if (
         grant is None
-        or (grant.redirect_uri is None) != (kind == "device")
+        or _kind_of(grant) != kind
         or grant.approved_at is not None
         or grant.redeemed_at is not None
         or grant.expires_at <= ctx.now
@@ -216,7 +242,9 @@ def open_device(
 
     The attempt is counted on the client address before the code is looked up (by its
     keyed hash); a right code gets its count back and a fresh approval handle, which
-    replaces any earlier one. Raises :class:`RateLimited` or :class:`InvalidUserCode`.
+    replaces any earlier one. A single sign-on grant opens only until its provider's
+    sign-in starts (once, see ``sso_grants.device_start``). Raises :class:`RateLimited`
+    or :class:`InvalidUserCode`.
     """
     key = address_throttle.address_key(ctx.ip)
     address_throttle.reserve(db, key=key, now=ctx.now)
@@ -229,11 +257,16 @@ def open_device(
                 CliGrant.user_code_hash == user_codes.keyed_hash(settings, canonical),
                 CliGrant.approved_at.is_(None),
                 CliGrant.redeemed_at.is_(None),
+                CliGrant.sso_started_at.is_(None),
                 CliGrant.expires_at > ctx.now,
             )
             .limit(1)
         )
-    if grant is not None and not _login_open(db, grant=grant, ctx=ctx):
+    if (
+        grant is not None
+        and grant.sso_provider is None
+        and not _login_open(db, grant=grant, ctx=ctx)
+    ):
         grant = None  # its pending login was voided (too many failed factors): over
     if grant is None:
         db.rollback()
@@ -243,21 +276,37 @@ def open_device(
     approval_token = tokens.new_token()
     opened = db.execute(
         update(CliGrant)
-        .where(CliGrant.id == grant.id, CliGrant.approved_at.is_(None))
+        .where(
+            CliGrant.id == grant.id,
+            CliGrant.approved_at.is_(None),
+            CliGrant.sso_started_at.is_(None),
+        )
         .values(browser_token_hash=tokens.hash_token(approval_token))
     )
     if affected_rows(opened) != 1:
         db.rollback()
         raise _over()
     address_throttle.refund(db, key=key)
-    result = DeviceApproval(
-        approval_token=approval_token,
-        email=_email(db, _user_id(grant)),
-        ip=grant.requested_ip,
-        requested_at=grant.created_at,
-        methods=challenges.methods_for(db, _user_id(grant)),
-        expires_in=_seconds_left(grant, ctx),
-    )
+    if grant.sso_provider is not None:
+        names = {p.id: p.name for p in settings.sso_providers}
+        result = DeviceApproval(
+            approval_token=approval_token,
+            email=None,  # known only after the provider's sign-in
+            ip=grant.requested_ip,
+            requested_at=grant.created_at,
+            methods=[],
+            expires_in=_seconds_left(grant, ctx),
+            sso_provider=(grant.sso_provider, names.get(grant.sso_provider, grant.sso_provider)),
+        )
+    else:
+        result = DeviceApproval(
+            approval_token=approval_token,
+            email=_email(db, _user_id(grant)),
+            ip=grant.requested_ip,
+            requested_at=grant.created_at,
+            methods=challenges.methods_for(db, _user_id(grant)),
+            expires_in=_seconds_left(grant, ctx),
+        )
     db.commit()
     return result
 

@@ -1,18 +1,23 @@
-"""``ankra login --sso``: a loopback hand-off whose first factor is single sign-on.
+"""``ankra login --sso``: a CLI hand-off whose first factor is single sign-on.
 
-``authorize`` makes a grant that knows no account yet and answers a ``browser_url`` at
-the provider's start route. The first browser to open it spends its token (``claim``)
-and the grant is then finished only by that browser's flow: after the provider's
-callback it goes to the second-factor step (``to_second_factor``, the same page as
-after a password), is approved at once for an account without 2FA (``approve``), or is
-refused with the reason sent to the terminal (``refuse``).
+``authorize`` makes a grant that knows no account yet. With a loopback ``redirect_uri``
+it answers a ``browser_url`` at the provider's start route. Without one
+(``--no-browser``) it is a device hand-off: the terminal shows the fixed /cli/device
+page and a user code; only once the right code is typed there does the page get the
+approval handle, which ``device_start`` trades (once) for that same start link.
+The first browser to open the start link spends its token (``claim``) and the grant is
+then finished only by that browser's flow: after the provider's callback it goes to the
+second-factor step (``to_second_factor``, the same page as after a password), is
+approved at once for an account without 2FA (``approve``), or is refused with the
+reason sent to the terminal (``refuse``: to the loopback, or to the next device poll).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, and_, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.cli_handoff import service
@@ -20,13 +25,21 @@ from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_error
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
-from ankra_auth.errors import AnkraError, InvalidRedirectUri, NotFound
+from ankra_auth.db import UTCDateTime, affected_rows
+from ankra_auth.errors import AnkraError, InvalidRedirectUri, MfaTokenInvalid, NotFound
 from ankra_auth.security import tokens
 
 # As long as a single sign-on flow may take; the second factor then has its login's time.
 SSO_TTL = timedelta(minutes=10)
 METHOD = "sso"
+
+
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """Where the browser goes now: the loopback's redirect, or ``None`` for a device
+    hand-off (the terminal collects it by polling; the page says to go back there)."""
+
+    redirect_url: str | None
 
 
 def authorize(
@@ -35,35 +48,73 @@ def authorize(
     settings: Settings,
     ctx: RequestContext,
     provider_id: str,
-    redirect_uri: str,
+    redirect_uri: str | None,
     state: str | None,
     code_challenge: str,
-) -> service.LoopbackStarted:
-    """Raises :class:`InvalidRedirectUri`, or :class:`NotFound` for an unknown provider."""
-    if not is_loopback_redirect(redirect_uri):
+) -> service.LoopbackStarted | service.DeviceStarted:
+    """Without ``redirect_uri``, a device hand-off. Raises :class:`InvalidRedirectUri`, or
+    :class:`NotFound` for an unknown provider."""
+    if redirect_uri is not None and not is_loopback_redirect(redirect_uri):
         raise InvalidRedirectUri(
             "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
             "or http://localhost:PORT/..."
         )
     if provider_id not in {p.id for p in settings.sso_providers}:
         raise NotFound("No single sign-on provider has that id (see /api/v1/auth/sso/providers)")
+    # Loopback: the start link's token. Device: a hash nobody holds until the code is typed.
     start_token = tokens.new_token()
-    db.add(
-        CliGrant(
-            browser_token_hash=tokens.hash_token(start_token),
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-            created_at=ctx.now,
-            expires_at=ctx.now + SSO_TTL,
-            interval=service.DEVICE_INTERVAL,
-            sso_provider=provider_id,
-        )
+    grant = CliGrant(
+        browser_token_hash=tokens.hash_token(start_token),
+        redirect_uri=redirect_uri,
+        state=state if redirect_uri is not None else None,
+        code_challenge=code_challenge,
+        created_at=ctx.now,
+        expires_at=ctx.now + SSO_TTL,
+        interval=service.DEVICE_INTERVAL,
+        sso_provider=provider_id,
     )
+    if redirect_uri is None:
+        return service.start_device(db, settings=settings, ctx=ctx, grant=grant)
+    db.add(grant)
     db.commit()
-    base = settings.public_url.rstrip("/")
-    url = f"{base}/auth/sso/{provider_id}/start?cli={start_token}"
-    return service.LoopbackStarted(browser_url=url)
+    return service.LoopbackStarted(browser_url=_start_url(settings, provider_id, start_token))
+
+
+def _start_url(settings: Settings, provider_id: str, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/auth/sso/{provider_id}/start?cli={token}"
+
+
+def device_start(
+    db: Session, *, settings: Settings, ctx: RequestContext, approval_token: str
+) -> str:
+    """The start link of a single sign-on device hand-off, for the page that typed its
+    code (committed): the approval handle is spent for a fresh start token, so the link
+    exists only for whoever typed the code, and ``claim`` then takes it once.
+
+    Raises :class:`MfaTokenInvalid` for any other handle, or once the grant is over or
+    its provider's sign-in has started.
+    """
+    start_token = tokens.new_token()
+    traded = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.browser_token_hash == tokens.hash_token(approval_token),
+            CliGrant.redirect_uri.is_(None),
+            CliGrant.sso_provider.is_not(None),
+            CliGrant.sso_started_at.is_(None),
+            CliGrant.expires_at > ctx.now,
+            *_open(),
+        )
+        .values(browser_token_hash=tokens.hash_token(start_token))
+        .returning(CliGrant.sso_provider)
+    ).first()
+    db.commit()
+    if traded is None or traded[0] is None:
+        raise MfaTokenInvalid(
+            "This sign-in has expired or was already started: "
+            "run `ankra login --sso --no-browser` again"
+        )
+    return _start_url(settings, str(traded[0]), start_token)
 
 
 def _open() -> list[ColumnElement[bool]]:
@@ -130,6 +181,10 @@ def to_second_factor(
     token for the hand-off page (rendered in the callback's answer, in no URL). ``None``
     when the grant is over (committed)."""
     page_token = tokens.new_token()
+    # As for a password: the login's lifetime; a device hand-off keeps its own 10 minutes
+    # if they end first (its terminal stops polling then).
+    until = literal(pending_expires_at, UTCDateTime())
+    device_ends_first = and_(CliGrant.redirect_uri.is_(None), CliGrant.expires_at < until)
     bound = _bind(
         db,
         grant_id=grant_id,
@@ -138,36 +193,42 @@ def to_second_factor(
             "user_id": user_id,
             "pending_login_id": pending_login_id,
             "browser_token_hash": tokens.hash_token(page_token),
-            "expires_at": pending_expires_at,  # as for a password: the login's lifetime
+            "expires_at": case((device_ends_first, CliGrant.expires_at), else_=until),
         },
     )
     db.commit()
     return page_token if bound else None
 
 
-def approve(db: Session, *, grant_id: str, user_id: str, ctx: RequestContext) -> str | None:
+def approve(db: Session, *, grant_id: str, user_id: str, ctx: RequestContext) -> Approved | None:
     """An account without 2FA: approved by the provider's sign-in alone, as on the web.
-    The loopback redirect URL, or ``None`` when the grant is over (committed)."""
+    ``None`` when the grant is over (committed)."""
     if not _bind(db, grant_id=grant_id, ctx=ctx, values={"user_id": user_id}):
         db.rollback()
         return None
     grant = db.scalar(select(CliGrant).where(CliGrant.id == grant_id))
     assert grant is not None  # noqa: S101 - bound just above, in this transaction
     try:
-        return service.approve(db, grant=grant, method=METHOD, ctx=ctx)
+        return Approved(service.approve(db, grant=grant, method=METHOD, ctx=ctx))
     except AnkraError:  # over meanwhile (rolled back): the page says so
         return None
 
 
 def refuse(db: Session, *, grant_id: str, description: str, ctx: RequestContext) -> str | None:
-    """End the grant (committed) and answer where to tell the terminal why, or ``None``."""
+    """End the grant (committed) and answer where to tell the terminal why, or ``None``.
+
+    A device hand-off keeps the reason for its terminal's next poll (``access_denied``).
+    """
     grant = db.scalar(select(CliGrant).where(CliGrant.id == grant_id))
+    values: dict[str, object] = {"redeemed_at": ctx.now}
+    if grant is not None and grant.redirect_uri is None:
+        values["state"] = description  # read back as CliGrant.refusal
     ended = db.execute(
         update(CliGrant)
         .where(
             CliGrant.id == grant_id, CliGrant.approved_at.is_(None), CliGrant.redeemed_at.is_(None)
         )
-        .values(redeemed_at=ctx.now)
+        .values(**values)
     )
     db.commit()
     if grant is None or grant.redirect_uri is None or affected_rows(ended) != 1:

@@ -3,8 +3,10 @@
 The account the identity leads to (by the same rules as a browser sign-in) gets the
 same second-factor step as after a password, on the CLI hand-off page, rendered in the
 callback's answer so its token is in no URL. An account without 2FA goes straight back
-to the terminal's loopback with its code. A refusal ends the hand-off and tells the
-terminal why (an RFC 6749 error redirect to the loopback), so it stops waiting.
+to the terminal's loopback with its code (a device hand-off: the page says to return to
+the terminal, which collects it by polling). A refusal ends the hand-off and tells the
+terminal why (an RFC 6749 error redirect to the loopback, or the device poll's
+``access_denied``), so it stops waiting.
 No browser session is made here: the session is the terminal's.
 """
 
@@ -71,10 +73,12 @@ def finish(
         if page_token is None:
             return pages.message(pages.cli_over(provider.name))
         return render("cli_login.html", data={"token": page_token})
-    url = sso_grants.approve(db, grant_id=grant_id, user_id=user_id, ctx=ctx)
-    if url is None:
+    approved = sso_grants.approve(db, grant_id=grant_id, user_id=user_id, ctx=ctx)
+    if approved is None:
         return pages.message(pages.cli_over(provider.name))
-    return redirect(url)
+    if approved.redirect_url is None:
+        return pages.message(pages.cli_done(provider.name))
+    return redirect(approved.redirect_url)
 
 
 def refuse(

@@ -204,3 +204,16 @@ def cli_over(name: str) -> Outcome:
         ),
         action_href=None,
     )
+
+
+def cli_done(name: str) -> Outcome:
+    return Outcome(
+        200,
+        "You're signed in",
+        (
+            f"{name} signed you in to the Ankra CLI.",
+            "You can close this window and return to your terminal.",
+        ),
+        action_href=None,
+        kind="info",
+    )

@@ -41,7 +41,10 @@ def login(
     ] = None,
     sso: Annotated[
         bool,
-        typer.Option("--sso", help="Sign in through single sign-on, in the browser."),
+        typer.Option(
+            "--sso",
+            help="Sign in through single sign-on, in the browser (with --no-browser: on another device).",
+        ),
     ] = False,
     server: ServerOption = None,
     email: Annotated[
@@ -72,6 +75,8 @@ def login(
 
     With --sso [PROVIDER], the browser signs in at that single sign-on provider, then
     asks for the account's second factor, and comes back here (no password is asked).
+    With --sso --no-browser, open the printed address on any device, type the printed
+    code there yourself, then sign in at the provider and give the second factor.
     """
     import webbrowser
 
@@ -84,18 +89,22 @@ def login(
     out = Output(json_mode=json_output)
     if provider is not None and not sso:
         raise CliError(f"PROVIDER ({provider}) is for single sign-on: add --sso")
-    if sso and (email is not None or no_browser):
+    if sso and email is not None:
         raise CliError(
-            "--sso signs in through the browser on this machine: "
-            "it takes no --email and no --no-browser",
-            hint="On a machine without a browser, sign in with `ankra login --no-browser`.",
+            "--sso signs in at the provider: it takes no --email",
+            hint="The account is the one the provider signs you in to.",
         )
     server_url = credentials.resolve_server(server, credentials.load())
     wait = timeout or _timeout_from_environment()
     with AnkraClient(server_url) as client:
         if sso:
             signed_in = run_sso_login(
-                client, provider=provider, open_browser=webbrowser.open, out=out, timeout=wait
+                client,
+                provider=provider,
+                open_browser=webbrowser.open,
+                out=out,
+                timeout=wait,
+                no_browser=no_browser,
             )
         else:
             signed_in = run_login(
@@ -220,17 +229,22 @@ def run_sso_login(
     open_browser: BrowserOpener,
     out: Output,
     timeout: float,
+    no_browser: bool = False,
 ) -> SignedIn:
-    """``ankra login --sso``: the loopback hand-off, starting at the provider; returns the
-    API's authenticated answer and the account's email (nothing is saved here)."""
+    """``ankra login --sso``: the loopback hand-off (with ``no_browser``, the device
+    hand-off), starting at the provider; returns the API's authenticated answer and the
+    account's email (nothing is saved here)."""
     from ankra_cli import handoff
     from ankra_cli.client import AnkraClient
 
     providers = client.call("GET", "/auth/sso/providers")
     chosen = choose_provider(list(providers or []), provider)
-    answer = handoff.in_browser(
-        client, sso_provider=chosen, open_browser=open_browser, out=out, timeout=timeout
-    )
+    if no_browser:
+        answer = handoff.on_other_device(client, sso_provider=chosen, out=out)
+    else:
+        answer = handoff.in_browser(
+            client, sso_provider=chosen, open_browser=open_browser, out=out, timeout=timeout
+        )
     # The terminal never typed an email: ask whose session it got.
     with AnkraClient(client.server, token=str(answer["access_token"])) as signed:
         me = signed.call("GET", "/me")

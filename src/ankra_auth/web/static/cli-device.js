@@ -1,6 +1,9 @@
 // The device hand-off page (/cli/device): the person types the code their terminal shows;
 // only then does the page show whose sign-in it is, from where, and the second factor.
 // The approval handle the code opens lives in this module's memory only: never in a URL.
+// For `ankra login --sso --no-browser` the page shows the provider instead of an account
+// and "Continue with NAME" trades the handle for the provider's one-time start link; the
+// second factor then follows on the page the provider's callback answers.
 import { $, api, busy, field, focusHeading, problemText, say, show, when } from './common.js';
 import { secondFactor } from './second-factor.js';
 
@@ -34,6 +37,7 @@ function cliDevicePage() {
   });
 
   let methods = [];
+  let sso = null;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const input = form.elements.user_code;
@@ -55,7 +59,14 @@ function cliDevicePage() {
       }
       approval = opened.approval_token;
       methods = opened.methods || [];
-      field('email', check).textContent = opened.email;
+      sso = opened.sso_provider || null;
+      for (const row of check.querySelectorAll('[data-row="email"]')) show(row, !sso);
+      for (const row of check.querySelectorAll('[data-row="sso"]')) show(row, Boolean(sso));
+      show($('[data-action="confirm-device"]', check), !sso);
+      show($('[data-action="continue-sso"]', check), Boolean(sso));
+      field('email', check).textContent = opened.email || '';
+      field('provider', check).textContent = sso ? sso.name : '';
+      field('provider-name', check).textContent = sso ? sso.name : '';
       field('ip', check).textContent = opened.ip || 'unknown';
       const time = field('requested-at', check);
       time.dateTime = opened.requested_at;
@@ -69,6 +80,22 @@ function cliDevicePage() {
   $('[data-action="confirm-device"]', check).addEventListener('click', (event) => {
     show(event.currentTarget, false);
     steps.start(methods);
+  });
+  $('[data-action="continue-sso"]', check).addEventListener('click', (event) => {
+    busy(event.currentTarget, async () => {
+      let started;
+      try {
+        started = await api('POST', `${base}/sso`, { approval_token: approval });
+      } catch (error) {
+        approval = null;
+        show(check, false);
+        say(problemText(error), 'error');
+        return;
+      }
+      approval = null;
+      say(`Taking you to ${sso.name}…`);
+      location.assign(started.start_url);
+    });
   });
 }
 
