@@ -109,7 +109,7 @@ def test_an_account_with_totp_signs_in_the_terminal_through_sso(live: Live) -> N
     approved = _events(live, "cli_login_approved")
     assert [e.method for e in approved] == ["totp"]
     assert [(e.method, e.detail) for e in _events(live, "sign_in")][-1] == (
-        "totp",
+        "sso",
         "corp via the CLI",
     )
 

@@ -188,7 +188,7 @@ def test_device_sso_with_totp_end_to_end(live: Live) -> None:
     assert approved.method == "totp"
     assert approved.detail == "device hand-off requested from 127.0.0.1"
     assert [(e.method, e.detail) for e in _events(live, "sign_in")][-1] == (
-        "totp",
+        "sso",
         "corp via the CLI",
     )
 

@@ -89,8 +89,9 @@ def _session(
         settings=settings,
         ctx=ctx,
         user_id=user_id,
-        method=method or "cli",
-        # `ankra login --sso`: the provider's id, as in a browser's single sign-on event.
+        # `ankra login --sso`: named sso with the provider's id, as in a browser; the
+        # second factor is in the cli_login_approved event.
+        method="sso" if sso_provider else method or "cli",
         detail=f"{sso_provider} {VIA_CLI}" if sso_provider else VIA_CLI,
         session_method="cli",
         device_token_id=(

@@ -25,8 +25,6 @@ class CliGrant(Base):
     # page gets once the right user code is typed (until then a hash nobody holds).
     browser_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # Loopback: the terminal's ``state``. A device grant has none, so there this column
-    # keeps why single sign-on refused it, for the polling terminal (see ``refusal``).
     state: Mapped[str | None] = mapped_column(Text, nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -50,17 +48,9 @@ class CliGrant(Base):
     # browser opened that page (once: the flow is then that browser's).
     sso_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
     sso_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    @property
-    def refusal(self) -> str | None:
-        """Why a device hand-off was refused at single sign-on (ended, never approved)."""
-        if (
-            self.redirect_uri is not None
-            or self.redeemed_at is None
-            or self.approved_at is not None
-        ):
-            return None
-        return self.state
+    # Why single sign-on refused a device hand-off, for its polling terminal (a loopback
+    # terminal is told through its redirect instead).
+    refusal: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DeviceCodeAttempts(Base):

@@ -222,7 +222,7 @@ def refuse(db: Session, *, grant_id: str, description: str, ctx: RequestContext)
     grant = db.scalar(select(CliGrant).where(CliGrant.id == grant_id))
     values: dict[str, object] = {"redeemed_at": ctx.now}
     if grant is not None and grant.redirect_uri is None:
-        values["state"] = description  # read back as CliGrant.refusal
+        values["refusal"] = description
     ended = db.execute(
         update(CliGrant)
         .where(
