@@ -18,7 +18,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from ankra_auth import pruning
-from ankra_auth.accounts.models import AuthSession, User
+from ankra_auth.accounts import throttle
+from ankra_auth.accounts.models import AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import FrozenClock
@@ -172,6 +173,7 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
         "device_code_attempts": 0,
         "sso_flows": 0,
         "sso_pending_links": 0,
+        "throttles": 0,
     }
     with Session(engine) as db:
         for model in (
@@ -194,6 +196,43 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
         assert len(rows.remaining(db, AuthSession)) == 1
         for model in (PendingLogin, WebAuthnChallenge, SignInLink, CliGrant):
             assert rows.remaining(db, model) == set(), model.__tablename__
+
+
+def test_throttles_are_forgotten_only_when_there_is_nothing_to_remember(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    long_ago = now - pruning.GRACE - throttle.FORGET_AFTER - MINUTE
+    rows = {
+        "pw:reset": (0, None, now),  # a success set the count back to zero
+        "pw:quiet": (3, None, long_ago),  # three failures, then a day and more of nothing
+        "pw:recent": (3, None, now - 5 * MINUTE),
+        "mfa:backing-off": (12, now + 30 * MINUTE, long_ago),
+        "pw:before-0013": (5, None, None),  # counted before the column existed
+    }
+    with Session(engine) as db:
+        for key, (failures, blocked_until, last_failure_at) in rows.items():
+            db.add(
+                Throttle(
+                    key=key,
+                    failures=failures,
+                    blocked_until=blocked_until,
+                    last_failure_at=last_failure_at,
+                )
+            )
+        db.commit()
+    assert pruning.prune(engine, now=now)["throttles"] == 2
+    with Session(engine) as db:
+        assert set(db.scalars(select(Throttle.key))) == {
+            "pw:recent",
+            "mfa:backing-off",
+            "pw:before-0013",
+        }
+        # A forgotten key counts from one again; a kept one goes on from its count.
+        assert throttle.reserve(db, key="pw:quiet", now=now).failures == 1
+        assert throttle.reserve(db, key="pw:recent", now=now).failures == 4
+        stored = db.get(Throttle, "pw:recent")
+        assert stored is not None and stored.last_failure_at == now
 
 
 def test_pruning_keeps_a_signed_in_user_signed_in(client: TestClient, engine: Engine) -> None:

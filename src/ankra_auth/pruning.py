@@ -1,7 +1,8 @@
 """Deleting rows that only matter for minutes, from inside the service.
 
 Pending logins, passkey challenges, CLI hand-offs, sign-in links and ended
-sessions are dead once expired; without this they would grow without bound.
+sessions are dead once expired, and throttle counts once forgotten; without this
+they would grow without bound.
 Each kind is one :class:`Rule` in :data:`RULES`: a new short-lived table is one
 more line there.
 
@@ -23,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, delete, or_, select, text
+from sqlalchemy import ColumnElement, Engine, and_, delete, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from ankra_auth.accounts.models import AuthSession
+from ankra_auth.accounts import throttle
+from ankra_auth.accounts.models import AuthSession, Throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant, DeviceCodeAttempts
 from ankra_auth.clock import Clock
@@ -88,6 +90,18 @@ RULES: list[Rule] = [
         AuthSession,
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),
     ),
+    # Every email tried leaves a password throttle row: forget those with nothing to
+    # remember (a count of zero) or left alone for a day with no backoff running.
+    Rule(
+        Throttle,
+        lambda cutoff: or_(
+            Throttle.failures == 0,
+            and_(
+                Throttle.last_failure_at < cutoff - throttle.FORGET_AFTER,
+                or_(Throttle.blocked_until.is_(None), Throttle.blocked_until < cutoff),
+            ),
+        ),
+    ),
 ]
 
 
@@ -118,7 +132,9 @@ def _prune_rule(db: Session, rule: Rule, cutoff: datetime, batch: int) -> int:
     total = 0
     while True:
         doomed = select(key).where(rule.dead(cutoff)).limit(batch)
-        result = db.execute(delete(rule.model).where(key.in_(doomed)))
+        # The rule again on the DELETE itself: a row changed since the SELECT read it (a
+        # throttle counted meanwhile) is re-checked on its new version, not deleted blindly.
+        result = db.execute(delete(rule.model).where(key.in_(doomed), rule.dead(cutoff)))
         db.commit()  # one short transaction per batch: no long lock on a busy table
         count = affected_rows(result)
         total += count

@@ -47,3 +47,6 @@ class Throttle(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the last attempt was counted, so the pruner can forget a key left alone long
+    # enough (NULL on rows from before migration 0013: kept until counted again).
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -30,6 +30,9 @@ _THROTTLES = table(Throttle)
 FREE_FAILURES = 10
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
+# A key with no counted attempt for this long, and no backoff running, is forgotten by
+# the pruner: its count starts again, as it would after a success.
+FORGET_AFTER = timedelta(days=1)
 
 
 def mfa_key(user_id: str) -> str:
@@ -81,10 +84,14 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
     counted = Throttle.failures + 1
     upsert = (
         insert(Throttle)
-        .values(key=key, failures=1, blocked_until=None)
+        .values(key=key, failures=1, blocked_until=None, last_failure_at=now)
         .on_conflict_do_update(
             index_elements=[Throttle.key],
-            set_={"failures": counted, "blocked_until": _blocked_until_after(counted, now)},
+            set_={
+                "failures": counted,
+                "blocked_until": _blocked_until_after(counted, now),
+                "last_failure_at": now,
+            },
             where=or_(Throttle.blocked_until.is_(None), Throttle.blocked_until <= now),
         )
         .returning(Throttle.failures)
