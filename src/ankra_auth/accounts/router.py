@@ -22,6 +22,7 @@ from ankra_auth.accounts.schemas import (
     UserOut,
 )
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.json_response import json_response
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -66,7 +67,7 @@ def login_with_password(
     return authenticated_out(result, request, response, settings)
 
 
-@router.post("/auth/mfa/totp", name="login_with_totp")
+@router.post("/auth/mfa/totp", name="login_with_totp", response_model=AuthenticatedOut)
 def login_with_totp(
     body: MfaCodeIn,
     request: Request,
@@ -74,14 +75,18 @@ def login_with_totp(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> AuthenticatedOut:
+) -> Response:
     result = login.complete_with_totp(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
     )
-    return authenticated_out(result, request, response, settings)
+    return json_response(authenticated_out(result, request, response, settings), response)
 
 
-@router.post("/auth/mfa/recovery-code", name="login_with_recovery_code")
+@router.post(
+    "/auth/mfa/recovery-code",
+    name="login_with_recovery_code",
+    response_model=RecoveryAuthenticatedOut,
+)
 def login_with_recovery_code(
     body: MfaCodeIn,
     request: Request,
@@ -89,14 +94,14 @@ def login_with_recovery_code(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> RecoveryAuthenticatedOut:
+) -> Response:
     result = login.complete_with_recovery_code(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
     )
     out = authenticated_out(result, request, response, settings)
-    return RecoveryAuthenticatedOut(
-        **out.model_dump(), recovery_codes_remaining=result.recovery_codes_remaining or 0
-    )
+    remaining = result.recovery_codes_remaining or 0
+    body_out = RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
+    return json_response(body_out, response)
 
 
 @router.post("/auth/reauthenticate", status_code=status.HTTP_204_NO_CONTENT, name="reauthenticate")

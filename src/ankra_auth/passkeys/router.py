@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from ankra_auth.accounts.responses import authenticated_out
 from ankra_auth.accounts.schemas import AuthenticatedOut
 from ankra_auth.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.json_response import json_response
 from ankra_auth.passkeys import service
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.schemas import (
@@ -116,7 +117,7 @@ def passkey_login_options(
     return RequestOptionsJSON.model_validate(options)
 
 
-@router.post("/auth/mfa/passkey", name="login_with_passkey")
+@router.post("/auth/mfa/passkey", name="login_with_passkey", response_model=AuthenticatedOut)
 def login_with_passkey(
     body: PasskeyLoginIn,
     request: Request,
@@ -124,8 +125,8 @@ def login_with_passkey(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> AuthenticatedOut:
+) -> Response:
     result = service.complete_with_passkey(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
     )
-    return authenticated_out(result, request, response, settings)
+    return json_response(authenticated_out(result, request, response, settings), response)
