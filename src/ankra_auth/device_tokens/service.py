@@ -114,6 +114,9 @@ _CLEAN_UP = delete(_TOKENS).where(
     ),
 )
 _INSERT = insert(_TOKENS)
+# For the sign-in's combined write (sign_in_rows): the same clean-up, on the same table.
+TABLE = _TOKENS
+CLEAN_UP = _CLEAN_UP
 
 
 def issue(db: Session, *, user_id: str, now: datetime, retire_id: str | None = None) -> str:
