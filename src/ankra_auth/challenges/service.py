@@ -242,6 +242,14 @@ def _no_join(query: Select[Any]) -> Select[Any]:
     return query
 
 
+def read_active(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime
+) -> Pending:
+    """:func:`resolve` as one Core row (``id``, ``user_id``, ``device_token_id``), no ORM
+    object; raises :class:`MfaTokenInvalid`."""
+    return _read(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=now, join=_no_join)
+
+
 def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
     """Mark the pending login used; False when another request got there first."""
     result = db.connection().execute(_FINISH, {"pending_id": pending_id, "now": now})
