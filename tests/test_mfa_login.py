@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from ankra_auth.clock import FrozenClock
+from tests.conftest import PUBLIC_URL
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login
 from tests.test_accounts import assert_problem
 
@@ -238,3 +239,25 @@ def test_sessions_from_second_factor_work(client: TestClient, clock: FrozenClock
     token = r.json()["access_token"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["email"] == account.email and me.json()["two_factor_enabled"] is True
+
+
+def test_second_factor_answers_carry_the_page_cookies_and_the_schema_fields(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    """The sign-in answers are built as JSON directly (json_response): from our own pages
+    they still carry both HttpOnly cookies, and exactly the response model's fields."""
+    account = enrolled(client, clock)
+    page = {"Origin": PUBLIC_URL}
+    fields = {"status", "access_token", "token_type", "expires_in", "enrollment_required"}
+    fields |= {"device_token"}
+    mfa = start_login(client, account)["mfa_token"]
+    code = code_now(account.totp_secret, clock)
+    r = client.post(TOTP, json={"mfa_token": mfa, "code": code}, headers=page)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert set(r.json()) == fields and r.json()["token_type"] == "bearer"  # noqa: S105
+    names = {c.split("=", 1)[0] for c in r.headers.get_list("set-cookie")}
+    assert names == {"ankra_session", "ankra_device"}
+    mfa = start_login(client, account)["mfa_token"]
+    r = client.post(RECOVERY, json={"mfa_token": mfa, "code": account.recovery_codes[0]})
+    assert r.status_code == 200 and "set-cookie" not in r.headers  # not from our pages
+    assert set(r.json()) == fields | {"recovery_codes_remaining"}

@@ -17,7 +17,19 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, bindparam, case, literal, null, or_, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    Select,
+    bindparam,
+    case,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,8 +47,11 @@ MAX_BACKOFF = timedelta(hours=1)
 FORGET_AFTER = timedelta(days=1)
 
 
+MFA_PREFIX = "mfa:"
+
+
 def mfa_key(user_id: str) -> str:
-    return f"mfa:{user_id}"
+    return f"{MFA_PREFIX}{user_id}"
 
 
 def backoff_after(failures: int) -> timedelta | None:
@@ -131,6 +146,30 @@ def admit(db: Session, *, key: str, now: datetime) -> bool:
     """
     upsert = _admit_statement(db.get_bind().dialect.name)
     return db.connection().execute(upsert, {"key": key, "now": now}).first() is not None
+
+
+def admit_mfa_from(users: Select[Any]) -> CTE:
+    """:func:`admit` on the ``mfa:`` key of the user ``users`` selects (its one column), as a
+    CTE for a statement that reads and admits in one round trip (PostgreSQL). It returns a
+    row when admitted; with no row in ``users`` it writes nothing."""
+    user_id = users.selected_columns[0]
+    now = bindparam("now", type_=UTCDateTime)
+    keys = users.with_only_columns(
+        (literal(MFA_PREFIX) + user_id).label("key"),
+        literal(0).label("failures"),
+        null().label("blocked_until"),
+    )
+    return (
+        pg_insert(_THROTTLES)
+        .from_select(["key", "failures", "blocked_until"], keys)
+        .on_conflict_do_update(
+            index_elements=[_THROTTLES.c.key],
+            set_={"failures": 0, "blocked_until": None},
+            where=or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now),
+        )
+        .returning(_THROTTLES.c.key)
+        .cte("admitted_account")
+    )
 
 
 def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
@@ -237,6 +237,10 @@ def _read(
     else:
         raise TypeError("mfa_token or pending_login_id is required")
     row = db.connection().execute(query, {"named": named}).first()
+    return _active_row(row, now)
+
+
+def _active_row(row: Row[Any] | None, now: datetime) -> Pending:
     if (
         row is None
         or row.finished_at is not None
@@ -253,8 +257,70 @@ def _read(
     )
 
 
+@lru_cache(maxsize=16)
+def _read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
+    """PostgreSQL: :func:`_read_query` and :func:`_admit_success` in one statement.
+
+    The admission is made only for an active pending login (the ``admitting`` CTE repeats
+    :func:`_read`'s conditions), on its device token while that is valid, else on the
+    account's throttle: the same rule, the same conditional writes, one round trip fewer.
+    """
+    named_by = _PENDING.c.token_hash if by_token else _PENDING.c.id
+    now = bindparam("now", type_=UTCDateTime)
+    active = (
+        select(_PENDING.c.user_id, _PENDING.c.device_token_id)
+        .where(
+            named_by == bindparam("named"),
+            _PENDING.c.finished_at.is_(None),
+            _PENDING.c.expires_at > now,
+            _PENDING.c.failed_attempts < MAX_ATTEMPTS,
+        )
+        .cte("admitting")
+    )
+    on_token = device_tokens.admit_from(active)
+    on_account = throttle.admit_mfa_from(
+        select(active.c.user_id).where(~exists(select(on_token.c.id)))
+    )
+    admitted = or_(exists(select(on_token.c.id)), exists(select(on_account.c.key)))
+    return _read_query(join, by_token=by_token).add_columns(admitted.label("admitted"))
+
+
+def _read_and_admit(
+    db: Session,
+    *,
+    mfa_token: str | None,
+    pending_login_id: str | None,
+    ctx: RequestContext,
+    join: Join,
+) -> tuple[Pending, bool]:
+    """:func:`_read`, then :func:`_admit_success` for it; one round trip on PostgreSQL."""
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        pending = _read(
+            db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+        )
+        return pending, _admit_success(db, pending=pending, ctx=ctx)
+    if mfa_token is not None:
+        named, by_token = tokens.hash_token(mfa_token), True
+    elif pending_login_id is not None:
+        named, by_token = pending_login_id, False
+    else:
+        raise TypeError("mfa_token or pending_login_id is required")
+    query = _read_and_admit_query(join, by_token=by_token)
+    row = conn.execute(query, {"named": named, "now": ctx.now}).first()
+    return _active_row(row, ctx.now), bool(row is not None and row.admitted)
+
+
 def _no_join(query: Select[Any]) -> Select[Any]:
     return query
+
+
+def read_active(
+    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime
+) -> Pending:
+    """:func:`resolve` as one Core row (``id``, ``user_id``, ``device_token_id``), no ORM
+    object; raises :class:`MfaTokenInvalid`."""
+    return _read(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=now, join=_no_join)
 
 
 def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
@@ -301,16 +367,12 @@ def verify_second_factor(
     rolled back and goes the counted way (:func:`_verify_counted`), which reserves the
     attempt before checking again and answers with the right error.
     """
-    pending = _read(
-        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
+    pending, admitted = _read_and_admit(
+        db, mfa_token=mfa_token, pending_login_id=pending_login_id, ctx=ctx, join=join
     )
     # Admitted before the factor is looked at: while the account backs off, a right
     # answer is refused exactly as fast as a wrong one (no timing tells them apart).
-    if (
-        _admit_success(db, pending=pending, ctx=ctx)
-        and check(pending)
-        and _finish_row(db, pending_id=pending.id, now=ctx.now)
-    ):
+    if admitted and check(pending) and _finish_row(db, pending_id=pending.id, now=ctx.now):
         return pending
     db.rollback()
     return _verify_counted(

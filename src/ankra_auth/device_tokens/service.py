@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import CTE, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.db import UTCDateTime, affected_rows, new_id, table
@@ -73,6 +73,24 @@ def admit(db: Session, *, token_id: str, user_id: str, now: datetime) -> bool:
     return affected_rows(admitted) == 1
 
 
+def admit_from(pending: CTE) -> CTE:
+    """:func:`admit` for the token ``pending`` names (its ``device_token_id`` and
+    ``user_id`` columns), as a CTE for a statement that reads and admits in one round trip
+    (PostgreSQL); it returns the token's id when admitted."""
+    return (
+        update(_TOKENS)
+        .where(
+            _TOKENS.c.id == pending.c.device_token_id,
+            _TOKENS.c.user_id == pending.c.user_id,
+            _TOKENS.c.expires_at > bindparam("now", type_=UTCDateTime),
+            _TOKENS.c.failures < MAX_FAILURES,
+        )
+        .values(failures=0)
+        .returning(_TOKENS.c.id)
+        .cte("admitted_token")
+    )
+
+
 def release(db: Session, *, token_id: str) -> None:
     """Take back one counted attempt that turned out right (a password before its factor)."""
     db.execute(
@@ -114,6 +132,9 @@ _CLEAN_UP = delete(_TOKENS).where(
     ),
 )
 _INSERT = insert(_TOKENS)
+# For the sign-in's combined write (signin.rows): the same clean-up, on the same table.
+TABLE = _TOKENS
+CLEAN_UP = _CLEAN_UP
 
 
 def issue(db: Session, *, user_id: str, now: datetime, retire_id: str | None = None) -> str:

@@ -82,6 +82,21 @@ def insert(
 _INSERT = sql_insert(table(SecurityEvent))
 
 
+def counted_row(
+    db: Session,
+    *,
+    user_id: str,
+    type: str,  # noqa: A002 - the contract's field name
+    ctx: RequestContext,
+    method: str | None = None,
+    detail: str | None = None,
+) -> dict[str, object]:
+    """An event's row for a caller that inserts it with others (``signin.rows``), counted
+    in the metrics like :func:`insert` (once ``db``'s transaction commits)."""
+    metrics.count_security_event(db, type=type, method=method)
+    return _row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
+
+
 def _row(
     *,
     user_id: str,

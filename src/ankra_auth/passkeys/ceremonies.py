@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import ColumnElement, Update, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
-from ankra_auth.db import affected_rows
+from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.passkeys.models import WebAuthnChallenge
 
 REGISTRATION = "registration"
@@ -61,15 +62,38 @@ def consume(
     pending_login_id: str | None = None,
 ) -> bool:
     """Spend the challenge (not committed); False when unknown, someone else's, expired or used."""
-    result = db.execute(
-        update(WebAuthnChallenge)
+    if (user_id is None) == (pending_login_id is None):
+        raise ValueError("a challenge belongs to a user or to a pending login, not both")
+    if db.autoflush:  # what the ORM statement this replaces would have flushed first
+        db.flush()
+    result = db.connection().execute(
+        _spend(by_user=user_id is not None),
+        {
+            "spent": challenge,
+            "of_purpose": purpose,
+            "owner": user_id or pending_login_id,
+            "now": now,
+        },
+    )
+    return affected_rows(result) == 1
+
+
+_CHALLENGES = table(WebAuthnChallenge)
+
+
+# Core, built once (the passkey sign-in spends one per request): no ORM statement handling.
+@lru_cache(maxsize=2)
+def _spend(*, by_user: bool) -> Update:
+    owner = _CHALLENGES.c.user_id if by_user else _CHALLENGES.c.pending_login_id
+    now = bindparam("now", type_=UTCDateTime)
+    return (
+        update(_CHALLENGES)
         .where(
-            WebAuthnChallenge.challenge == challenge,
-            WebAuthnChallenge.purpose == purpose,
-            _owner(user_id=user_id, pending_login_id=pending_login_id),
-            WebAuthnChallenge.used_at.is_(None),
-            WebAuthnChallenge.expires_at > now,
+            _CHALLENGES.c.challenge == bindparam("spent"),
+            _CHALLENGES.c.purpose == bindparam("of_purpose"),
+            owner == bindparam("owner"),
+            _CHALLENGES.c.used_at.is_(None),
+            _CHALLENGES.c.expires_at > now,
         )
         .values(used_at=now)
     )
-    return affected_rows(result) == 1

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows, table
+from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.errors import TwoFactorNotEnabled
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes.models import RecoveryCode
@@ -55,21 +55,32 @@ def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: da
         codes.keyed_hash(key=key, user_id=user_id, code=normalized)
         for key in derive_keys(masters=settings.secrets, purpose=PURPOSE)
     ]
-    # A Core statement on the table: the sign-in path needs no ORM bookkeeping here.
-    result = db.connection().execute(
-        update(_CODES)
-        .where(
-            _CODES.c.user_id == user_id,
-            _CODES.c.code_hash.in_(hashes),
-            _CODES.c.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    result = db.connection().execute(_SPEND, {"owner": user_id, "hashes": hashes, "now": now})
     return affected_rows(result) == 1
 
 
+# Core statements on the table, built once: the sign-in path needs no ORM bookkeeping here.
+_SPEND = (
+    update(_CODES)
+    .where(
+        _CODES.c.user_id == bindparam("owner"),
+        _CODES.c.code_hash.in_(bindparam("hashes", expanding=True)),
+        _CODES.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("now", type_=UTCDateTime))
+)
+_REMAINING = (
+    select(func.count())
+    .select_from(_CODES)
+    .where(_CODES.c.user_id == bindparam("owner"), _CODES.c.used_at.is_(None))
+)
+
+
 def remaining(db: Session, *, user_id: str) -> int:
-    return status.recovery_codes_remaining(db, user_id)
+    """Unused codes left (after a sign-in spent one: read in its transaction)."""
+    if db.autoflush:  # what the ORM query it replaces would see
+        db.flush()
+    return int(db.connection().execute(_REMAINING, {"owner": user_id}).scalar_one())
 
 
 def delete_all(db: Session, *, user_id: str) -> None:

@@ -6,18 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges import service as challenges
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import table
-from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.signin import rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +98,6 @@ def grant_after_second_factor(
     )
 
 
-_INSERT_SESSION = insert(table(AuthSession))
-
-
 def grant_session(
     db: Session,
     *,
@@ -125,15 +119,18 @@ def grant_session(
     organisation can restrict the session (nothing to look up). Everything is read
     before the commit, so the request holds no pooled connection after it.
     """
-    device_token = device_tokens.issue(db, user_id=user_id, now=ctx.now, retire_id=device_token_id)
     token, session = accounts.new_session_values(
         user_id=user_id,
         ctx=ctx,
         method=session_method or method,
         expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
     )
-    db.connection().execute(_INSERT_SESSION, session)
-    events.insert(db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail)
+    event = events.counted_row(
+        db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
+    )
+    device_token = rows.write(
+        db, user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, event=event
+    )
     restricted = False if two_factor_proven else enrollment_required(db, user_id)
     db.commit()
     return Authenticated(

@@ -6,18 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
 from ankra_auth.errors import AnkraError
 from ankra_auth.events import service as events
-from ankra_auth.passkeys import ceremonies
-from ankra_auth.passkeys.models import Passkey
+from ankra_auth.passkeys import ceremonies, credentials
 from ankra_auth.passkeys.service import METHOD, known_credentials, list_for, user_handle
 from ankra_auth.security import webauthn
 from ankra_auth.signin.grant import Authenticated, grant_after_second_factor
@@ -69,11 +66,7 @@ class _AssertionCheck:
         except webauthn.CredentialRejected:
             return False
         # Only the pending login's own user's keys: another account's key is a failure.
-        passkey = self.db.scalar(
-            select(Passkey).where(
-                Passkey.credential_id == raw_id, Passkey.user_id == pending.user_id
-            )
-        )
+        passkey = credentials.find(self.db, credential_id=raw_id, user_id=pending.user_id)
         if passkey is None:
             return False
         try:
@@ -92,16 +85,14 @@ class _AssertionCheck:
         except webauthn.CredentialRejected:
             return False
         # Conditional on the count we verified against: two assertions cannot both advance it.
-        used = self.db.execute(
-            update(Passkey)
-            .where(Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
-            .values(
-                sign_count=assertion.sign_count,
-                backed_up=assertion.backed_up,
-                last_used_at=self.ctx.now,
-            )
+        return credentials.advance(
+            self.db,
+            passkey_id=passkey.id,
+            seen=passkey.sign_count,
+            sign_count=assertion.sign_count,
+            backed_up=assertion.backed_up,
+            now=self.ctx.now,
         )
-        return affected_rows(used) == 1
 
 
 def with_passkey(
@@ -119,7 +110,7 @@ def with_passkey(
     A failed assertion counts as a failed attempt: raises :class:`InvalidCode`,
     :class:`TooManyAttempts`, :class:`MfaTokenInvalid` or :class:`RateLimited`.
     """
-    pending = challenges.resolve(
+    pending = challenges.read_active(
         db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now
     )
     try:

@@ -7,6 +7,7 @@ from enum import Enum
 from fastapi import APIRouter, Request, Response
 
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
+from ankra_auth.api.json_response import json_response
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
 from ankra_auth.signin import passkey, password, second_factor
 from ankra_auth.signin.answers import authenticated_out
@@ -53,7 +54,7 @@ def login_with_password(
     return authenticated_out(result, request, response, settings)
 
 
-@router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS)
+@router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
 def login_with_totp(
     body: MfaCodeIn,
     request: Request,
@@ -61,14 +62,19 @@ def login_with_totp(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> AuthenticatedOut:
+) -> Response:
     result = second_factor.complete_with_totp(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
     )
-    return authenticated_out(result, request, response, settings)
+    return json_response(authenticated_out(result, request, response, settings), response)
 
 
-@router.post("/mfa/recovery-code", name="login_with_recovery_code", tags=ACCOUNTS)
+@router.post(
+    "/mfa/recovery-code",
+    name="login_with_recovery_code",
+    tags=ACCOUNTS,
+    response_model=RecoveryAuthenticatedOut,
+)
 def login_with_recovery_code(
     body: MfaCodeIn,
     request: Request,
@@ -76,14 +82,14 @@ def login_with_recovery_code(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> RecoveryAuthenticatedOut:
+) -> Response:
     result = second_factor.complete_with_recovery_code(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
     )
     out = authenticated_out(result, request, response, settings)
-    return RecoveryAuthenticatedOut(
-        **out.model_dump(), recovery_codes_remaining=result.recovery_codes_remaining or 0
-    )
+    remaining = result.recovery_codes_remaining or 0
+    body_out = RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
+    return json_response(body_out, response)
 
 
 @router.post(
@@ -102,7 +108,9 @@ def passkey_login_options(
     return RequestOptionsJSON.model_validate(options)
 
 
-@router.post("/mfa/passkey", name="login_with_passkey", tags=PASSKEYS)
+@router.post(
+    "/mfa/passkey", name="login_with_passkey", tags=PASSKEYS, response_model=AuthenticatedOut
+)
 def login_with_passkey(
     body: PasskeyLoginIn,
     request: Request,
@@ -110,8 +118,8 @@ def login_with_passkey(
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,
-) -> AuthenticatedOut:
+) -> Response:
     result = passkey.complete_with_passkey(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
     )
-    return authenticated_out(result, request, response, settings)
+    return json_response(authenticated_out(result, request, response, settings), response)
