@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.api.json_response import json_response
+from ankra_auth.api.threads import run_second_factor
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
 from ankra_auth.signin import passkey, password, second_factor
 from ankra_auth.signin.answers import authenticated_out
@@ -54,8 +55,12 @@ def login_with_password(
     return authenticated_out(result, request, response, settings)
 
 
+# The second factors run on threads of their own (api/threads.py): each route is async
+# only to hand its whole sync body to them.
+
+
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
-def login_with_totp(
+async def login_with_totp(
     body: MfaCodeIn,
     request: Request,
     response: Response,
@@ -63,10 +68,13 @@ def login_with_totp(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> Response:
-    result = second_factor.complete_with_totp(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
-    )
-    return json_response(authenticated_out(result, request, response, settings), response)
+    def answer() -> AuthenticatedOut:
+        result = second_factor.complete_with_totp(
+            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+        )
+        return authenticated_out(result, request, response, settings)
+
+    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
 
 
 @router.post(
@@ -75,7 +83,7 @@ def login_with_totp(
     tags=ACCOUNTS,
     response_model=RecoveryAuthenticatedOut,
 )
-def login_with_recovery_code(
+async def login_with_recovery_code(
     body: MfaCodeIn,
     request: Request,
     response: Response,
@@ -83,13 +91,15 @@ def login_with_recovery_code(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> Response:
-    result = second_factor.complete_with_recovery_code(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
-    )
-    out = authenticated_out(result, request, response, settings)
-    remaining = result.recovery_codes_remaining or 0
-    body_out = RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
-    return json_response(body_out, response)
+    def answer() -> RecoveryAuthenticatedOut:
+        result = second_factor.complete_with_recovery_code(
+            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+        )
+        out = authenticated_out(result, request, response, settings)
+        remaining = result.recovery_codes_remaining or 0
+        return RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
+
+    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
 
 
 @router.post(
@@ -111,7 +121,7 @@ def passkey_login_options(
 @router.post(
     "/mfa/passkey", name="login_with_passkey", tags=PASSKEYS, response_model=AuthenticatedOut
 )
-def login_with_passkey(
+async def login_with_passkey(
     body: PasskeyLoginIn,
     request: Request,
     response: Response,
@@ -119,7 +129,10 @@ def login_with_passkey(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> Response:
-    result = passkey.complete_with_passkey(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
-    )
-    return json_response(authenticated_out(result, request, response, settings), response)
+    def answer() -> AuthenticatedOut:
+        result = passkey.complete_with_passkey(
+            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
+        )
+        return authenticated_out(result, request, response, settings)
+
+    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
