@@ -73,10 +73,8 @@ def insert(
     detail: str | None = None,
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
-    db.connection().execute(
-        _INSERT, _row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
-    )
-    metrics.count_security_event(db, type=type, method=method)
+    row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
+    db.connection().execute(_INSERT, row)
 
 
 _INSERT = sql_insert(table(SecurityEvent))
