@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BindParameter,
     ColumnElement,
     Insert,
     Select,
@@ -30,7 +31,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -107,7 +110,7 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
                 "blocked_until": _blocked_until_after(counted, now),
                 "last_failure_at": now,
             },
-            where=or_(Throttle.blocked_until.is_(None), Throttle.blocked_until <= now),
+            where=_not_backing_off(now),
         )
         .returning(Throttle.failures)
     )
@@ -121,20 +124,25 @@ def reserve(db: Session, *, key: str, now: datetime) -> Reservation:
     raise RateLimited(math.ceil(seconds))
 
 
+def _not_backing_off(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+    return or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now)
+
+
+def _admitting(upsert: PgInsert | SqliteInsert) -> PgInsert | SqliteInsert:
+    """The admission rule on ``upsert``'s conflict: unless the key is backing off, its
+    count starts again (the row count then says it was admitted)."""
+    return upsert.on_conflict_do_update(
+        index_elements=[_THROTTLES.c.key],
+        set_={"failures": 0, "blocked_until": None},
+        where=_not_backing_off(bindparam("now", type_=UTCDateTime)),
+    )
+
+
 @lru_cache(maxsize=2)
 def _admit_statement(dialect: str) -> Insert:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = bindparam("now", type_=UTCDateTime)
-    return (
-        insert(_THROTTLES)
-        .values(key=bindparam("key"), failures=0, blocked_until=None)
-        .on_conflict_do_update(
-            index_elements=[_THROTTLES.c.key],
-            set_={"failures": 0, "blocked_until": None},
-            where=or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now),
-        )
-        .returning(_THROTTLES.c.failures)
-    )
+    values = insert(_THROTTLES).values(key=bindparam("key"), failures=0, blocked_until=None)
+    return _admitting(values).returning(_THROTTLES.c.failures)
 
 
 def admit(db: Session, *, key: str, now: datetime) -> bool:
@@ -153,23 +161,13 @@ def admit_mfa_from(users: Select[Any]) -> CTE:
     CTE for a statement that reads and admits in one round trip (PostgreSQL). It returns a
     row when admitted; with no row in ``users`` it writes nothing."""
     user_id = users.selected_columns[0]
-    now = bindparam("now", type_=UTCDateTime)
     keys = users.with_only_columns(
         (literal(MFA_PREFIX) + user_id).label("key"),
         literal(0).label("failures"),
         null().label("blocked_until"),
     )
-    return (
-        pg_insert(_THROTTLES)
-        .from_select(["key", "failures", "blocked_until"], keys)
-        .on_conflict_do_update(
-            index_elements=[_THROTTLES.c.key],
-            set_={"failures": 0, "blocked_until": None},
-            where=or_(_THROTTLES.c.blocked_until.is_(None), _THROTTLES.c.blocked_until <= now),
-        )
-        .returning(_THROTTLES.c.key)
-        .cte("admitted_account")
-    )
+    rows = pg_insert(_THROTTLES).from_select(["key", "failures", "blocked_until"], keys)
+    return _admitting(rows).returning(_THROTTLES.c.key).cte("admitted_account")
 
 
 def refuse_while_blocked(db: Session, *, key: str, now: datetime) -> None:
