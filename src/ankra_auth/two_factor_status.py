@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import User
+from ankra_auth.db import table
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.totp.models import TotpDevice
@@ -49,15 +50,20 @@ def passkey_count(db: Session, user_id: str) -> int:
     )
 
 
+_CODES = table(RecoveryCode)
+# Core, built once: a recovery-code sign-in reads it on the hot path.
+_CODES_LEFT = (
+    select(func.count())
+    .select_from(_CODES)
+    .where(_CODES.c.user_id == bindparam("owner"), _CODES.c.used_at.is_(None))
+)
+
+
 def recovery_codes_remaining(db: Session, user_id: str) -> int:
-    return int(
-        db.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
-    )
+    """Unused codes left, as the session's transaction sees them."""
+    if db.autoflush:  # what an ORM query would see: codes added or spent in this session
+        db.flush()
+    return int(db.connection().execute(_CODES_LEFT, {"owner": user_id}).scalar_one())
 
 
 def summarize(db: Session, user_id: str) -> FactorSummary:

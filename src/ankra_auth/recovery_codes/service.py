@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
@@ -59,7 +59,7 @@ def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: da
     return affected_rows(result) == 1
 
 
-# Core statements on the table, built once: the sign-in path needs no ORM bookkeeping here.
+# A Core statement on the table, built once: the sign-in path needs no ORM bookkeeping here.
 _SPEND = (
     update(_CODES)
     .where(
@@ -69,18 +69,11 @@ _SPEND = (
     )
     .values(used_at=bindparam("now", type_=UTCDateTime))
 )
-_REMAINING = (
-    select(func.count())
-    .select_from(_CODES)
-    .where(_CODES.c.user_id == bindparam("owner"), _CODES.c.used_at.is_(None))
-)
 
 
 def remaining(db: Session, *, user_id: str) -> int:
     """Unused codes left (after a sign-in spent one: read in its transaction)."""
-    if db.autoflush:  # what the ORM query it replaces would see
-        db.flush()
-    return int(db.connection().execute(_REMAINING, {"owner": user_id}).scalar_one())
+    return status.recovery_codes_remaining(db, user_id)
 
 
 def delete_all(db: Session, *, user_id: str) -> None:
