@@ -16,9 +16,13 @@ AUTHENTICATION = "authentication"
 CHALLENGE_TTL = timedelta(minutes=5)
 
 
-def _owner(*, user_id: str | None, pending_login_id: str | None) -> ColumnElement[bool]:
+def _check_one_owner(*, user_id: str | None, pending_login_id: str | None) -> None:
     if (user_id is None) == (pending_login_id is None):
         raise ValueError("a challenge belongs to a user or to a pending login, not both")
+
+
+def _owner(*, user_id: str | None, pending_login_id: str | None) -> ColumnElement[bool]:
+    _check_one_owner(user_id=user_id, pending_login_id=pending_login_id)
     if user_id is not None:
         return WebAuthnChallenge.user_id == user_id
     return WebAuthnChallenge.pending_login_id == pending_login_id
@@ -62,8 +66,7 @@ def consume(
     pending_login_id: str | None = None,
 ) -> bool:
     """Spend the challenge (not committed); False when unknown, someone else's, expired or used."""
-    if (user_id is None) == (pending_login_id is None):
-        raise ValueError("a challenge belongs to a user or to a pending login, not both")
+    _check_one_owner(user_id=user_id, pending_login_id=pending_login_id)
     if db.autoflush:  # what the ORM statement this replaces would have flushed first
         db.flush()
     result = db.connection().execute(
