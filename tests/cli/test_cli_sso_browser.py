@@ -84,6 +84,24 @@ def _sign_in_at_provider(page: Page, person: ProviderUser) -> None:
     page.get_by_role("button", name="Sign in to the provider").click()
 
 
+def _assert_signed_in(
+    ankra: Ankra,
+    process: subprocess.Popen[str],
+    stdout: str,
+    stderr: str,
+    *,
+    server: str,
+    email: str,
+) -> None:
+    """The login process ended well, saved the account, and its session is a CLI one."""
+    assert process.returncode == 0, stderr
+    assert f"Signed in to {server} as {email}" in stdout
+    saved = json.loads(ankra.credentials_file.read_text())
+    assert saved["email"] == email
+    sessions = json.loads(ankra.run("profile", "auth", "sessions", "list", "--json").stdout)
+    assert any(s["current"] and s["method"] == "cli" for s in sessions)
+
+
 def test_ankra_login_sso_with_totp_in_chromium(
     sso_server: str,
     openid_provider: OpenIdProvider,  # noqa: F811
@@ -118,14 +136,9 @@ def test_ankra_login_sso_with_totp_in_chromium(
         context.close()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, stderr
-    assert f"Signed in to {sso_server} as {person.email}" in stdout
+    _assert_signed_in(ankra, process, stdout, stderr, server=sso_server, email=person.email)
     status = ankra.run("profile", "auth", "status", "--json")
     assert status.returncode == 0 and json.loads(status.stdout)["two_factor_enabled"] is True
-    saved = json.loads(ankra.credentials_file.read_text())
-    assert saved["email"] == person.email
-    sessions = json.loads(ankra.run("profile", "auth", "sessions", "list", "--json").stdout)
-    assert any(s["current"] and s["method"] == "cli" for s in sessions)
 
 
 def test_ankra_login_sso_refused_at_sign_in_exits_non_zero(
@@ -213,12 +226,7 @@ def test_ankra_login_sso_no_browser_with_totp_in_chromium(
         context.close()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, stderr
-    assert f"Signed in to {sso_server} as {person.email}" in stdout
-    saved = json.loads(ankra.credentials_file.read_text())
-    assert saved["email"] == person.email
-    sessions = json.loads(ankra.run("profile", "auth", "sessions", "list", "--json").stdout)
-    assert any(s["current"] and s["method"] == "cli" for s in sessions)
+    _assert_signed_in(ankra, process, stdout, stderr, server=sso_server, email=person.email)
 
 
 def test_ankra_login_sso_no_browser_refused_at_sign_in_exits_non_zero(
