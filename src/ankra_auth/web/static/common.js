@@ -20,6 +20,10 @@ export class ApiError extends Error {
   }
 }
 
+// Set once the page has chosen where to go (signing out): a late 401 from a load
+// that was in flight must not send the person somewhere else.
+let leaving = false;
+
 export async function api(method, path, body) {
   const init = {
     method,
@@ -42,7 +46,9 @@ export async function api(method, path, body) {
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (response.ok) return data;
   const error = new ApiError(response.status, data && typeof data === 'object' ? data : {});
-  if (page.auth === 'session' && error.code === 'not_authenticated') {
+  if (leaving) {
+    // The page is on its way out; nothing to redirect.
+  } else if (page.auth === 'session' && error.code === 'not_authenticated') {
     location.assign(withNext('/login', here()));
   } else if (error.code === 'enrollment_required' && page.page !== 'secure-account') {
     location.assign(withNext('/secure-account', here()));
@@ -104,10 +110,12 @@ export function problemText(error) {
 
 export function signOutButton() {
   $('[data-action="sign-out"]')?.addEventListener('click', (event) => busy(event.currentTarget, async () => {
+    leaving = true;
     try {
       await api('POST', '/api/v1/auth/logout');
     } catch (error) {
       if (error.code !== 'not_authenticated') {
+        leaving = false;
         say(problemText(error), 'error');
         return;
       }
