@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, or_, select, update
+from sqlalchemy import CTE, Row, Select, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
@@ -285,7 +285,7 @@ def _read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
     return _read_query(join, by_token=by_token).add_columns(admitted.label("admitted"))
 
 
-def _read_and_admit(
+def read_and_admit(
     db: Session,
     *,
     mfa_token: str | None,
@@ -321,6 +321,14 @@ def read_active(
     """:func:`resolve` as one Core row (``id``, ``user_id``, ``device_token_id``), no ORM
     object; raises :class:`MfaTokenInvalid`."""
     return _read(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=now, join=_no_join)
+
+
+@lru_cache(maxsize=4)
+def finish_after(spent: CTE) -> CTE:
+    """:func:`_finish_row` as a CTE (``pending_id``, ``now``) that acts only when ``spent``
+    (the CTE spending the factor) returned a row: it returns the pending login's id when
+    this statement finished it."""
+    return _FINISH.where(exists(select(spent.c[0]))).returning(_PENDING.c.id).cte("finished_login")
 
 
 def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
@@ -364,10 +372,10 @@ def verify_second_factor(
     A right answer takes one transaction: the attempt is admitted by the statement that
     checks its budget, then the factor and the pending login are spent by conditional
     UPDATEs, all or nothing. Anything else (a backoff, a wrong answer, a race lost) is
-    rolled back and goes the counted way (:func:`_verify_counted`), which reserves the
+    rolled back and goes the counted way (:func:`verify_counted`), which reserves the
     attempt before checking again and answers with the right error.
     """
-    pending, admitted = _read_and_admit(
+    pending, admitted = read_and_admit(
         db, mfa_token=mfa_token, pending_login_id=pending_login_id, ctx=ctx, join=join
     )
     # Admitted before the factor is looked at: while the account backs off, a right
@@ -375,7 +383,7 @@ def verify_second_factor(
     if admitted and check(pending) and _finish_row(db, pending_id=pending.id, now=ctx.now):
         return pending
     db.rollback()
-    return _verify_counted(
+    return verify_counted(
         db,
         mfa_token=mfa_token,
         pending_login_id=pending_login_id,
@@ -386,7 +394,7 @@ def verify_second_factor(
     )
 
 
-def _verify_counted(
+def verify_counted(
     db: Session,
     *,
     mfa_token: str | None,

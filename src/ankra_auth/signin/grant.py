@@ -3,9 +3,11 @@ otherwise the session and device token (and the same when a second factor comple
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import CTE
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
@@ -119,6 +121,73 @@ def grant_session(
     organisation can restrict the session (nothing to look up). Everything is read
     before the commit, so the request holds no pooled connection after it.
     """
+    token, session, event = _rows(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=user_id,
+        method=method,
+        detail=detail,
+        session_method=session_method,
+    )
+    device_token = rows.write(
+        db, user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, event=event
+    )
+    restricted = False if two_factor_proven else enrollment_required(db, user_id)
+    db.commit()
+    return _authenticated(settings, token, user_id, device_token, restricted=restricted)
+
+
+def grant_once_spent(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    pending: challenges.Pending,
+    method: str,
+    spent: CTE,
+    spent_params: Mapping[str, object],
+) -> Authenticated | None:
+    """PostgreSQL: :func:`grant_after_second_factor` for a TOTP step or a passkey, in one
+    statement with ``spent`` (the CTE that spends it, bound by ``spent_params``) and the
+    pending login's finish. Commits and returns the session when both happened; else
+    rolls back and returns None (the factor was spent first elsewhere, or the login)."""
+    token, session, event = _rows(
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method=method if pending.sso_provider is None else "sso",
+        detail=pending.sso_provider,
+    )
+    device_token = rows.write_if(
+        db,
+        decided_by=challenges.finish_after(spent),
+        decided_params={**spent_params, "pending_id": pending.id},
+        user_id=pending.user_id,
+        now=ctx.now,
+        retire_id=pending.device_token_id,
+        session=session,
+        event=event,
+    )
+    if device_token is None:
+        db.rollback()
+        return None
+    db.commit()
+    return _authenticated(settings, token, pending.user_id, device_token, restricted=False)
+
+
+def _rows(
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    user_id: str,
+    method: str,
+    detail: str | None,
+    session_method: str | None = None,
+) -> tuple[str, dict[str, object], dict[str, object]]:
+    """The new session's token, its row and the ``sign_in`` event's row."""
     token, session = accounts.new_session_values(
         user_id=user_id,
         ctx=ctx,
@@ -128,11 +197,12 @@ def grant_session(
     event = events.counted_row(
         db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
     )
-    device_token = rows.write(
-        db, user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, event=event
-    )
-    restricted = False if two_factor_proven else enrollment_required(db, user_id)
-    db.commit()
+    return token, session, event
+
+
+def _authenticated(
+    settings: Settings, token: str, user_id: str, device_token: str, *, restricted: bool
+) -> Authenticated:
     return Authenticated(
         access_token=token,
         expires_in=settings.session_ttl_seconds,

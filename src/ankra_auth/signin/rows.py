@@ -5,6 +5,10 @@ as data-modifying CTEs of the device token's insert): one round trip instead of 
 None of them decides anything (no row count is read), so sending them together keeps
 every guarantee; they commit or roll back with the sign-in's transaction. Elsewhere
 (SQLite) they are sent one after another, as before.
+
+A TOTP sign-in goes further (:func:`write_if`): the same statement also spends the step
+and finishes the pending login, and its one answer says whether both happened. When
+not, the caller rolls back, so the rows written with them go too.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy import CTE, Insert, Select, Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts.models import AuthSession
@@ -48,6 +52,18 @@ def _prefixed(prefix: str, row: Mapping[str, object]) -> dict[str, object]:
     return {prefix + name: value for name, value in row.items()}
 
 
+@lru_cache(maxsize=4)
+def _together_once(
+    decided_by: CTE,
+    session_columns: tuple[str, ...],
+    event_columns: tuple[str, ...],
+    token_columns: tuple[str, ...],
+) -> Select[bool]:
+    rows = _together(session_columns, event_columns, token_columns)
+    written = rows.cte("new_device_token")
+    return select(exists(select(decided_by.c[0]))).add_cte(written, decided_by)
+
+
 def write(
     db: Session,
     *,
@@ -67,13 +83,45 @@ def write(
         return token
     token, values = device_tokens.new_values(user_id=user_id, now=now)
     statement = _together(tuple(session), tuple(event), tuple(values))
-    params = {
+    conn.execute(statement, _params(user_id, now, retire_id, values, session, event))
+    return token
+
+
+def write_if(
+    db: Session,
+    *,
+    decided_by: CTE,
+    decided_params: Mapping[str, object],
+    user_id: str,
+    now: datetime,
+    retire_id: str | None,
+    session: Mapping[str, object],
+    event: Mapping[str, object],
+) -> str | None:
+    """PostgreSQL: :func:`write`, in the same statement as ``decided_by`` (the CTEs that
+    spend the second factor and finish the pending login; ``decided_params`` bind them).
+    Returns the device token when ``decided_by`` returned a row, else None: the rows were
+    written anyway, and the caller rolls the transaction back."""
+    token, values = device_tokens.new_values(user_id=user_id, now=now)
+    statement = _together_once(decided_by, tuple(session), tuple(event), tuple(values))
+    params = {**_params(user_id, now, retire_id, values, session, event), **decided_params}
+    decided = db.connection().execute(statement, params).scalar_one()
+    return token if decided else None
+
+
+def _params(
+    user_id: str,
+    now: datetime,
+    retire_id: str | None,
+    token: Mapping[str, object],
+    session: Mapping[str, object],
+    event: Mapping[str, object],
+) -> dict[str, object]:
+    return {
         "owner": user_id,
         "retire_id": retire_id,
         "now": now,
-        **_prefixed("t_", values),
+        **_prefixed("t_", token),
         **_prefixed("s_", session),
         **_prefixed("e_", event),
     }
-    conn.execute(statement, params)
-    return token

@@ -147,6 +147,22 @@ def with_device(query: Select[Any]) -> Select[Any]:
     ).outerjoin(_DEVICES, _DEVICES.c.user_id == query.selected_columns.user_id)
 
 
+def step_to_spend(*, row: Row[Any], code: str, settings: Settings, now: datetime) -> int | None:
+    """The time step ``code`` proves, when it is valid and that step was not used before
+    (as ``row``, the read :func:`with_device` extended, saw it); spent by :data:`SPEND_STEP`."""
+    if row.secret_encrypted is None or row.confirmed_at is None:
+        return None
+    plaintext, _ = secretbox.open_with_any(
+        keys=derive_keys(masters=settings.secrets, purpose=PURPOSE),
+        token=row.secret_encrypted,
+        context=row.user_id.encode(),
+    )
+    step = totp.matching_step(secret=plaintext.decode(), code=code, at=now)
+    if step is None or (row.last_used_step is not None and row.last_used_step >= step):
+        return None
+    return step
+
+
 def consume_code(
     db: Session, *, row: Row[Any], code: str, settings: Settings, now: datetime
 ) -> bool:
@@ -155,18 +171,17 @@ def consume_code(
     ``row`` is the read :func:`with_device` extended. The conditional update is what makes
     a code single-use under concurrent requests.
     """
-    if row.secret_encrypted is None or row.confirmed_at is None:
-        return False
-    plaintext, _ = secretbox.open_with_any(
-        keys=derive_keys(masters=settings.secrets, purpose=PURPOSE),
-        token=row.secret_encrypted,
-        context=row.user_id.encode(),
-    )
-    step = totp.matching_step(secret=plaintext.decode(), code=code, at=now)
-    if step is None or (row.last_used_step is not None and row.last_used_step >= step):
+    step = step_to_spend(row=row, code=code, settings=settings, now=now)
+    if step is None:
         return False
     spent = db.connection().execute(_SPEND_STEP, {"owner": row.user_id, "step": step})
     return affected_rows(spent) == 1
+
+
+# The same conditional UPDATE as a CTE (``owner``, ``step``) for a statement that spends the
+# step and writes what it grants in one round trip (``signin.second_factor``, PostgreSQL):
+# it returns a row only when it spent the step.
+SPEND_STEP = _SPEND_STEP.returning(_DEVICES.c.user_id).cte("spent_step")
 
 
 def remove(db: Session, *, user: User, ctx: RequestContext) -> None:
