@@ -88,6 +88,10 @@ def client_ip(request: Request) -> str | None:
 
 
 async def get_context(request: Request, clock: ClockDep) -> RequestContext:
+    return context_of(request, clock)
+
+
+def context_of(request: Request, clock: Clock) -> RequestContext:
     return RequestContext(
         now=clock.now(), ip=client_ip(request), user_agent=request.headers.get("user-agent")
     )
