@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     # Threads that run second-factor sign-ins (see api/threads.py).
-    second_factor_threads: int = Field(default=4, gt=0, le=64)
+    second_factor_threads: int = Field(default=2, gt=0, le=64)
     log_json: bool = True
     # How often (seconds, jittered) the service deletes expired short-lived rows; 0: never.
     prune_interval_seconds: float = Field(default=300.0, ge=0)
