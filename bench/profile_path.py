@@ -4,7 +4,7 @@
     python bench/profile_path.py --path recovery --calls 500
 
 Calls the service function the endpoint calls (``second_factor.complete_with_totp`` and friends)
-with a fresh SQLAlchemy session per call, as ``get_db`` gives each request, on one thread.
+with a fresh SQLAlchemy session per call, as each sign-in request gets one, on one thread.
 Prints the statement log of one call (pool checkouts, BEGIN/COMMIT and every statement,
 each a round trip to the server), CPU and wall time per call, and a cProfile breakdown
 by package. Pass ``--url`` to use an existing database seeded by bench/run.py instead.
