@@ -20,7 +20,7 @@ from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.security import totp
 from ankra_auth.totp.models import TotpDevice
-from tests.helpers import code_now, enroll_totp, sign_up, start_login
+from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login
 
 TOTP = "/api/v1/auth/mfa/totp"
 
@@ -60,11 +60,16 @@ def counts(app: FastAPI) -> dict[str, int]:
         }
 
 
-def test_a_step_spent_elsewhere_first_leaves_nothing_written(
-    app: FastAPI, client: TestClient, clock: FrozenClock
-) -> None:
+@pytest.fixture
+def account(client: TestClient, clock: FrozenClock) -> Account:
     account = sign_up(client)
     enroll_totp(client, account, clock)
+    return account
+
+
+def test_a_step_spent_elsewhere_first_leaves_nothing_written(
+    app: FastAPI, client: TestClient, clock: FrozenClock, account: Account
+) -> None:
     mfa_token = start_login(client, account)["mfa_token"]
     before = counts(app)
     step = totp.time_step(clock.now())
@@ -95,10 +100,8 @@ def test_a_step_spent_elsewhere_first_leaves_nothing_written(
 
 
 def test_a_login_finished_elsewhere_first_keeps_the_step_unspent(
-    app: FastAPI, client: TestClient, clock: FrozenClock
+    app: FastAPI, client: TestClient, clock: FrozenClock, account: Account
 ) -> None:
-    account = sign_up(client)
-    enroll_totp(client, account, clock)
     mfa_token = start_login(client, account)["mfa_token"]
     before = counts(app)
     with app.state.engine.connect() as conn:

@@ -93,11 +93,16 @@ def grant_after_second_factor(
         settings=settings,
         ctx=ctx,
         user_id=pending.user_id,
-        method=method if pending.sso_provider is None else "sso",
+        method=_sign_in_method(pending, method),
         detail=pending.sso_provider,
         device_token_id=pending.device_token_id,
         two_factor_proven=two_factor_proven,
     )
+
+
+def _sign_in_method(pending: challenges.Pending, factor: str) -> str:
+    """How the ``sign_in`` event and the session name a sign-in finished by ``factor``."""
+    return factor if pending.sso_provider is None else "sso"
 
 
 def grant_session(
@@ -157,7 +162,7 @@ def grant_once_spent(
         settings=settings,
         ctx=ctx,
         user_id=pending.user_id,
-        method=method if pending.sso_provider is None else "sso",
+        method=_sign_in_method(pending, method),
         detail=pending.sso_provider,
     )
     device_token = rows.write_if(
