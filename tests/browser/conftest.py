@@ -11,7 +11,6 @@ test's server has its own port, so its origin's storage is new anyway)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,9 +28,9 @@ from tests.browser.drivers import ENGINES, Driver
 from tests.browser.flows import Authenticator, Live
 from tests.live_server import threaded_server
 from tests.postgres_server import free_port
+from tests.screenshots import SCREENSHOT_DIR, full_page, refreshing
 
 SECRET = "browser-test-secret-" + "b" * 32
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OTHER_ENGINE_SHOTS = {
     "login",
     "login-second-factor",
@@ -154,7 +153,7 @@ def screenshot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[Page | Driver, str], Path]:
     """Full-page PNGs: into docs/screenshots with ANKRA_SCREENSHOTS=1, else a temporary dir."""
-    if os.environ.get("ANKRA_SCREENSHOTS") == "1":
+    if refreshing():
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         target = SCREENSHOT_DIR
     else:
@@ -174,11 +173,6 @@ def screenshot(
                 path = folder / f"{name}-{engine}.png"
             page.screenshot(path)
             return path
-        path = target / f"{name}.png"
-        # Full-page shots lay out the page at its scroll position: start from the top so
-        # the sticky status bar sits where it belongs.
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
-        return path
+        return full_page(page, target / f"{name}.png")
 
     return take

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from ankra_auth import migrate
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
+from tests import screenshots
 from tests.cli.conftest import Ankra, make_ankra
 from tests.cli.live_accounts import LiveAccount, enroll_totp
 from tests.live_server import service_process
@@ -203,6 +204,7 @@ def test_ankra_login_sso_no_browser_with_totp_in_chromium(
         expect(check.locator('dd[data-field="ip"]')).to_have_text("127.0.0.1")
         expect(check.locator('dd[data-field="email"]')).to_be_hidden()
         expect(check.get_by_text("Never enter a code that someone sent you.")).to_be_visible()
+        screenshots.keep(page, "cli-device-sso", scratch=tmp_path / "screenshots")
         page.get_by_role("button", name="Continue with Acme SSO").click()
         _sign_in_at_provider(page, person)
         expect(page.get_by_text(f"Signing in to the Ankra CLI as {person.email}")).to_be_visible()
