@@ -4,11 +4,23 @@ Ankra's start route, the provider's login form, back to Ankra's callback."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from tests.openid_provider import OpenIdProvider, ProviderUser
+
+
+def start_query(start_url: str) -> str:
+    """The query of a one-time start link (``?cli=...``), for :meth:`SsoBrowser.start`."""
+    return "?" + urlsplit(start_url).query
+
+
+def page_token(page_text: str) -> str:
+    """The CLI hand-off page's token: it travels in the page, never in a URL."""
+    match = re.search(r'data-token="([^"]+)"', page_text)
+    assert match, page_text
+    return match.group(1)
 
 
 class SsoBrowser:
@@ -55,6 +67,15 @@ class SsoBrowser:
 
     def callback(self, url: str) -> httpx.Response:
         return self.http.get(url)
+
+    def hand_off_page(self, callback_url: str) -> str:
+        """Follow the callback of a CLI sign-in: the CLI hand-off page, not cached, with no
+        browser session; returns its token."""
+        page = self.callback(callback_url)
+        assert page.status_code == 200 and 'data-page="cli-login"' in page.text, page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert self.session_cookie() is None
+        return page_token(page.text)
 
     def sign_in(
         self, op: OpenIdProvider, user: ProviderUser | None, query: str = ""

@@ -3,7 +3,6 @@ the real OpenID provider (tests/openid_provider.py), on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,7 +14,7 @@ from tests import test_sso
 from tests.cli.handoff_steps import REDIRECT, new_verifier, query
 from tests.openid_provider import openid_provider  # noqa: F401 - a fixture
 from tests.race import race
-from tests.sso_browser import SsoBrowser
+from tests.sso_browser import SsoBrowser, start_query
 from tests.test_sso import Live, _enroll_totp, _events, _local_account
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
@@ -47,16 +46,6 @@ def _exchange(live: Live, code: str, verifier: str) -> httpx.Response:
     )
 
 
-def _start_query(url: str) -> str:
-    return "?" + urlsplit(url).query
-
-
-def _page_token(page_text: str) -> str:
-    match = re.search(r'data-token="([^"]+)"', page_text)
-    assert match, page_text
-    return match.group(1)
-
-
 def test_an_account_with_totp_signs_in_the_terminal_through_sso(live: Live) -> None:
     person = live.op.add_user(email="cli.totp@example.com")
     first = live.browser()
@@ -68,19 +57,15 @@ def test_an_account_with_totp_signs_in_the_terminal_through_sso(live: Live) -> N
     verifier = new_verifier()
     url = _authorize(terminal, verifier)
     browser = live.browser()
-    callback = browser.to_callback(live.op, person, _start_query(url))
+    callback = browser.to_callback(live.op, person, start_query(url))
     # The start link was spent by this browser: opened again (here or elsewhere), nothing.
     again = live.browser().http.get(url)
     assert again.status_code == 400 and "cannot be used" in again.text
     # The callback is this browser's only: another one gets the invalid-flow page.
     assert live.browser().callback(callback).status_code == 400
 
-    page = browser.callback(callback)
     # The hand-off page itself, with its token in the page and in no URL; no browser session.
-    assert page.status_code == 200 and 'data-page="cli-login"' in page.text
-    assert page.headers["cache-control"] == "no-store"
-    assert browser.session_cookie() is None
-    token = _page_token(page.text)
+    token = browser.hand_off_page(callback)
     handoff = browser.api("GET", f"/api/v1/auth/cli/handoff/{token}").json()
     assert handoff["email"] == "cli.totp@example.com" and "totp" in handoff["methods"]
 
@@ -119,7 +104,7 @@ def test_an_account_without_2fa_goes_straight_back_to_the_terminal(live: Live) -
     terminal, browser = live.browser(), live.browser()
     verifier = new_verifier()
     url = _authorize(terminal, verifier)
-    r = browser.sign_in(live.op, person, _start_query(url))
+    r = browser.sign_in(live.op, person, start_query(url))
     assert r.status_code == 303 and browser.session_cookie() is None
     location = r.headers["location"]
     assert location.startswith("http://127.0.0.1:53682/callback?")
@@ -131,7 +116,7 @@ def test_an_account_without_2fa_goes_straight_back_to_the_terminal(live: Live) -
 
     verifier = new_verifier()
     url = _authorize(terminal, verifier)
-    r = browser.sign_in(live.op, person, _start_query(url))
+    r = browser.sign_in(live.op, person, start_query(url))
     code = parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
     ok = _exchange(live, code, verifier)
     assert ok.status_code == 200 and ok.json()["status"] == "authenticated"
@@ -146,7 +131,7 @@ def test_an_unverified_email_ends_the_hand_off_and_tells_the_terminal(live: Live
     person = live.op.add_user(email="cli.unverified@example.com", email_verified=False)
     terminal, browser = live.browser(), live.browser()
     url = _authorize(terminal, new_verifier())
-    r = browser.sign_in(live.op, person, _start_query(url))
+    r = browser.sign_in(live.op, person, start_query(url))
     assert r.status_code == 303
     answer = parse_qs(urlsplit(r.headers["location"]).query)
     assert answer["error"] == ["access_denied"] and answer["state"] == ["cli-state"]
@@ -163,7 +148,7 @@ def test_an_email_collision_tells_the_terminal_to_sign_in_in_that_browser(live: 
     _local_account(browser, "cli.local@example.com")
     person = live.op.add_user(email="cli.local@example.com")
     url = _authorize(live.browser(), new_verifier())
-    r = browser.sign_in(live.op, person, _start_query(url))
+    r = browser.sign_in(live.op, person, start_query(url))
     description = parse_qs(urlsplit(r.headers["location"]).query)["error_description"][0]
     assert "An Ankra account already uses cli.local@example.com" in description
     assert f"{live.base}/login" in description
@@ -203,7 +188,7 @@ def test_a_forged_id_token_ends_the_hand_off_and_signs_nobody_in(live: Live) -> 
     person = live.op.add_user(email="cli.forged@example.com")
     terminal, browser = live.browser(), live.browser()
     url = _authorize(terminal, new_verifier())
-    callback = browser.to_callback(live.op, person, _start_query(url))
+    callback = browser.to_callback(live.op, person, start_query(url))
     live.op.tamper_next_id_token(foreign_key=True)
     r = browser.callback(callback)
     assert r.status_code == 303

@@ -8,7 +8,6 @@ link; after the callback comes the same second-factor page as for `ankra login -
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,7 +32,7 @@ from tests.openid_provider import (
 )
 from tests.postgres_server import free_port
 from tests.race import race
-from tests.sso_browser import SsoBrowser
+from tests.sso_browser import SsoBrowser, page_token, start_query
 from tests.test_sso import Live, _enroll_totp, _events, _local_account, _serve_env
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
@@ -101,23 +100,13 @@ def _start_url(browser: SsoBrowser, approval_token: str) -> str:
     return url
 
 
-def _query(url: str) -> str:
-    return "?" + urlsplit(url).query
-
-
-def _page_token(page_text: str) -> str:
-    match = re.search(r'data-token="([^"]+)"', page_text)
-    assert match, page_text
-    return match.group(1)
-
-
 def _to_callback(live: Live, person: ProviderUser, user_code: str) -> tuple[SsoBrowser, str]:
     """A browser types the code, continues to the provider and signs in there; the
     callback URL it is sent back to, not followed yet."""
     browser = live.browser()
     opened = _open(browser, user_code)
     url = _start_url(browser, opened["approval_token"])
-    return browser, browser.to_callback(live.op, person, _query(url))
+    return browser, browser.to_callback(live.op, person, start_query(url))
 
 
 def test_device_sso_with_totp_end_to_end(live: Live) -> None:
@@ -150,15 +139,11 @@ def test_device_sso_with_totp_end_to_end(live: Live) -> None:
     _problem(r, 401, "mfa_token_invalid")
 
     url = _start_url(browser, opened["approval_token"])
-    callback = browser.to_callback(live.op, person, _query(url))
+    callback = browser.to_callback(live.op, person, start_query(url))
     # The callback is this browser's only.
     assert live.browser().callback(callback).status_code == 400
-    page = browser.callback(callback)
     # The same hand-off page as `ankra login --sso`, its token in the page, in no URL.
-    assert page.status_code == 200 and 'data-page="cli-login"' in page.text
-    assert page.headers["cache-control"] == "no-store"
-    assert browser.session_cookie() is None
-    token = _page_token(page.text)
+    token = browser.hand_off_page(callback)
     handoff_ = browser.api("GET", f"/api/v1/auth/cli/handoff/{token}").json()
     assert handoff_["email"] == "device.totp@example.com" and "totp" in handoff_["methods"]
     # The page token is not a device approval handle, nor is the spent handle anything.
@@ -277,7 +262,7 @@ def test_the_sso_start_of_a_grant_is_claimed_once(live: Live) -> None:
     # the start link nothing.
     r = live.browser().api("POST", f"{DEVICE}/code", json={"user_code": started["user_code"]})
     _problem(r, 400, "invalid_user_code")
-    assert browser.start(_query(url)).status_code == 400
+    assert browser.start(start_query(url)).status_code == 400
     _problem(_poll(live, started, verifier), 400, "authorization_pending")
 
     # Retyping the code before the start replaces the handle: the first one is void.
@@ -287,7 +272,7 @@ def test_the_sso_start_of_a_grant_is_claimed_once(live: Live) -> None:
     r = browser.api("POST", f"{DEVICE}/sso", json={"approval_token": first})
     _problem(r, 401, "mfa_token_invalid")
     other = live.browser()
-    callback = other.to_callback(live.op, person, _query(_start_url(other, second)))
+    callback = other.to_callback(live.op, person, start_query(_start_url(other, second)))
     assert other.callback(callback).status_code == 200
     assert _poll(live, started, verifier).status_code == 200
 
@@ -315,7 +300,7 @@ def test_a_grant_refused_at_the_provider_tells_the_terminal(live: Live) -> None:
     started = _authorize(terminal, live.base, verifier)
     browser = live.browser()
     url = _start_url(browser, _open(browser, started["user_code"])["approval_token"])
-    location = browser.start(_query(url)).headers["location"]
+    location = browser.start(start_query(url)).headers["location"]
     state = parse_qs(urlsplit(location).query)["state"][0]
     page = browser.callback(
         f"{live.base}/auth/sso/corp/callback?error=access_denied"
@@ -370,7 +355,7 @@ def test_the_second_factor_does_not_outlive_the_ten_minutes(live: Live) -> None:
     started = _authorize(httpx.Client(), live.base, verifier)
     live.clock.advance(480)  # the person took 8 minutes to get to it
     browser, callback = _to_callback(live, person, started["user_code"])
-    token = _page_token(browser.callback(callback).text)
+    token = page_token(browser.callback(callback).text)
     # The pending login would give 5 minutes; the terminal polls for 2 more only.
     handoff_ = browser.api("GET", f"/api/v1/auth/cli/handoff/{token}").json()
     assert handoff_["expires_in"] == 120
@@ -523,7 +508,7 @@ def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
         (url,) = [str(r.json()["start_url"]) for r in answers if r.status_code == 200]
         assert url.startswith(f"{public}/auth/sso/corp/start?cli=")
         browser = SsoBrowser(b)  # started on B...
-        callback = browser.to_callback(openid_provider, person, _query(url))
+        callback = browser.to_callback(openid_provider, person, start_query(url))
         page = browser.callback(callback.replace(public, a))  # ...finished on A
         assert page.status_code == 200 and "return to your terminal" in page.text, page.text
         r = poll(httpx.Client(base_url=b), started["device_code"], verifier)
