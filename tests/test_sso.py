@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -557,18 +558,27 @@ def _serve_env(op: OpenIdProvider, public_url: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def two_instances(
+    database_url: str, op: OpenIdProvider, tmp_path: Path
+) -> Iterator[tuple[str, str, str]]:
+    """Two service processes on one database behind one public URL (the test is the load
+    balancer): yields the public URL and the two instances' own."""
+    public = f"http://localhost:{free_port()}"
+    env = _serve_env(op, public)
+    with (
+        service_process(database_url, log_path=tmp_path / "a.log", extra_env=env) as a,
+        service_process(database_url, log_path=tmp_path / "b.log", extra_env=env) as b,
+    ):
+        yield public, a, b
+
+
 def test_a_flow_started_on_one_instance_finishes_on_another(
     database_url: str,
     openid_provider: OpenIdProvider,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    # Both instances sit behind one public URL (a load balancer); the test is the balancer.
-    public = f"http://localhost:{free_port()}"
-    env = _serve_env(openid_provider, public)
-    with (
-        service_process(database_url, log_path=tmp_path / "a.log", extra_env=env) as a,
-        service_process(database_url, log_path=tmp_path / "b.log", extra_env=env) as b,
-    ):
+    with two_instances(database_url, openid_provider, tmp_path) as (public, a, b):
         person = openid_provider.add_user(email="fleet@example.com")
         browser = SsoBrowser(a)
         url = browser.to_callback(openid_provider, person)  # started on A

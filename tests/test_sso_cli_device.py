@@ -24,16 +24,14 @@ from ankra_cli.errors import CliError
 from ankra_cli.output import Output
 from tests import test_sso
 from tests.cli.handoff_steps import DEVICE, new_verifier, poll
-from tests.live_server import service_process
 from tests.openid_provider import (
     OpenIdProvider,
     ProviderUser,
     openid_provider,  # noqa: F401 - a fixture
 )
-from tests.postgres_server import free_port
 from tests.race import race
 from tests.sso_browser import SsoBrowser, page_token, start_query
-from tests.test_sso import Live, _enroll_totp, _events, _local_account, _serve_env
+from tests.test_sso import Live, _enroll_totp, _events, _local_account, two_instances
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
 AUTHORIZE = "/api/v1/auth/cli/authorize"
@@ -481,13 +479,7 @@ def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
     openid_provider: OpenIdProvider,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    # Two instances behind one public URL (the test is the balancer), on one database.
-    public = f"http://localhost:{free_port()}"
-    env = _serve_env(openid_provider, public)
-    with (
-        service_process(database_url, log_path=tmp_path / "a.log", extra_env=env) as a,
-        service_process(database_url, log_path=tmp_path / "b.log", extra_env=env) as b,
-    ):
+    with two_instances(database_url, openid_provider, tmp_path) as (public, a, b):
         person = openid_provider.add_user(email="device.fleet@example.com")
         verifier = new_verifier()
         started = _authorize(httpx.Client(), a, verifier, public=public)
