@@ -59,8 +59,8 @@ def record(
     method: str | None = None,
     detail: str | None = None,
 ) -> None:
-    db.add(SecurityEvent(**_row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)))
-    metrics.count_security_event(db, type=type, method=method)
+    row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
+    db.add(SecurityEvent(**row))
 
 
 def insert(
