@@ -3,8 +3,10 @@
     python bench/profile_path.py                 # TOTP, 300 sign-ins on a throwaway PostgreSQL
     python bench/profile_path.py --path recovery --calls 500
 
-Calls the service function the endpoint calls (``second_factor.complete_with_totp`` and friends)
-with a fresh SQLAlchemy session per call, as each sign-in request gets one, on one thread.
+Calls the service function the endpoint runs on a thread (``second_factor.complete_with_totp``
+and friends) with a fresh SQLAlchemy session per call, as each such request gets one, on one
+thread. On PostgreSQL a served app takes a right TOTP code on the event loop instead
+(``signin.totp_on_loop``): bench/run.py measures that one over HTTP.
 Prints the statement log of one call (pool checkouts, BEGIN/COMMIT and every statement,
 each a round trip to the server), CPU and wall time per call, and a cProfile breakdown
 by package. Pass ``--url`` to use an existing database seeded by bench/run.py instead.

@@ -1,17 +1,24 @@
 """PostgreSQL's TOTP sign-in writes everything in one statement whose answer decides
-(``signin.second_factor``): when the step or the login was spent by someone else between
-its read and that statement, nothing it wrote may stay."""
+(``signin.totp_on_loop``): when the step or the login was spent by someone else between
+its read and that statement, nothing it wrote may stay.
+
+"Someone else" is a real concurrent transaction: it changes the row first and holds it,
+uncommitted, until the sign-in's statement is seen waiting for that row in
+``pg_stat_activity``; then it commits, and PostgreSQL re-checks the sign-in's conditions
+against the committed row, as it would for a request that lost the race."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, func, select, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 
 from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges.models import PendingLogin
@@ -31,25 +38,46 @@ def _postgresql_only(database_url: str) -> None:
         pytest.skip("the one-statement write is PostgreSQL's; SQLite runs the statements apart")
 
 
+def _one_write_waiting(engine: Engine) -> bool:
+    """The sign-in's one statement waits on a row lock. It is the one that starts with the
+    device token's clean-up and waits on the step or the login: the sync way writes the
+    session rows only after it has spent both, apart."""
+    with engine.connect() as conn:
+        waiting = conn.scalars(
+            text("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        ).all()
+    return any(query.startswith("WITH retired_device_tokens") for query in waiting)
+
+
 @contextmanager
-def just_before_the_write(app: FastAPI, meddle: Callable[[Connection], None]) -> Iterator[None]:
-    """Run ``meddle`` on a connection of its own, committed, right before the sign-in's
-    one-statement write is sent: the concurrent sign-in that got there first."""
+def changed_first(app: FastAPI, meddle: Callable[[Connection], None]) -> Iterator[None]:
+    """Run ``meddle`` in a transaction of its own that holds its rows until the sign-in's
+    one statement waits for them, and then commits: the concurrent request that got there
+    first. The sign-in must be sent inside the block, from another thread."""
     engine = app.state.engine
-    fired: list[bool] = []
-
-    def before(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("WITH retired_device_tokens") and not fired:
-            fired.append(True)
-            with engine.begin() as other:
-                meddle(other)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    assert app.state.loop_pool is not None, "the TOTP sign-in is not on the event loop"
+    with engine.connect() as other:
+        meddle(other)  # uncommitted: its rows stay locked
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    assert fired, "the sign-in never reached its one-statement write"
+        deadline = time.monotonic() + 15
+        while not _one_write_waiting(engine):
+            assert time.monotonic() < deadline, "the sign-in never waited in its one statement"
+            time.sleep(0.02)
+        other.commit()
+
+
+def sign_in_meanwhile(client: TestClient, body: dict[str, str]) -> Callable[[], httpx.Response]:
+    """POST the TOTP sign-in on a thread; the returned call waits for its answer."""
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(client.post(TOTP, json=body)))
+    thread.start()
+
+    def answer() -> httpx.Response:
+        thread.join(timeout=30)
+        assert answers, "the sign-in did not answer"
+        return answers[0]
+
+    return answer
 
 
 def counts(app: FastAPI) -> dict[str, int]:
@@ -77,10 +105,10 @@ def test_a_step_spent_elsewhere_first_leaves_nothing_written(
     def spend_the_step(other: Connection) -> None:
         other.execute(update(TotpDevice).values(last_used_step=step))
 
-    with just_before_the_write(app, spend_the_step):
-        r = client.post(
-            TOTP, json={"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
-        )
+    body = {"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
+    with changed_first(app, spend_the_step):
+        answer = sign_in_meanwhile(client, body)
+    r = answer()
     assert r.status_code == 401 and r.json()["code"] == "invalid_code", r.text
     after = counts(app)
     # One event more: the counted failure, never a sign_in; no session, no device token.
@@ -110,10 +138,10 @@ def test_a_login_finished_elsewhere_first_keeps_the_step_unspent(
     def finish_the_login(other: Connection) -> None:
         other.execute(update(PendingLogin).values(finished_at=clock.now()))
 
-    with just_before_the_write(app, finish_the_login):
-        r = client.post(
-            TOTP, json={"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
-        )
+    body = {"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
+    with changed_first(app, finish_the_login):
+        answer = sign_in_meanwhile(client, body)
+    r = answer()
     assert r.status_code == 401 and r.json()["code"] == "mfa_token_invalid", r.text
     assert counts(app) == before
     with app.state.engine.connect() as conn:

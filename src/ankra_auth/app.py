@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ankra_auth import api_docs, health, pruning
+from ankra_auth import api_docs, db_async, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
 from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
@@ -42,7 +44,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="1.0.0",
         summary="Two-factor authentication: authenticator apps, passkeys, recovery codes",
         generate_unique_id_function=_operation_id,
-        lifespan=pruning.lifespan,
+        lifespan=_lifespan,
         docs_url=None,  # served by api_docs, from this origin
         redoc_url=None,
     )
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or SystemClock()
     app.state.engine = make_engine(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.loop_pool = None  # PostgreSQL from the event loop, while the lifespan runs
     passwords.set_concurrency(settings.password_hash_concurrency)
     _ = settings.secret  # create or load the key now, not inside the first request
 
@@ -77,6 +80,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api_docs.install_api_docs(app)
     _document_problems_in_openapi(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: its event loop's database pool, and the pruner."""
+    async with db_async.pool_for(app.state.settings) as pool, pruning.lifespan(app):
+        app.state.loop_pool = pool
+        try:
+            yield
+        finally:
+            app.state.loop_pool = None
 
 
 def _document_problems_in_openapi(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -250,6 +251,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
+    @app.exception_handler(psycopg.IntegrityError)  # the event loop's TOTP sign-in (db_async)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         # A concurrent request won a uniqueness race the service did not serialize:
         # the loser is told to retry, never 500 (services should lock before deciding).
@@ -258,6 +260,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OperationalError)
+    @app.exception_handler(psycopg.OperationalError)  # and psycopg_pool's PoolTimeout
+    @app.exception_handler(psycopg.InterfaceError)
     async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         # Pool exhausted, database unreachable, disk full or read-only: retryable, not a bug.
         log.warning("database unavailable: %s", database_failure(exc))

@@ -237,10 +237,11 @@ def _read(
     else:
         raise TypeError("mfa_token or pending_login_id is required")
     row = db.connection().execute(query, {"named": named}).first()
-    return _active_row(row, now)
+    return active_row(row, now)
 
 
-def _active_row(row: Row[Any] | None, now: datetime) -> Pending:
+def active_row(row: Row[Any] | None, now: datetime) -> Pending:
+    """The pending login ``row`` read, if still active; raises :class:`MfaTokenInvalid`."""
     if (
         row is None
         or row.finished_at is not None
@@ -258,7 +259,7 @@ def _active_row(row: Row[Any] | None, now: datetime) -> Pending:
 
 
 @lru_cache(maxsize=16)
-def _read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
+def read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
     """PostgreSQL: :func:`_read_query` and :func:`_admit_success` in one statement.
 
     The admission is made only for an active pending login (the ``admitting`` CTE repeats
@@ -306,9 +307,9 @@ def read_and_admit(
         named, by_token = pending_login_id, False
     else:
         raise TypeError("mfa_token or pending_login_id is required")
-    query = _read_and_admit_query(join, by_token=by_token)
+    query = read_and_admit_query(join, by_token=by_token)
     row = conn.execute(query, {"named": named, "now": ctx.now}).first()
-    return _active_row(row, ctx.now), bool(row is not None and row.admitted)
+    return active_row(row, ctx.now), bool(row is not None and row.admitted)
 
 
 def _no_join(query: Select[Any]) -> Select[Any]:

@@ -92,10 +92,10 @@ def counted_row(
     """An event's row for a caller that inserts it with others (``signin.rows``), counted
     in the metrics like :func:`insert` (once ``db``'s transaction commits)."""
     metrics.count_security_event(db, type=type, method=method)
-    return _row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
+    return row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
 
 
-def _row(
+def row(
     *,
     user_id: str,
     type: str,  # noqa: A002 - the contract's field name
@@ -103,7 +103,8 @@ def _row(
     method: str | None,
     detail: str | None,
 ) -> dict[str, object]:
-    """An event's row, the same for the ORM (:func:`record`) and Core (:func:`insert`)."""
+    """An event's row, the same for the ORM (:func:`record`) and Core (:func:`insert`); not
+    counted in the metrics (:func:`counted_row` is)."""
     return {
         "id": new_id(),
         "user_id": user_id,

@@ -82,7 +82,8 @@ def count_security_event(db: Session, *, type: str, method: str | None) -> None:
     db.info.setdefault(_PENDING, []).append((type, method or "none"))
 
 
-def _count(type_: str, method: str) -> None:
+def count_committed(type_: str, method: str) -> None:
+    """Count an event whose row has just been committed (outside an ORM session)."""
     SECURITY_EVENTS.labels(type_, method).inc()
     outcome = _SIGN_IN_OUTCOMES.get(type_)
     if outcome is not None:
@@ -96,7 +97,7 @@ def _count(type_: str, method: str) -> None:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     for type_, method in session.info.pop(_PENDING, ()):
-        _count(type_, method)
+        count_committed(type_, method)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import CTE
+from sqlalchemy import CTE, Select
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
@@ -143,8 +143,17 @@ def grant_session(
     return _authenticated(settings, token, user_id, device_token, restricted=restricted)
 
 
-def grant_once_spent(
-    db: Session,
+@dataclass(frozen=True, slots=True)
+class OneWrite:
+    """A TOTP sign-in's last statement on PostgreSQL (:func:`one_write`), not yet sent."""
+
+    statement: Select[bool]
+    params: dict[str, object]
+    granted: Authenticated
+    event: tuple[str, str]  # the sign_in event's type and method, counted once committed
+
+
+def one_write(
     *,
     settings: Settings,
     ctx: RequestContext,
@@ -152,21 +161,23 @@ def grant_once_spent(
     method: str,
     spent: CTE,
     spent_params: Mapping[str, object],
-) -> Authenticated | None:
-    """PostgreSQL: :func:`grant_after_second_factor` for a TOTP step or a passkey, in one
-    statement with ``spent`` (the CTE that spends it, bound by ``spent_params``) and the
-    pending login's finish. Commits and returns the session when both happened; else
-    rolls back and returns None (the factor was spent first elsewhere, or the login)."""
-    token, session, event = _rows(
-        db,
-        settings=settings,
-        ctx=ctx,
+) -> OneWrite:
+    """:func:`grant_after_second_factor` as one statement, with ``spent`` (the CTE that
+    spends the TOTP step, bound by ``spent_params``) and the pending login's finish.
+
+    The statement answers whether it finished the login: only then may it commit. When it
+    did not (the step or the login was spent first elsewhere), the caller rolls back, so
+    the session, device token and event written beside them go too."""
+    sign_in_method = _sign_in_method(pending, method)
+    token, session = _session_row(settings, ctx, pending.user_id, sign_in_method)
+    event = events.row(
         user_id=pending.user_id,
-        method=_sign_in_method(pending, method),
+        type=events.SIGN_IN,
+        method=sign_in_method,
+        ctx=ctx,
         detail=pending.sso_provider,
     )
-    device_token = rows.write_if(
-        db,
+    statement, params, device_token = rows.once_decided(
         decided_by=challenges.finish_after(spent),
         decided_params={**spent_params, "pending_id": pending.id},
         user_id=pending.user_id,
@@ -175,11 +186,8 @@ def grant_once_spent(
         session=session,
         event=event,
     )
-    if device_token is None:
-        db.rollback()
-        return None
-    db.commit()
-    return _authenticated(settings, token, pending.user_id, device_token, restricted=False)
+    granted = _authenticated(settings, token, pending.user_id, device_token, restricted=False)
+    return OneWrite(statement, params, granted, (events.SIGN_IN, sign_in_method))
 
 
 def _rows(
@@ -193,16 +201,22 @@ def _rows(
     session_method: str | None = None,
 ) -> tuple[str, dict[str, object], dict[str, object]]:
     """The new session's token, its row and the ``sign_in`` event's row."""
-    token, session = accounts.new_session_values(
-        user_id=user_id,
-        ctx=ctx,
-        method=session_method or method,
-        expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
-    )
+    token, session = _session_row(settings, ctx, user_id, session_method or method)
     event = events.counted_row(
         db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
     )
     return token, session, event
+
+
+def _session_row(
+    settings: Settings, ctx: RequestContext, user_id: str, method: str
+) -> tuple[str, dict[str, object]]:
+    return accounts.new_session_values(
+        user_id=user_id,
+        ctx=ctx,
+        method=method,
+        expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
+    )
 
 
 def _authenticated(

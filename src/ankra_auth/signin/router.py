@@ -15,10 +15,10 @@ from ankra_auth.api.threads import run_second_factor
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
-from ankra_auth.signin import passkey, password, second_factor
-from ankra_auth.signin.answers import authenticated_out
-from ankra_auth.signin.cookies import device_cookie
-from ankra_auth.signin.grant import MfaRequired
+from ankra_auth.signin import passkey, password, second_factor, totp_on_loop
+from ankra_auth.signin.answers import authenticated_body, authenticated_out
+from ankra_auth.signin.cookies import device_cookie, from_allowed_origin
+from ankra_auth.signin.grant import Authenticated, MfaRequired
 from ankra_auth.signin.schemas import (
     AuthenticatedOut,
     LoginIn,
@@ -83,13 +83,44 @@ async def _on_second_factor_threads(request: Request, response: Response, work: 
 
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
 async def login_with_totp(body: MfaCodeIn, request: Request, response: Response) -> Response:
+    state = request.app.state
+    settings: Settings = state.settings
+    counted_only = False
+    if state.loop_pool is not None:  # PostgreSQL, served: a right code on the event loop
+        ctx = context_of(request, state.clock)
+        granted = await totp_on_loop.sign_in(
+            state.loop_pool, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+        )
+        if granted is not None:
+            return await _granted(granted, request, response, settings)
+        counted_only = True  # what it did not grant, the counted way answers
+
     def work(db: Session, settings: Settings, ctx: RequestContext) -> AuthenticatedOut:
         result = second_factor.complete_with_totp(
-            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+            db,
+            settings=settings,
+            ctx=ctx,
+            mfa_token=body.mfa_token,
+            code=body.code,
+            counted_only=counted_only,
         )
         return authenticated_out(result, request, response, settings)
 
     return await _on_second_factor_threads(request, response, work)
+
+
+async def _granted(
+    result: Authenticated, request: Request, response: Response, settings: Settings
+) -> Response:
+    """The answer to a sign-in granted on the event loop. Our own pages also get cookies
+    and may have a single sign-on link to finish (a database write): that on a thread."""
+    if not from_allowed_origin(request, settings):
+        return json_response(authenticated_body(result), response)
+
+    def answer() -> AuthenticatedOut:
+        return authenticated_out(result, request, response, settings)
+
+    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
 
 
 @router.post(

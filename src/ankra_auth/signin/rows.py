@@ -6,8 +6,8 @@ None of them decides anything (no row count is read), so sending them together k
 every guarantee; they commit or roll back with the sign-in's transaction. Elsewhere
 (SQLite) they are sent one after another, as before.
 
-A TOTP sign-in goes further (:func:`write_if`): the same statement also spends the step
-and finishes the pending login, and its one answer says whether both happened. When
+A TOTP sign-in goes further (:func:`once_decided`): the same statement also spends the
+step and finishes the pending login, and its one answer says whether both happened. When
 not, the caller rolls back, so the rows written with them go too.
 """
 
@@ -87,8 +87,7 @@ def write(
     return token
 
 
-def write_if(
-    db: Session,
+def once_decided(
     *,
     decided_by: CTE,
     decided_params: Mapping[str, object],
@@ -97,16 +96,16 @@ def write_if(
     retire_id: str | None,
     session: Mapping[str, object],
     event: Mapping[str, object],
-) -> str | None:
-    """PostgreSQL: :func:`write`, in the same statement as ``decided_by`` (the CTEs that
-    spend the second factor and finish the pending login; ``decided_params`` bind them).
-    Returns the device token when ``decided_by`` returned a row, else None: the rows were
-    written anyway, and the caller rolls the transaction back."""
+) -> tuple[Select[bool], dict[str, object], str]:
+    """PostgreSQL: :func:`write`'s rows in one statement with ``decided_by`` (the CTEs that
+    spend the second factor and finish the pending login; ``decided_params`` bind them),
+    which answers whether ``decided_by`` returned a row. Not executed here: returns the
+    statement, its parameters and the new device token. The rows are written either way,
+    so a caller that gets False rolls the transaction back."""
     token, values = device_tokens.new_values(user_id=user_id, now=now)
     statement = _together_once(decided_by, tuple(session), tuple(event), tuple(values))
     params = {**_params(user_id, now, retire_id, values, session, event), **decided_params}
-    decided = db.connection().execute(statement, params).scalar_one()
-    return token if decided else None
+    return statement, params, token
 
 
 def _params(

@@ -15,7 +15,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes import service as recovery_codes
-from ankra_auth.signin.grant import Authenticated, grant_after_second_factor, grant_once_spent
+from ankra_auth.signin.grant import Authenticated, grant_after_second_factor
 from ankra_auth.totp import service as totp
 
 
@@ -77,13 +77,18 @@ def with_recovery_code(
 
 
 def complete_with_totp(
-    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    mfa_token: str,
+    code: str,
+    counted_only: bool = False,
 ) -> Authenticated:
-    if db.get_bind().dialect.name == "postgresql":
-        granted = _totp_in_one_write(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
-        if granted is not None:
-            return granted
-        # Not admitted, a wrong code, or a race lost: the counted way answers it.
+    """The sign-in's authenticator code, on a thread. ``counted_only``: the event loop's
+    way (:mod:`signin.totp_on_loop`, PostgreSQL) made the optimistic admission and did not
+    grant (not admitted, a wrong code, a race lost), so only the counted way is left."""
+    if counted_only:
         pending = challenges.verify_counted(
             db,
             mfa_token=mfa_token,
@@ -97,39 +102,6 @@ def complete_with_totp(
         pending = with_totp(db, settings=settings, ctx=ctx, mfa_token=mfa_token, code=code)
     return grant_after_second_factor(
         db, settings=settings, ctx=ctx, pending=pending, method="totp", two_factor_proven=True
-    )
-
-
-def _totp_in_one_write(
-    db: Session, *, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
-) -> Authenticated | None:
-    """A right code on PostgreSQL, in four round trips: BEGIN, the read that admits the
-    attempt, one statement that spends the step, finishes the login and writes the
-    session, device token and event (:func:`grant_once_spent`), and COMMIT.
-
-    The step and the login are still spent by conditional UPDATEs, and the statement's
-    answer says whether both happened; if not, everything it wrote is rolled back and
-    None is returned. Nothing is written for an attempt that is not admitted or whose
-    code is wrong: those take the counted way, like :func:`with_totp`'s."""
-    pending, admitted = challenges.read_and_admit(
-        db, mfa_token=mfa_token, pending_login_id=None, ctx=ctx, join=totp.with_device
-    )
-    step = (
-        totp.step_to_spend(row=pending.row, code=code, settings=settings, now=ctx.now)
-        if admitted  # admitted before the code is looked at, as in verify_second_factor
-        else None
-    )
-    if step is None:
-        db.rollback()
-        return None
-    return grant_once_spent(
-        db,
-        settings=settings,
-        ctx=ctx,
-        pending=pending,
-        method="totp",
-        spent=totp.SPEND_STEP,
-        spent_params={"step": step},
     )
 
 

@@ -1,0 +1,109 @@
+"""PostgreSQL from the event loop: psycopg's async pool, and Core statements compiled once.
+
+The TOTP sign-in is the one request that runs here instead of on a thread (see
+``signin.totp_on_loop``): with 32 sign-ins in flight, threads take turns at the GIL and
+SQLAlchemy's execution layer costs more than PostgreSQL takes to run the statements. The
+statements stay the SQLAlchemy Core constructs the sync code builds; :func:`compiled` turns
+one into its SQL text and bound values once, and a request only fills in its parameters.
+SQLite has no such pool: there every request takes the sync way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
+from weakref import WeakKeyDictionary
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import make_url
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from ankra_auth.config import Settings
+
+Pool = AsyncConnectionPool[AsyncConnection[Any]]
+_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A statement's SQL (psycopg's ``%(name)s`` placeholders) and its fixed values."""
+
+    sql: str
+    defaults: Mapping[str, Any]
+    processors: Mapping[str, Callable[[Any], Any]]
+
+    def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The statement's values: its literals, then ``given``, through the column types'
+        bind processing (``UTCDateTime`` refuses a naive datetime, as on the sync way)."""
+        values = {**self.defaults, **given}
+        for name, process in self.processors.items():
+            values[name] = process(values[name])
+        return values
+
+
+@lru_cache(maxsize=32)
+def compiled(statement: ClauseElement) -> Compiled:
+    """``statement`` compiled for psycopg once (statements on this path are built once)."""
+    done = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
+    # The literals' values, and which parameters a column type processes (UTCDateTime).
+    defaults = done.construct_params(_check=False)
+    processors = {name: fn for name, fn in done._bind_processors.items() if callable(fn)}
+    return Compiled(done.string, defaults, processors)
+
+
+def _conninfo(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+class _IdleCheck:
+    """Check a connection before handing it out only when it sat idle in the pool longer
+    than ``idle_seconds``: when a restart, failover or firewall can have killed it. The
+    sync pool does the same (``db._ping_when_idle``); a ping on every checkout would be
+    one more round trip per sign-in."""
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+        self.returned_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
+
+    async def returned(self, conn: AsyncConnection[Any]) -> None:
+        self.returned_at[conn] = time.monotonic()
+
+    async def check(self, conn: AsyncConnection[Any]) -> None:
+        returned_at = self.returned_at.get(conn)
+        if returned_at is not None and time.monotonic() - returned_at >= self.idle_seconds:
+            await AsyncConnectionPool.check_connection(conn)
+
+
+@asynccontextmanager
+async def pool_for(settings: Settings) -> AsyncIterator[Pool | None]:
+    """The event loop's pool for the app's lifespan on PostgreSQL (None on SQLite).
+
+    Opened without waiting: the service starts, and answers 503, while the database is
+    not there yet, and the pool connects in the background once it is.
+    """
+    if not settings.database_url.startswith("postgresql"):
+        yield None
+        return
+    idle = _IdleCheck(settings.db_pool_ping_after_idle_seconds)
+    pool: Pool = AsyncConnectionPool(
+        _conninfo(settings.database_url),
+        min_size=1,
+        max_size=settings.db_pool_size,
+        timeout=settings.db_pool_timeout_seconds,
+        check=idle.check if settings.db_pool_ping_after_idle_seconds > 0 else Pool.check_connection,
+        reset=idle.returned,
+        open=False,
+        name="event-loop",
+    )
+    await pool.open(wait=False)
+    try:
+        yield pool
+    finally:
+        await pool.close(timeout=settings.shutdown_grace_seconds)
