@@ -75,7 +75,7 @@ def serve(
         except OSError as exc:
             _fail(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror}")
     uvicorn.run(
-        "ankra_auth.app:create_app",
+        "ankra_auth.app:create_served_app",
         factory=True,
         host=host,
         port=port,
