@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
 
@@ -11,6 +14,14 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.security import totp
 
 PASSWORD = "correct horse battery"
+T = TypeVar("T")
+
+
+def run_on_a_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: Playwright's sync API, used by other tests
+    in this process, leaves an event loop running on the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from ankra_auth import db_async
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
+from tests.helpers import run_on_a_loop
 from tests.postgres_server import PostgresServer
 
 
@@ -68,3 +71,51 @@ def test_a_connection_used_moments_ago_is_not_pinged(pg_url: str) -> None:
         _backend_pid(engine)
     assert _backend_pid(engine) != first
     engine.dispose()
+
+
+# The event loop's pool (db_async, the TOTP sign-in) follows the same rule.
+
+
+async def _loop_backend_pid(pool: db_async.Pool) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def _loop_pool_settings(url: str, idle_seconds: float) -> Settings:
+    return Settings(
+        database_url=url,
+        secret_key="x",
+        db_pool_size=1,
+        db_pool_ping_after_idle_seconds=idle_seconds,
+    )
+
+
+@pytest.mark.parametrize("idle_seconds", [1e-9, 0.0])  # ping when idle; ping always
+def test_the_event_loops_pool_replaces_a_dropped_idle_connection(
+    pg_url: str, idle_seconds: float
+) -> None:
+    async def scenario() -> tuple[int, int]:
+        async with db_async.pool_for(_loop_pool_settings(pg_url, idle_seconds)) as pool:
+            assert pool is not None
+            first = await _loop_backend_pid(pool)
+            _terminate(pg_url, first)
+            return first, await _loop_backend_pid(pool)  # would raise without the check
+
+    first, second = run_on_a_loop(scenario())
+    assert second != first
+
+
+def test_the_event_loops_pool_does_not_ping_a_connection_used_moments_ago(pg_url: str) -> None:
+    async def scenario() -> tuple[int, int]:
+        async with db_async.pool_for(_loop_pool_settings(pg_url, 3600)) as pool:
+            assert pool is not None
+            first = await _loop_backend_pid(pool)
+            _terminate(pg_url, first)
+            with pytest.raises(psycopg.OperationalError):
+                await _loop_backend_pid(pool)
+            return first, await _loop_backend_pid(pool)
+
+    first, second = run_on_a_loop(scenario())
+    assert second != first

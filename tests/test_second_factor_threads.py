@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
 
 from ankra_auth.api.threads import run_second_factor
-
-T = TypeVar("T")
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run`` on a thread of its own: Playwright's sync API, used by other tests
-    in this process, leaves an event loop running on the main thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+from tests.helpers import run_on_a_loop
 
 
 def test_at_most_the_configured_threads_run_at_once() -> None:
@@ -43,7 +32,7 @@ def test_at_most_the_configured_threads_run_at_once() -> None:
         release.set()
         return await asyncio.gather(*tasks)
 
-    idents = _run(burst())
+    idents = run_on_a_loop(burst())
     assert len(idents) == 10 and most == 3
 
 
@@ -51,4 +40,4 @@ def test_each_event_loop_gets_its_own_limiter() -> None:
     # Test clients run an app on a loop of their own: a limiter bound to an old loop
     # would fail when contended on a new one.
     for _ in range(2):
-        assert _run(run_second_factor(1, lambda: 42)) == 42
+        assert run_on_a_loop(run_second_factor(1, lambda: 42)) == 42

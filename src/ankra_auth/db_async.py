@@ -97,7 +97,11 @@ async def pool_for(settings: Settings) -> AsyncIterator[Pool | None]:
         min_size=1,
         max_size=settings.db_pool_size,
         timeout=settings.db_pool_timeout_seconds,
-        check=idle.check if settings.db_pool_ping_after_idle_seconds > 0 else Pool.check_connection,
+        check=(
+            idle.check
+            if settings.db_pool_ping_after_idle_seconds > 0
+            else AsyncConnectionPool.check_connection
+        ),
         reset=idle.returned,
         open=False,
         name="event-loop",
