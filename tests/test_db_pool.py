@@ -6,13 +6,17 @@ import uuid
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from ankra_auth import db_async
+from ankra_auth.app import create_app
+from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
-from tests.helpers import run_on_a_loop
+from tests.conftest import PUBLIC_URL
+from tests.helpers import code_now, enroll_totp, run_on_a_loop, sign_up, start_login
 from tests.postgres_server import PostgresServer
 
 
@@ -119,3 +123,30 @@ def test_the_event_loops_pool_does_not_ping_a_connection_used_moments_ago(pg_url
 
     first, second = run_on_a_loop(scenario())
     assert second != first
+
+
+def test_an_exhausted_event_loop_pool_is_a_503_that_costs_the_sign_in_nothing(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    """Every connection of the event loop's pool busy past the pool timeout: the TOTP
+    sign-in answers the retryable problem, and the same code works once one is free."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no event loop pool")
+    small = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout_seconds": 0.3})
+    app = create_app(small, clock)
+    with TestClient(app, base_url=PUBLIC_URL) as client:
+        account = sign_up(client)
+        enroll_totp(client, account, clock)
+        body = {"mfa_token": start_login(client, account)["mfa_token"]}
+        body["code"] = code_now(account.totp_secret, clock)
+        pool = app.state.loop_pool
+        held = client.portal.call(pool.getconn)  # the pool's only connection
+        try:
+            r = client.post("/api/v1/auth/mfa/totp", json=body)
+        finally:
+            client.portal.call(pool.putconn, held)
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "service_unavailable" and r.headers["retry-after"] == "1"
+        assert client.post("/api/v1/auth/mfa/totp", json=body).status_code == 200
+    app.state.engine.dispose()
