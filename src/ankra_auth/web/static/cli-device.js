@@ -4,7 +4,7 @@
 // For `ankra login --sso --no-browser` the page shows the provider instead of an account
 // and "Continue with NAME" trades the handle for the provider's one-time start link; the
 // second factor then follows on the page the provider's callback answers.
-import { $, api, busy, field, focusHeading, problemText, say, show, when } from './common.js';
+import { $, api, busy, field, focusHeading, onSubmit, problemText, say, show, when } from './common.js';
 import { secondFactor } from './second-factor.js';
 
 const base = '/api/v1/auth/cli/device';
@@ -38,7 +38,7 @@ function cliDevicePage() {
 
   let methods = [];
   let sso = null;
-  form.addEventListener('submit', (event) => {
+  onSubmit(form, (event) => {
     event.preventDefault();
     const input = form.elements.user_code;
     const typed = input.value.trim();

@@ -75,6 +75,19 @@ export async function busy(button, work) {
   }
 }
 
+/**
+ * Handles `form`'s submit in the page, and only then lets it be submitted. A form on screen
+ * before its page's script has run renders its submit button `disabled data-until-script`:
+ * a click or Enter that early would send it natively (a reload with its fields in the URL).
+ */
+export function onSubmit(form, handler) {
+  form.addEventListener('submit', handler);
+  for (const button of form.querySelectorAll('[data-until-script]')) {
+    button.disabled = false;
+    button.removeAttribute('data-until-script');
+  }
+}
+
 export function show(element, visible = true) {
   element.hidden = !visible;
 }

@@ -1,5 +1,5 @@
 // Enrollment pieces shared by the profile page and "Secure your account to continue".
-import { $, api, busy, field, focusHeading, localDate, page, problemText, say, show } from './common.js';
+import { $, api, busy, field, focusHeading, localDate, onSubmit, page, problemText, say, show } from './common.js';
 import { createPasskey, passkeysSupported } from './passkeys.js';
 import { signOutEverywhereElse } from './sessions.js';
 
@@ -138,7 +138,7 @@ export function addPasskey({ onAdded }) {
     show(field('passkeys-unavailable', form.parentElement));
     return;
   }
-  form.addEventListener('submit', (event) => {
+  onSubmit(form, (event) => {
     event.preventDefault();
     const input = form.elements.name;
     const name = input.value.trim();

@@ -1,5 +1,5 @@
 // /login: email and password, then the second-factor step.
-import { $, api, busy, page, problemText, say, show, withNext } from './common.js';
+import { $, api, busy, onSubmit, page, problemText, say, show, withNext } from './common.js';
 import { mfaTokenCalls, secondFactor } from './second-factor.js';
 
 function loginPage() {
@@ -24,7 +24,7 @@ function loginPage() {
     },
   });
 
-  form.addEventListener('submit', (event) => {
+  onSubmit(form, (event) => {
     event.preventDefault();
     const email = form.elements.email.value.trim();
     const password = form.elements.password.value;
