@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,3 +112,13 @@ def add_passkey(page: Page, name: str) -> None:
 def sign_out(page: Page, live: Live) -> None:
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{live.url}/login")
+
+
+def wait_until(page: Page, done: Callable[[], bool], failure: str) -> None:
+    """Wait for ``done()`` in the page: Playwright's route handlers run while it waits,
+    which they would not during a ``time.sleep``."""
+    for _ in range(100):
+        if done():
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(failure)

@@ -7,24 +7,15 @@ button is rendered disabled and enabled by the script that handles it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.flows import PROFILE, Live, new_account, sign_in_password, status
+from tests.browser.flows import PROFILE, Live, new_account, sign_in_password, status, wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page: Page, done: Callable[[], bool], failure: str) -> None:
-    # Route handlers run while Playwright waits, so wait in the page, not in time.sleep.
-    for _ in range(100):
-        if done():
-            return
-        page.wait_for_timeout(20)
-    raise AssertionError(failure)
 
 
 @contextmanager

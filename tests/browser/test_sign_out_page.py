@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.flows import PROFILE, Live, new_account, sign_in_password
+from tests.browser.flows import PROFILE, Live, new_account, sign_in_password, wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page: Page, done: Callable[[], bool], failure: str) -> None:
-    # Route handlers run while Playwright waits, so wait in the page, not in time.sleep.
-    for _ in range(100):
-        if done():
-            return
-        page.wait_for_timeout(20)
-    raise AssertionError(failure)
 
 
 def test_sign_out_lands_on_the_sign_in_page_even_if_a_load_answers_401_after_it(
