@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
+import sqlalchemy.exc
 from fastapi.testclient import TestClient
 
+from ankra_auth.app import create_app
 from ankra_auth.clock import FrozenClock
 from tests.helpers import PASSWORD, sign_up
 
@@ -145,3 +149,23 @@ def test_an_unreachable_database_is_a_503_problem(client: TestClient, app) -> No
     r = client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever1"})
     assert_problem(r, 503, "service_unavailable")
     assert r.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize(
+    "lost_race",
+    [
+        sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key")),
+        psycopg.errors.UniqueViolation("duplicate key"),  # the event loop's TOTP sign-in
+    ],
+    ids=["sqlalchemy", "psycopg"],
+)
+def test_a_uniqueness_race_is_a_409_problem(settings, clock, lost_race: Exception) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings, clock)
+
+    @app.post("/raced")
+    def raced() -> None:
+        raise lost_race
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert_problem(client.post("/raced"), 409, "conflict")
+    app.state.engine.dispose()

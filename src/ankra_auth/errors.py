@@ -252,10 +252,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     @app.exception_handler(psycopg.IntegrityError)  # the event loop's TOTP sign-in (db_async)
-    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
         # A concurrent request won a uniqueness race the service did not serialize:
         # the loser is told to retry, never 500 (services should lock before deciding).
-        log.warning("integrity conflict: %s", type(exc.orig).__name__)
+        # The driver's error is SQLAlchemy's ``orig``, or psycopg's own on the event loop.
+        log.warning("integrity conflict: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return problem(409, "conflict", "Conflict", "This changed at the same time: try again")
 
     @app.exception_handler(SQLAlchemyTimeoutError)
