@@ -11,9 +11,9 @@ when the spend did, and nothing commits unless the finish did.
 Only an admitted, right code is granted here. Anything else (not admitted during a
 backoff, a wrong code, an expired or used login, a race lost) is rolled back, admission
 included, and answered by the counted way on a thread
-(``second_factor.complete_with_totp(counted_only=True)``), as the sync way falls back. The code is looked
-at only once the attempt is admitted, so during a backoff a right code takes the same
-way, in the same time, as a wrong one.
+(``second_factor.complete_with_totp(counted_only=True)``), as the sync way falls back.
+The code is looked at only once the attempt is admitted, so during a backoff a right
+code takes the same way, in the same time, as a wrong one.
 """
 
 from __future__ import annotations

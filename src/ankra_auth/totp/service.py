@@ -179,7 +179,7 @@ def consume_code(
 
 
 # The same conditional UPDATE as a CTE (``owner``, ``step``) for a statement that spends the
-# step and writes what it grants in one round trip (``signin.second_factor``, PostgreSQL):
+# step and writes what it grants in one round trip (``signin.totp_on_loop``, PostgreSQL):
 # it returns a row only when it spent the step.
 SPEND_STEP = _SPEND_STEP.returning(_DEVICES.c.user_id).cte("spent_step")
 
