@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.flows import PROFILE, Live, new_account, sign_in_password, status, wait_until
 
@@ -37,15 +37,23 @@ def script_held(page: Page, live: Live, path: str, script: str) -> Iterator[None
     page.unroute(pattern)
 
 
+def sent_early(page: Page, button_name: str, fields: dict[str, str]) -> Locator:
+    """Inside :func:`script_held`: the submit button is disabled; fill ``fields``, press
+    Enter in the last one and click the button anyway. Returns the button."""
+    button = page.get_by_role("button", name=button_name)
+    expect(button).to_be_disabled()
+    for label, value in fields.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label(label).press("Enter")
+    button.click(force=True)
+    return button
+
+
 def test_the_sign_in_form_waits_for_its_script(live: Live, page: Page) -> None:
     account = new_account(live)
     with script_held(page, live, "/login", "login.js"):
-        button = page.get_by_role("button", name="Sign in")
-        expect(button).to_be_disabled()
-        page.get_by_label("Email").fill(account.email)
-        page.get_by_label("Password").fill("not the password")
-        page.get_by_label("Password").press("Enter")
-        button.click(force=True)
+        fields = {"Email": account.email, "Password": "not the password"}
+        button = sent_early(page, "Sign in", fields)
     expect(button).to_be_enabled()
     button.click()
     expect(status(page)).to_contain_text("Wrong email or password")
@@ -53,11 +61,7 @@ def test_the_sign_in_form_waits_for_its_script(live: Live, page: Page) -> None:
 
 def test_the_device_code_form_waits_for_its_script(live: Live, page: Page) -> None:
     with script_held(page, live, "/cli/device", "cli-device.js"):
-        button = page.get_by_role("button", name="Continue")
-        expect(button).to_be_disabled()
-        page.get_by_label("Code from your terminal").fill("ABCD-1234")
-        page.get_by_label("Code from your terminal").press("Enter")
-        button.click(force=True)
+        button = sent_early(page, "Continue", {"Code from your terminal": "ABCD-1234"})
     expect(button).to_be_enabled()
     button.click()
     expect(status(page)).to_contain_text("code")
@@ -67,9 +71,5 @@ def test_the_add_passkey_form_waits_for_its_script(live: Live, page: Page) -> No
     sign_in_password(page, new_account(live))
     expect(page).to_have_url(f"{live.url}{PROFILE}")
     with script_held(page, live, PROFILE, "profile.js"):
-        button = page.get_by_role("button", name="Add passkey")
-        expect(button).to_be_disabled()
-        page.get_by_label("Passkey name").fill("Phone")
-        page.get_by_label("Passkey name").press("Enter")
-        button.click(force=True)
+        button = sent_early(page, "Add passkey", {"Passkey name": "Phone"})
     expect(button).to_be_enabled()
