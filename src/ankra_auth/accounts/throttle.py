@@ -37,14 +37,12 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ankra_auth.accounts.backoff import FREE_FAILURES, MAX_BACKOFF, backoff_after
 from ankra_auth.accounts.models import Throttle
 from ankra_auth.db import UTCDateTime, table
 from ankra_auth.errors import RateLimited
 
 _THROTTLES = table(Throttle)
-FREE_FAILURES = 10
-FIRST_BACKOFF = timedelta(minutes=1)
-MAX_BACKOFF = timedelta(hours=1)
 # A key with no counted attempt for this long, and no backoff running, is forgotten by
 # the pruner: its count starts again, as it would after a success.
 FORGET_AFTER = timedelta(days=1)
@@ -55,14 +53,6 @@ MFA_PREFIX = "mfa:"
 
 def mfa_key(user_id: str) -> str:
     return f"{MFA_PREFIX}{user_id}"
-
-
-def backoff_after(failures: int) -> timedelta | None:
-    if failures < FREE_FAILURES:
-        return None
-    doublings = min(failures - FREE_FAILURES, 6)  # 2**6 minutes already exceeds the cap
-    backoff: timedelta = min(FIRST_BACKOFF * (2**doublings), MAX_BACKOFF)
-    return backoff
 
 
 @dataclass(frozen=True, slots=True)
