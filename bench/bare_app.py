@@ -14,7 +14,7 @@ import argparse
 import uvicorn
 from fastapi import FastAPI
 
-from ankra_auth.signin.schemas import AuthenticatedOut, MfaCodeIn
+from ankra_auth.signin.schemas import AuthenticatedOut, TotpCodeIn
 
 
 def create_app() -> FastAPI:
@@ -22,7 +22,7 @@ def create_app() -> FastAPI:
 
     # Sync, like the service's sign-in endpoints: FastAPI runs it in the same threadpool.
     @app.post("/api/v1/auth/mfa/totp")
-    def bare_totp(body: MfaCodeIn) -> AuthenticatedOut:
+    def bare_totp(body: TotpCodeIn) -> AuthenticatedOut:
         return AuthenticatedOut(
             access_token=body.mfa_token,
             expires_in=43200,

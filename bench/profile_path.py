@@ -3,10 +3,10 @@
     python bench/profile_path.py                 # TOTP, 300 sign-ins on a throwaway PostgreSQL
     python bench/profile_path.py --path recovery --calls 500
 
-Calls the service function the endpoint runs on a thread (``second_factor.complete_with_totp``
-and friends) with a fresh SQLAlchemy session per call, as each such request gets one, on one
-thread. On PostgreSQL a served app takes a right TOTP code on the event loop instead
-(``signin.totp_on_loop``): bench/run.py measures that one over HTTP.
+Runs the sign-in's flow (``second_factor.sign_in_with_totp`` and friends) with the sync
+runner (``db_flow.run``) and a fresh SQLAlchemy session per call, on one thread: the same
+statements a served app sends on the event loop on PostgreSQL (``db_async.run``), which
+bench/run.py measures over HTTP.
 Prints the statement log of one call (pool checkouts, BEGIN/COMMIT and every statement,
 each a round trip to the server), CPU and wall time per call, and a cProfile breakdown
 by package. Pass ``--url`` to use an existing database seeded by bench/run.py instead.
@@ -31,7 +31,7 @@ import seed  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from ankra_auth import migrate  # noqa: E402
+from ankra_auth import db_flow, migrate  # noqa: E402
 from ankra_auth.clock import SystemClock  # noqa: E402
 from ankra_auth.config import Settings  # noqa: E402
 from ankra_auth.context import RequestContext  # noqa: E402
@@ -135,10 +135,10 @@ def main() -> None:
 
 def run(path: str, engine: Engine, settings: Settings, calls: int, top: int = 25) -> None:
     factory = make_session_factory(engine)
-    complete: Callable[..., Any] = (
-        second_factor.complete_with_totp
+    sign_in: Callable[..., Any] = (
+        second_factor.sign_in_with_totp
         if path == "totp"
-        else second_factor.complete_with_recovery_code
+        else second_factor.sign_in_with_recovery_code
     )
     log = StatementLog(engine)
 
@@ -147,7 +147,9 @@ def run(path: str, engine: Engine, settings: Settings, calls: int, top: int = 25
             db_session: Session = db
             try:
                 ctx = RequestContext(now=SystemClock().now(), ip="127.0.0.1", user_agent="bench")
-                complete(db_session, settings=settings, ctx=ctx, **job)
+                dialect = engine.dialect.name
+                flow = sign_in(dialect=dialect, settings=settings, ctx=ctx, **job)
+                db_flow.run(db_session, flow)
             finally:
                 db_session.rollback()
 

@@ -112,21 +112,36 @@ def test_five_failures_void_the_pending_login(client: TestClient, clock: FrozenC
     )
 
 
-def test_malformed_codes_count_as_failures_not_errors(
+def test_malformed_codes_are_refused_before_they_spend_an_attempt(
     client: TestClient, clock: FrozenClock
 ) -> None:
+    """A code that cannot be right by its form is a 422, and costs none of the pending
+    login's 5 attempts nor the account's budget (the contract's "Numbers")."""
     account = enrolled(client, clock)
     mfa = start_login(client, account)["mfa_token"]
-    for code in ("12345", "abcdef", "１２３４５６"):
-        assert_problem(
-            client.post(TOTP, json={"mfa_token": mfa, "code": code}), 401, "invalid_code"
-        )
+    for _ in range(3):
+        for code in ("12345", "abcdef", "１２３４５６", "1234567"):
+            assert_problem(
+                client.post(TOTP, json={"mfa_token": mfa, "code": code}), 422, "validation_error"
+            )
+        for code in ("ABCDE-1234", "ABCDE-12345-X", "UUUUU-UUUUU"):
+            assert_problem(
+                client.post(RECOVERY, json={"mfa_token": mfa, "code": code}),
+                422,
+                "validation_error",
+            )
+    wrong = client.post(TOTP, json={"mfa_token": mfa, "code": "000000"})
+    assert assert_problem(wrong, 401, "invalid_code")["attempts_remaining"] == 4
     assert_problem(
         client.post(TOTP, json={"mfa_token": "x" * 201, "code": "1"}), 422, "validation_error"
     )
     assert_problem(
         client.post(TOTP, json={"mfa_token": "unknown", "code": "123456"}), 401, "mfa_token_invalid"
     )
+    r = client.post(
+        TOTP, json={"mfa_token": mfa, "code": " ".join(code_now(account.totp_secret, clock))}
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_recovery_codes_work_once_with_lenient_input(

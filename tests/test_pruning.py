@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from ankra_auth import pruning
+from ankra_auth import db_flow, pruning
 from ankra_auth.accounts import throttle
 from ankra_auth.accounts.models import AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
@@ -170,7 +170,7 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
         "sessions": 2,
         "device_tokens": 1,
         "org_invitations": 1,
-        "device_code_attempts": 0,
+        "attempt_windows": 0,
         "sso_flows": 0,
         "sso_pending_links": 0,
         "throttles": 0,
@@ -198,41 +198,60 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
             assert rows.remaining(db, model) == set(), model.__tablename__
 
 
+def _count_a_failure(db: Session, key: str, now: datetime) -> int:
+    """One wrong attempt through the one admission; the count it leaves."""
+
+    def attempt() -> db_flow.Flow[int]:
+        counted = yield from throttle.admit(db.get_bind().dialect.name, [key], now)
+        row = yield db_flow.Run(
+            throttle.settle_wrong(counted), {"counter": counted, **throttle.params(now)}
+        )
+        yield db_flow.Commit()
+        return int(row.failures)
+
+    return db_flow.run(db, attempt())
+
+
 def test_throttles_are_forgotten_only_when_there_is_nothing_to_remember(
     engine: Engine, clock: FrozenClock
 ) -> None:
     now = clock.now()
     long_ago = now - pruning.GRACE - throttle.FORGET_AFTER - MINUTE
     rows = {
-        "pw:reset": (0, None, now),  # a success set the count back to zero
-        "pw:quiet": (3, None, long_ago),  # three failures, then a day and more of nothing
-        "pw:recent": (3, None, now - 5 * MINUTE),
-        "mfa:backing-off": (12, now + 30 * MINUTE, long_ago),
-        "pw:before-0013": (5, None, None),  # counted before the column existed
+        "pw:reset": (0, 0, None, now),  # a success set the count back to zero
+        "pw:quiet": (3, 0, None, long_ago),  # three failures, then a day and more of nothing
+        "pw:recent": (3, 0, None, now - 5 * MINUTE),
+        "mfa:backing-off": (12, 0, now + 30 * MINUTE, long_ago),
+        "pw:before-0013": (5, 0, None, None),  # counted before the column existed
+        "pw:in-flight": (0, 2, None, now),  # two passwords being checked right now
+        "token:retired": (4, 0, None, now),  # its device token is gone
     }
     with Session(engine) as db:
-        for key, (failures, blocked_until, last_failure_at) in rows.items():
+        for key, (failures, in_flight, blocked_until, last_attempt_at) in rows.items():
             db.add(
                 Throttle(
                     key=key,
                     failures=failures,
+                    in_flight=in_flight,
+                    in_flight_until=now + throttle.LEASE if in_flight else None,
                     blocked_until=blocked_until,
-                    last_failure_at=last_failure_at,
+                    last_attempt_at=last_attempt_at,
                 )
             )
         db.commit()
-    assert pruning.prune(engine, now=now)["throttles"] == 2
+    assert pruning.prune(engine, now=now)["throttles"] == 3
     with Session(engine) as db:
         assert set(db.scalars(select(Throttle.key))) == {
             "pw:recent",
             "mfa:backing-off",
             "pw:before-0013",
+            "pw:in-flight",
         }
         # A forgotten key counts from one again; a kept one goes on from its count.
-        assert throttle.reserve(db, key="pw:quiet", now=now).failures == 1
-        assert throttle.reserve(db, key="pw:recent", now=now).failures == 4
+        assert _count_a_failure(db, "pw:quiet", now) == 1
+        assert _count_a_failure(db, "pw:recent", now) == 4
         stored = db.get(Throttle, "pw:recent")
-        assert stored is not None and stored.last_failure_at == now
+        assert stored is not None and stored.last_attempt_at == now
 
 
 def test_pruning_keeps_a_signed_in_user_signed_in(client: TestClient, engine: Engine) -> None:

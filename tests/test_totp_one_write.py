@@ -1,8 +1,10 @@
-"""PostgreSQL's TOTP sign-in writes everything in one statement whose answer decides
-(``signin.totp_on_loop``): when the step or the login was spent by someone else between
-its read and that statement, nothing it wrote may stay.
+"""PostgreSQL's TOTP sign-in (``challenges.second_step`` on the event loop) locks the pending
+login in the statement that reads and admits it, and writes the grant in one statement
+whose answer decides: a login finished elsewhere first is found finished once its lock is
+free, and a step spent elsewhere first leaves nothing of the grant written (the attempt
+then counts as the replay it is).
 
-"Someone else" is a real concurrent transaction: it changes the row first and holds it,
+"Elsewhere" is a real concurrent transaction: it changes the row first and holds it,
 uncommitted, until the sign-in's statement is seen waiting for that row in
 ``pg_stat_activity``; then it commits, and PostgreSQL re-checks the sign-in's conditions
 against the committed row, as it would for a request that lost the race."""
@@ -38,30 +40,36 @@ def _postgresql_only(database_url: str) -> None:
         pytest.skip("the one-statement write is PostgreSQL's; SQLite runs the statements apart")
 
 
-def _one_write_waiting(engine: Engine) -> bool:
-    """The sign-in's one statement waits on a row lock. It is the one that starts with the
-    device token's clean-up and waits on the step or the login: the sync way writes the
-    session rows only after it has spent both, apart."""
+# How the sign-in's two statements start: the read that locks the login and admits the
+# attempt, and the one write (the step's spend, then the login's finish and the grant).
+READ_AND_ADMIT = "WITH pending AS"
+ONE_WRITE = "WITH spent_factor AS"
+
+
+def _waiting(engine: Engine, statement: str) -> bool:
+    """Whether the sign-in's ``statement`` waits on a row lock."""
     with engine.connect() as conn:
         waiting = conn.scalars(
             text("SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
         ).all()
-    return any(query.startswith("WITH retired_device_tokens") for query in waiting)
+    return any(query.startswith(statement) for query in waiting)
 
 
 @contextmanager
-def changed_first(app: FastAPI, meddle: Callable[[Connection], None]) -> Iterator[None]:
+def changed_first(
+    app: FastAPI, meddle: Callable[[Connection], None], waits_in: str
+) -> Iterator[None]:
     """Run ``meddle`` in a transaction of its own that holds its rows until the sign-in's
-    one statement waits for them, and then commits: the concurrent request that got there
-    first. The sign-in must be sent inside the block, from another thread."""
+    statement ``waits_in`` waits for them, and then commits: the concurrent request that
+    got there first. The sign-in must be sent inside the block, from another thread."""
     engine = app.state.engine
     assert app.state.loop_pool is not None, "the TOTP sign-in is not on the event loop"
     with engine.connect() as other:
         meddle(other)  # uncommitted: its rows stay locked
         yield
         deadline = time.monotonic() + 15
-        while not _one_write_waiting(engine):
-            assert time.monotonic() < deadline, "the sign-in never waited in its one statement"
+        while not _waiting(engine, waits_in):
+            assert time.monotonic() < deadline, f"the sign-in never waited in {waits_in}"
             time.sleep(0.02)
         other.commit()
 
@@ -106,7 +114,7 @@ def test_a_step_spent_elsewhere_first_leaves_nothing_written(
         other.execute(update(TotpDevice).values(last_used_step=step))
 
     body = {"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
-    with changed_first(app, spend_the_step):
+    with changed_first(app, spend_the_step, ONE_WRITE):
         answer = sign_in_meanwhile(client, body)
     r = answer()
     assert r.status_code == 401 and r.json()["code"] == "invalid_code", r.text
@@ -139,7 +147,7 @@ def test_a_login_finished_elsewhere_first_keeps_the_step_unspent(
         other.execute(update(PendingLogin).values(finished_at=clock.now()))
 
     body = {"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
-    with changed_first(app, finish_the_login):
+    with changed_first(app, finish_the_login, READ_AND_ADMIT):
         answer = sign_in_meanwhile(client, body)
     r = answer()
     assert r.status_code == 401 and r.json()["code"] == "mfa_token_invalid", r.text

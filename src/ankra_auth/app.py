@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ankra_auth import api_docs, db_async, health, pruning
+from ankra_auth import api_docs, comparisons, db_async, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
 from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.loop_pool = None  # PostgreSQL from the event loop, while the lifespan runs
     passwords.set_concurrency(settings.password_hash_concurrency)
+    comparisons.enable(settings.log_comparisons)
     _ = settings.secret  # create or load the key now, not inside the first request
 
     install_error_handlers(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ankra_auth.sso.config import SsoProvider, check_unique, parse_providers_json
@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
     # client; unset, the peer address is the client (no proxy is trusted).
     forwarded_allow_ips: str | None = None
+    # Tests only: log every secret comparison (see comparisons.py); refused over https.
+    log_comparisons: bool = False
     # Single sign-on: a JSON list of OpenID providers (see sso/config.py).
     sso_providers: Annotated[list[SsoProvider], NoDecode] = Field(default_factory=list)
 
@@ -68,6 +70,12 @@ class Settings(BaseSettings):
     @classmethod
     def _unique_sso_ids(cls, value: list[SsoProvider]) -> list[SsoProvider]:
         return check_unique(value)
+
+    @model_validator(mode="after")
+    def _no_comparison_log_in_production(self) -> Settings:
+        if self.log_comparisons and self.public_url.startswith("https://"):
+            raise ValueError("ANKRA_LOG_COMPARISONS is for tests: refused with an https public URL")
+        return self
 
     @property
     def effective_rp_id(self) -> str:

@@ -1,31 +1,37 @@
 """PostgreSQL from the event loop: psycopg's async pool, and Core statements compiled once.
 
-The TOTP sign-in is the one request that runs here instead of on a thread (see
-``signin.totp_on_loop``): with 32 sign-ins in flight, threads take turns at the GIL and
-SQLAlchemy's execution layer costs more than PostgreSQL takes to run the statements. The
-statements stay the SQLAlchemy Core constructs the sync code builds; :func:`compiled` turns
-one into its SQL text and bound values once, and a request only fills in its parameters.
-SQLite has no such pool: there every request takes the sync way.
+The second-factor sign-ins run here instead of on a thread (:func:`run` executes the same
+``db_flow`` flows the sync runner does): with 32 sign-ins in flight, threads take turns at
+the GIL and SQLAlchemy's execution layer costs more than PostgreSQL takes to run the
+statements. The statements stay the SQLAlchemy Core constructs the flows build;
+:func:`compiled` turns one into its SQL text and bound values once, and a request only
+fills in its parameters. SQLite has no such pool: there every flow runs on a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from ankra_auth import db_flow
 from ankra_auth.config import Settings
+
+T = TypeVar("T")
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
@@ -54,8 +60,40 @@ def compiled(statement: ClauseElement) -> Compiled:
     done = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
     # The literals' values, and which parameters a column type processes (UTCDateTime).
     defaults = done.construct_params(_check=False)
-    processors = {name: fn for name, fn in done._bind_processors.items() if callable(fn)}
+    processors = {}
+    for name, bind in done.binds.items():
+        process = bind.type.bind_processor(_DIALECT)
+        if process is not None:
+            processors[done.bind_names.get(bind, name)] = process
     return Compiled(done.string, defaults, processors)
+
+
+async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
+    """``flow`` on a connection of the event loop's pool; what it did not commit is rolled
+    back before the connection goes back."""
+    async with pool.connection() as conn:
+        cursor = conn.cursor(row_factory=namedtuple_row)
+        reply: Any = None
+        try:
+            while True:
+                step = flow.send(reply)
+                reply = None
+                if isinstance(step, db_flow.Run):
+                    statement = compiled(step.statement)
+                    await cursor.execute(statement.sql, statement.params(step.params))
+                    reply = await cursor.fetchone() if cursor.description is not None else None
+                elif isinstance(step, db_flow.Commit):
+                    await conn.commit()
+                    db_flow.count(step.counted)
+                else:
+                    await conn.rollback()
+                    await asyncio.sleep(step.seconds)
+        except StopIteration as done:
+            value: T = done.value
+            return value
+        finally:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.rollback()
 
 
 def _conninfo(database_url: str) -> str:

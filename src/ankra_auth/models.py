@@ -1,8 +1,8 @@
 """Every table, imported in one place so Alembic sees the whole schema."""
 
-from ankra_auth.accounts.models import AuthSession, Throttle, User
+from ankra_auth.accounts.models import AttemptWindow, AuthSession, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
-from ankra_auth.cli_handoff.models import CliGrant, DeviceCodeAttempts
+from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.db import Base
 from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
@@ -14,12 +14,12 @@ from ankra_auth.sso.models import SsoFlow, SsoIdentity, SsoPendingLink
 from ankra_auth.totp.models import TotpDevice
 
 __all__ = [
+    "AttemptWindow",
     "AuthSession",
     "Base",
     "CliGrant",
     "Invitation",
     "DeviceToken",
-    "DeviceCodeAttempts",
     "Membership",
     "Org",
     "Passkey",

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, or_, select, text
+from sqlalchemy import ColumnElement, Engine, and_, delete, exists, literal, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from ankra_auth.accounts import throttle
-from ankra_auth.accounts.models import AuthSession, Throttle
+from ankra_auth.accounts import throttle, windows
+from ankra_auth.accounts.models import AttemptWindow, AuthSession, Throttle
 from ankra_auth.challenges.models import PendingLogin
-from ankra_auth.cli_handoff.models import CliGrant, DeviceCodeAttempts
+from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import Clock
 from ankra_auth.db import affected_rows
 from ankra_auth.device_tokens.models import DeviceToken
@@ -82,8 +82,8 @@ RULES: list[Rule] = [
     Rule(SignInLink, _expired(SignInLink.expires_at)),
     Rule(DeviceToken, _expired(DeviceToken.expires_at)),
     Rule(Invitation, _expired(Invitation.expires_at)),
-    # A window lasts 15 minutes: one that began before the cutoff is long over.
-    Rule(DeviceCodeAttempts, _expired(DeviceCodeAttempts.window_started_at)),
+    # No window lasts a day: one that began a day before the cutoff is long over.
+    Rule(AttemptWindow, lambda cutoff: AttemptWindow.window_started_at < cutoff - windows.LONGEST),
     Rule(SsoFlow, _expired(SsoFlow.expires_at)),
     Rule(SsoPendingLink, _expired(SsoPendingLink.expires_at)),
     Rule(
@@ -91,14 +91,17 @@ RULES: list[Rule] = [
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),
     ),
     # Every email tried leaves a password throttle row: forget those with nothing to
-    # remember (a count of zero) or left alone for a day with no backoff running.
+    # remember, or left alone for a day with no backoff running.
+    Rule(Throttle, throttle.forgettable),
+    # A device token's budget goes with the token (retired at its next sign-in, or expired).
     Rule(
         Throttle,
-        lambda cutoff: or_(
-            Throttle.failures == 0,
-            and_(
-                Throttle.last_failure_at < cutoff - throttle.FORGET_AFTER,
-                or_(Throttle.blocked_until.is_(None), Throttle.blocked_until < cutoff),
+        lambda _cutoff: and_(
+            Throttle.key.startswith(throttle.TOKEN_PREFIX),
+            ~exists(
+                select(DeviceToken.id).where(
+                    literal(throttle.TOKEN_PREFIX) + DeviceToken.id == Throttle.key
+                )
             ),
         ),
     ),
@@ -121,7 +124,8 @@ def prune(
             deleted: dict[str, int] = {}
             with factory() as db:
                 for rule in rules if rules is not None else RULES:
-                    deleted[rule.table] = _prune_rule(db, rule, cutoff, batch)
+                    count = _prune_rule(db, rule, cutoff, batch)
+                    deleted[rule.table] = deleted.get(rule.table, 0) + count
             return deleted
         finally:
             _unlock(lock_conn)

@@ -52,7 +52,7 @@ def passkey_count(db: Session, user_id: str) -> int:
 
 _CODES = table(RecoveryCode)
 # Core, built once: a recovery-code sign-in reads it on the hot path.
-_CODES_LEFT = (
+CODES_LEFT = (
     select(func.count())
     .select_from(_CODES)
     .where(_CODES.c.user_id == bindparam("owner"), _CODES.c.used_at.is_(None))
@@ -63,7 +63,7 @@ def recovery_codes_remaining(db: Session, user_id: str) -> int:
     """Unused codes left, as the session's transaction sees them."""
     if db.autoflush:  # what an ORM query would see: codes added or spent in this session
         db.flush()
-    return int(db.connection().execute(_CODES_LEFT, {"owner": user_id}).scalar_one())
+    return int(db.connection().execute(CODES_LEFT, {"owner": user_id}).scalar_one())
 
 
 def summarize(db: Session, user_id: str) -> FactorSummary:

@@ -63,7 +63,7 @@ def test_a_link_the_attacker_sends_completes_nothing_without_the_code(
                 "mfa_token_invalid",
                 "validation_error",
             }, r.text
-            r = http.post(f"/api/v1/auth/cli/handoff/{guess or 'x'}/totp", json={"code": "1"})
+            r = http.post(f"/api/v1/auth/cli/handoff/{guess or 'x'}/totp", json={"code": "123456"})
             assert r.json()["code"] == "mfa_token_invalid"
         r = poll(http, started["device_code"], verifier)
         assert r.json()["code"] == "authorization_pending"

@@ -40,13 +40,30 @@ class AuthSession(Base):
 
 
 class Throttle(Base):
-    """Consecutive failures per key (an account's second factor, an email's password)."""
+    """One budget of sign-in attempts (see accounts.throttle): an email's passwords, an
+    account's second factors, or a device token's attempts."""
 
     __tablename__ = "throttles"
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # Consecutive attempts that were checked and wrong.
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts admitted and not yet settled (a password while argon2 runs); they lapse at
+    # ``in_flight_until``, so a process that died mid-check cannot hold the budget.
+    in_flight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    in_flight_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # When the last attempt was counted, so the pruner can forget a key left alone long
+    # When an attempt was last admitted, so the pruner can forget a key left alone long
     # enough (NULL on rows from before migration 0013: kept until counted again).
-    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AttemptWindow(Base):
+    """Attempts per key in a fixed window: user codes tried on /cli/device per client
+    address, organisations created and invitations sent per account (accounts.windows)."""
+
+    __tablename__ = "attempt_windows"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

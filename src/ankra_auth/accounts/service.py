@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ankra_auth import comparisons, db_flow
 from ankra_auth.accounts import throttle
 from ankra_auth.accounts.emails import normalize_email
 from ankra_auth.accounts.models import AuthSession, User
@@ -83,41 +84,71 @@ def check_sign_in_password(
     device_token: str | None,
 ) -> PasswordChecked:
     """Like :func:`check_password`; the attempt counts on ``device_token`` when it is a
-    valid token of this account, else on the email's throttle.
+    valid token of this account (and not void), else on the email's own budget.
 
-    Either way the attempt is counted before argon2 runs, in the statement that
-    checks the budget, and taken back when the password is right.
+    Either way it is reserved before argon2 runs, by the statement that checks the
+    budget (``throttle.admit``), and settled once the password is checked.
     """
     user = find_user_by_email(db, email)
     token_id = None
-    if device_token is not None and user is not None:
-        token_id = device_tokens.count_attempt(db, token=device_token, user_id=user.id, now=ctx.now)
-    reservation = None
-    if token_id is None:
-        for master in settings.secrets[1:]:  # a backoff begun under a previous secret key holds
-            key = _password_throttle_key(settings, email, master=master)
-            throttle.refuse_while_blocked(db, key=key, now=ctx.now)
-        reservation = throttle.reserve(db, key=_password_throttle_key(settings, email), now=ctx.now)
-    # End the read transaction before the slow hash: a login storm must not hold
-    # every pooled connection while it waits for a hashing slot.
+    if user is not None:
+        token_id = device_tokens.valid_id(db, token=device_token, user_id=user.id, now=ctx.now)
     db.commit()
+    return db_flow.run(
+        db,
+        _password_attempt(
+            db.get_bind().dialect.name,
+            settings=settings,
+            ctx=ctx,
+            email=email,
+            password=password,
+            user=user,
+            token_id=token_id,
+        ),
+    )
+
+
+def _password_attempt(
+    dialect: str,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    email: str,
+    password: str,
+    user: User | None,
+    token_id: str | None,
+) -> db_flow.Flow[PasswordChecked]:
+    own_key = _password_throttle_key(settings, email)
+    keys = [own_key] if token_id is None else [throttle.token_key(token_id), own_key]
+    # A backoff begun under a previous secret key holds (its key was keyed by that secret).
+    earlier = [_password_throttle_key(settings, email, master) for master in settings.secrets[1:]]
+    yield from throttle.not_backing_off(earlier, ctx.now)
+    key = yield from throttle.admit(dialect, keys, ctx.now)
+    # The reservation is committed before the slow hash, and no connection is held
+    # while it waits for a hashing slot: a login storm must not exhaust the pool.
+    yield db_flow.Commit()
+    limits = throttle.params(ctx.now)
+    comparisons.note("password", key)
     if passwords.verify_password(
         password_hash=user.password_hash if user else None, password=password
     ):
         assert user is not None  # noqa: S101 - verify_password fails without a hash
-        if reservation is not None:
-            throttle.reset(db, key=reservation.key)
-        elif token_id is not None:
-            # Only taken back, not reset: the second factor still counts on this token.
-            device_tokens.release(db, token_id=token_id)
-        db.commit()
-        return PasswordChecked(user=user, device_token_id=token_id)
+        # A device token keeps its count: the second factor still counts there.
+        settle = throttle.RELEASE if throttle.voids(key) else throttle.SETTLE_RIGHT
+        yield db_flow.Run(settle, {"counter": key, **limits})
+        yield db_flow.Commit()
+        return PasswordChecked(user=user, device_token_id=token_id if key != own_key else None)
+    failures = (yield db_flow.Run(throttle.settle_wrong(key), {"counter": key, **limits})).failures
+    counted: list[tuple[str, str | None]] = []
     if user is not None:
-        events.record(db, user_id=user.id, type=events.PASSWORD_FAILED, method="password", ctx=ctx)
-        if reservation is not None and reservation.starts_backoff:
-            # One event per backoff window, however many attempts it refuses.
-            events.record(db, user_id=user.id, type=events.THROTTLED, method="password", ctx=ctx)
-    db.commit()
+        counted.append((events.PASSWORD_FAILED, "password"))
+        # One event per backoff window, however many attempts it refuses.
+        if key == own_key and throttle.starts_backoff(failures):
+            counted.append((events.THROTTLED, "password"))
+        for type_, method in counted:
+            row = events.row(user_id=user.id, type=type_, method=method, ctx=ctx, detail=None)
+            yield events.insert_run(row)
+    yield db_flow.Commit(tuple(counted))
     raise InvalidCredentials("Wrong email or password")
 
 

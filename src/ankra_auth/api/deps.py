@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import service as accounts
 from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.clock import Clock
@@ -164,3 +165,18 @@ def recently_verified_principal(principal: CurrentPrincipal, ctx: ContextDep) ->
 
 
 RecentlyVerified = Annotated[Principal, Depends(recently_verified_principal)]
+
+
+def adding_a_factor_principal(principal: CurrentPrincipal, db: DbDep, ctx: ContextDep) -> Principal:
+    """Adding a factor to an account that has 2FA needs the same recent check as removing
+    one: a stolen session must not plant its own authenticator and lock the owner out."""
+    if status.two_factor_enabled(db, principal.user.id) and not accounts.recently_verified(
+        principal.session, ctx.now
+    ):
+        raise ReauthenticationRequired(
+            "Confirm it's you to add a second factor (required within 10 minutes of this change)"
+        )
+    return principal
+
+
+AddingAFactor = Annotated[Principal, Depends(adding_a_factor_principal)]

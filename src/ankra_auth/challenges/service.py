@@ -1,4 +1,5 @@
-"""Pending logins (``mfa_token``) and the second-factor step that completes them."""
+"""Pending logins (``mfa_token``): started by a first factor, read and locked by the
+second-factor step (``challenges.second_step``) that completes them."""
 
 from __future__ import annotations
 
@@ -8,17 +9,29 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CTE, Row, Select, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Row,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import throttle
 from ankra_auth.challenges.models import PendingLogin
-from ankra_auth.context import RequestContext
-from ankra_auth.db import UTCDateTime, affected_rows, table
+from ankra_auth.db import UTCDateTime, table
 from ankra_auth.device_tokens import service as device_tokens
-from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
-from ankra_auth.events import service as events
+from ankra_auth.errors import MfaTokenInvalid
 from ankra_auth.security import tokens
 
 PENDING_TTL = timedelta(minutes=5)
@@ -105,80 +118,6 @@ def _active(pending: PendingLogin | None, now: datetime) -> PendingLogin:
 
 
 @dataclass(frozen=True, slots=True)
-class _Counted:
-    """Where an attempt was counted before its check: a device token, or the account."""
-
-    device_token_id: str | None
-    reservation: throttle.Reservation | None
-
-
-def _count_attempt(db: Session, *, pending: Pending, ctx: RequestContext) -> _Counted:
-    """Count the attempt before any factor is checked (commits); raises :class:`RateLimited`.
-
-    On the device token the pending login was started with while that token is valid,
-    else on the account's throttle, in the statement that checks its budget.
-    """
-    if pending.device_token_id is not None:
-        token_id = device_tokens.count_attempt(
-            db, token_id=pending.device_token_id, user_id=pending.user_id, now=ctx.now
-        )
-        if token_id is not None:
-            return _Counted(device_token_id=token_id, reservation=None)
-    reservation = throttle.reserve(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
-    return _Counted(device_token_id=None, reservation=reservation)
-
-
-def _record_failure(
-    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
-) -> None:
-    """Count a failed attempt on the pending login (the throttle counted it already), commit,
-    and raise the right error."""
-    attempts = db.scalar(
-        update(PendingLogin)
-        .where(
-            PendingLogin.id == pending.id,
-            PendingLogin.finished_at.is_(None),
-            PendingLogin.failed_attempts < MAX_ATTEMPTS,
-        )
-        .values(failed_attempts=PendingLogin.failed_attempts + 1)
-        .returning(PendingLogin.failed_attempts)
-    )
-    if attempts is None:  # voided or finished meanwhile by a concurrent request
-        _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
-        db.commit()
-        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
-    events.record(
-        db, user_id=pending.user_id, type=events.SECOND_FACTOR_FAILED, method=method, ctx=ctx
-    )
-    if attempts >= MAX_ATTEMPTS:
-        db.execute(
-            update(PendingLogin).where(PendingLogin.id == pending.id).values(finished_at=ctx.now)
-        )
-        events.record(
-            db, user_id=pending.user_id, type=events.PENDING_LOGIN_VOIDED, method=method, ctx=ctx
-        )
-        _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
-        db.commit()
-        raise TooManyAttempts("Too many failed attempts: sign in again")
-    _note_backoff(db, pending=pending, method=method, ctx=ctx, counted=counted)
-    db.commit()
-    remaining = MAX_ATTEMPTS - attempts
-    raise InvalidCode(
-        f"That did not work. {remaining} attempt{'s' if remaining != 1 else ''} left.",
-        extra={"attempts_remaining": remaining},
-    )
-
-
-def _note_backoff(
-    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
-) -> None:
-    """One ``throttled`` event per backoff window: only the failure that opened it records
-    one, so refused attempts (which write nothing) cannot flood the owner's log."""
-    if counted.reservation is not None and counted.reservation.starts_backoff:
-        events.record(db, user_id=pending.user_id, type=events.THROTTLED, method=method, ctx=ctx)
-
-
-@dataclass(frozen=True, slots=True)
 class Pending:
     """An active pending login as read for its second factor (one Core row, no ORM object).
 
@@ -192,52 +131,112 @@ class Pending:
     row: Row[Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    """How an attempt names its pending login: the hash of its ``mfa_token`` (the sign-in
+    API), or its id (a CLI hand-off, which never holds the token)."""
+
+    by_token: bool
+    value: str
+
+    @classmethod
+    def token(cls, mfa_token: str) -> Named:
+        return cls(by_token=True, value=tokens.hash_token(mfa_token))
+
+    @classmethod
+    def id(cls, pending_login_id: str) -> Named:
+        return cls(by_token=False, value=pending_login_id)
+
+
 _PENDING = table(PendingLogin)
 Join = Callable[[Select[Any]], Select[Any]]
+_NOW = bindparam("now", type_=UTCDateTime)
+_COLUMNS = ("id", "user_id", "device_token_id", "sso_provider", "expires_at", "finished_at")
+
+
+def _named(by_token: bool) -> ColumnElement[bool]:
+    return (_PENDING.c.token_hash if by_token else _PENDING.c.id) == bindparam("named")
+
+
+def _still_active() -> list[ColumnElement[bool]]:
+    return [
+        _PENDING.c.finished_at.is_(None),
+        _PENDING.c.expires_at > _NOW,
+        _PENDING.c.failed_attempts < MAX_ATTEMPTS,
+    ]
 
 
 # The hot path's statements are built once, with bound parameters: building a statement
 # and its cache key on every request costs more CPU than PostgreSQL takes to run it.
 @lru_cache(maxsize=16)
-def _read_query(join: Join, *, by_token: bool) -> Select[Any]:
-    named_by = _PENDING.c.token_hash if by_token else _PENDING.c.id
-    query = select(
-        _PENDING.c.id,
-        _PENDING.c.user_id,
-        _PENDING.c.device_token_id,
-        _PENDING.c.sso_provider,
-        _PENDING.c.expires_at,
-        _PENDING.c.finished_at,
-        _PENDING.c.failed_attempts,
-    ).where(named_by == bindparam("named"))
-    return join(query)
+def read_query(join: Join, *, by_token: bool) -> Select[Any]:
+    """The pending login and what ``join`` adds (SQLite: once :func:`lock` holds it)."""
+    columns = [_PENDING.c[name] for name in _COLUMNS]
+    return join(select(*columns, _PENDING.c.failed_attempts).where(_named(by_token)))
 
 
-_FINISH = (
-    update(_PENDING)
-    .where(
-        _PENDING.c.id == bindparam("pending_id"),
-        _PENDING.c.finished_at.is_(None),
-        _PENDING.c.expires_at > bindparam("now", type_=UTCDateTime),
-        _PENDING.c.failed_attempts < MAX_ATTEMPTS,
+@lru_cache(maxsize=2)
+def lock(*, by_token: bool) -> Update:
+    """SQLite: take the database's write lock on the active pending login before anything
+    else (a no-op write): its attempts are then checked one after another."""
+    return (
+        update(_PENDING)
+        .where(_named(by_token), *_still_active())
+        .values(failed_attempts=_PENDING.c.failed_attempts)
+        .returning(_PENDING.c.id)
     )
-    .values(finished_at=bindparam("now", type_=UTCDateTime))
-)
 
 
-def _read(
-    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime, join: Join
-) -> Pending:
-    """The active pending login and whatever ``join`` adds, in one SELECT; raises
-    :class:`MfaTokenInvalid`."""
-    if mfa_token is not None:
-        query, named = _read_query(join, by_token=True), tokens.hash_token(mfa_token)
-    elif pending_login_id is not None:
-        query, named = _read_query(join, by_token=False), pending_login_id
-    else:
-        raise TypeError("mfa_token or pending_login_id is required")
-    row = db.connection().execute(query, {"named": named}).first()
-    return active_row(row, now)
+@lru_cache(maxsize=16)
+def read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
+    """PostgreSQL: lock the active pending login, reserve the attempt, and read both and
+    what ``join`` adds, in one statement.
+
+    The attempt counts on the login's device token while that is valid and not void,
+    else on the account (``throttle.reserving``, the one admission). The read answers
+    ``admitted`` and ``counter_key``; no row at all when the login is not active.
+    """
+    locked = (
+        select(*(_PENDING.c[name] for name in _COLUMNS), _PENDING.c.failed_attempts)
+        .where(_named(by_token), *_still_active())
+        .with_for_update()
+        .cte("pending")
+    )
+    token_key = literal(throttle.TOKEN_PREFIX) + device_tokens.TABLE.c.id
+    void = exists(
+        select(throttle.TABLE.c.key).where(
+            throttle.TABLE.c.key == token_key, throttle.TABLE.c.blocked_until > _NOW
+        )
+    )
+    on_token = (
+        select(token_key.label("key"))
+        .join(
+            locked,
+            and_(
+                device_tokens.TABLE.c.id == locked.c.device_token_id,
+                device_tokens.TABLE.c.user_id == locked.c.user_id,
+            ),
+        )
+        .where(device_tokens.TABLE.c.expires_at > _NOW, ~void)
+    )
+    on_account = select((literal(throttle.MFA_PREFIX) + locked.c.user_id).label("key"))
+    counter = union_all(on_token, on_account).cte("counter")
+    # The first key of the two: the token's when it counts, else the account's.
+    first_key = select(counter.c.key).limit(1).scalar_subquery()
+    keyed = select(first_key.label("key")).where(exists(select(locked.c.id)))
+    admitted = throttle.reserving(throttle.new_rows("postgresql", keyed)).cte("admitted")
+    read = select(
+        *(locked.c[name] for name in _COLUMNS),
+        locked.c.failed_attempts,
+        exists(select(admitted.c.key)).label("admitted"),
+        first_key.label("counter_key"),
+    ).select_from(locked)
+    return join(read)
+
+
+def no_join(query: Select[Any]) -> Select[Any]:
+    """A factor that needs nothing read beside the pending login."""
+    return query
 
 
 def active_row(row: Row[Any] | None, now: datetime) -> Pending:
@@ -258,172 +257,35 @@ def active_row(row: Row[Any] | None, now: datetime) -> Pending:
     )
 
 
-@lru_cache(maxsize=16)
-def read_and_admit_query(join: Join, *, by_token: bool) -> Select[Any]:
-    """PostgreSQL: :func:`_read_query` and :func:`_admit_success` in one statement.
-
-    The admission is made only for an active pending login (the ``admitting`` CTE repeats
-    :func:`_read`'s conditions), on its device token while that is valid, else on the
-    account's throttle: the same rule, the same conditional writes, one round trip fewer.
-    """
-    named_by = _PENDING.c.token_hash if by_token else _PENDING.c.id
-    now = bindparam("now", type_=UTCDateTime)
-    active = (
-        select(_PENDING.c.user_id, _PENDING.c.device_token_id)
-        .where(
-            named_by == bindparam("named"),
-            _PENDING.c.finished_at.is_(None),
-            _PENDING.c.expires_at > now,
-            _PENDING.c.failed_attempts < MAX_ATTEMPTS,
-        )
-        .cte("admitting")
-    )
-    on_token = device_tokens.admit_from(active)
-    on_account = throttle.admit_mfa_from(
-        select(active.c.user_id).where(~exists(select(on_token.c.id)))
-    )
-    admitted = or_(exists(select(on_token.c.id)), exists(select(on_account.c.key)))
-    return _read_query(join, by_token=by_token).add_columns(admitted.label("admitted"))
+_FINISH = (
+    update(_PENDING)
+    .where(_PENDING.c.id == bindparam("pending_id"), *_still_active())
+    .values(finished_at=_NOW)
+    .returning(_PENDING.c.id)
+)
+# Mark the pending login used; returns its id when this statement finished it.
+FINISH: Update = _FINISH
 
 
-def read_and_admit(
-    db: Session,
-    *,
-    mfa_token: str | None,
-    pending_login_id: str | None,
-    ctx: RequestContext,
-    join: Join,
-) -> tuple[Pending, bool]:
-    """:func:`_read`, then :func:`_admit_success` for it; one round trip on PostgreSQL."""
-    conn = db.connection()
-    if conn.dialect.name != "postgresql":
-        pending = _read(
-            db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
-        )
-        return pending, _admit_success(db, pending=pending, ctx=ctx)
-    if mfa_token is not None:
-        named, by_token = tokens.hash_token(mfa_token), True
-    elif pending_login_id is not None:
-        named, by_token = pending_login_id, False
-    else:
-        raise TypeError("mfa_token or pending_login_id is required")
-    query = read_and_admit_query(join, by_token=by_token)
-    row = conn.execute(query, {"named": named, "now": ctx.now}).first()
-    return active_row(row, ctx.now), bool(row is not None and row.admitted)
-
-
-def _no_join(query: Select[Any]) -> Select[Any]:
-    return query
-
-
-def read_active(
-    db: Session, *, mfa_token: str | None, pending_login_id: str | None, now: datetime
-) -> Pending:
-    """:func:`resolve` as one Core row (``id``, ``user_id``, ``device_token_id``), no ORM
-    object; raises :class:`MfaTokenInvalid`."""
-    return _read(db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=now, join=_no_join)
-
-
-@lru_cache(maxsize=4)
 def finish_after(spent: CTE) -> CTE:
-    """:func:`_finish_row` as a CTE (``pending_id``, ``now``) that acts only when ``spent``
-    (the CTE spending the factor) returned a row: it returns the pending login's id when
-    this statement finished it."""
-    return _FINISH.where(exists(select(spent.c[0]))).returning(_PENDING.c.id).cte("finished_login")
+    """:data:`FINISH` as a CTE that acts only when ``spent`` (the CTE spending the
+    factor) returned a row."""
+    return _FINISH.where(exists(select(spent.c[0]))).cte("finished_login")
 
 
-def _finish_row(db: Session, *, pending_id: str, now: datetime) -> bool:
-    """Mark the pending login used; False when another request got there first."""
-    result = db.connection().execute(_FINISH, {"pending_id": pending_id, "now": now})
-    return affected_rows(result) == 1
-
-
-def _admit_success(db: Session, *, pending: Pending, ctx: RequestContext) -> bool:
-    """Admit an attempt expected to be right and reset its count, in one statement per
-    counter (rolled back if it is not right); False when the counter refuses (backoff).
-
-    The same budget rule as :func:`_count_attempt` (the device token while it is valid,
-    else the account's throttle), and the same row, so a right answer is serialized with
-    concurrent attempts' reservations: it gets in only if they have not used up the budget.
-    """
-    if pending.device_token_id is not None and device_tokens.admit(
-        db, token_id=pending.device_token_id, user_id=pending.user_id, now=ctx.now
-    ):
-        return True
-    return throttle.admit(db, key=throttle.mfa_key(pending.user_id), now=ctx.now)
-
-
-def verify_second_factor(
-    db: Session,
-    *,
-    mfa_token: str | None = None,
-    pending_login_id: str | None = None,
-    method: str,
-    ctx: RequestContext,
-    check: Callable[[Pending], bool],
-    join: Join = _no_join,
-) -> Pending:
-    """Run ``check`` (which spends the factor inside this transaction) and finish the login.
-
-    The pending login is named by ``mfa_token`` or, for the CLI hand-off, ``pending_login_id``;
-    ``join`` adds what ``check`` needs to the SELECT that reads it.
-    Raises :class:`MfaTokenInvalid`, :class:`RateLimited`, :class:`InvalidCode` or
-    :class:`TooManyAttempts`. On success the caller adds what the login grants and commits.
-
-    A right answer takes one transaction: the attempt is admitted by the statement that
-    checks its budget, then the factor and the pending login are spent by conditional
-    UPDATEs, all or nothing. Anything else (a backoff, a wrong answer, a race lost) is
-    rolled back and goes the counted way (:func:`verify_counted`), which reserves the
-    attempt before checking again and answers with the right error.
-    """
-    pending, admitted = read_and_admit(
-        db, mfa_token=mfa_token, pending_login_id=pending_login_id, ctx=ctx, join=join
+# A failed attempt on the pending login; the fifth voids it (finished). Returns the count.
+FAIL: Update = (
+    update(_PENDING)
+    .where(_PENDING.c.id == bindparam("pending_id"), _PENDING.c.finished_at.is_(None))
+    .values(
+        failed_attempts=_PENDING.c.failed_attempts + 1,
+        finished_at=case(
+            (_PENDING.c.failed_attempts + 1 >= MAX_ATTEMPTS, _NOW),
+            else_=_PENDING.c.finished_at,
+        ),
     )
-    # Admitted before the factor is looked at: while the account backs off, a right
-    # answer is refused exactly as fast as a wrong one (no timing tells them apart).
-    if admitted and check(pending) and _finish_row(db, pending_id=pending.id, now=ctx.now):
-        return pending
-    db.rollback()
-    return verify_counted(
-        db,
-        mfa_token=mfa_token,
-        pending_login_id=pending_login_id,
-        method=method,
-        ctx=ctx,
-        check=check,
-        join=join,
-    )
-
-
-def verify_counted(
-    db: Session,
-    *,
-    mfa_token: str | None,
-    pending_login_id: str | None,
-    method: str,
-    ctx: RequestContext,
-    check: Callable[[Pending], bool],
-    join: Join,
-) -> Pending:
-    """The attempt is counted (device token or account) before ``check`` runs."""
-    pending = _read(
-        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now, join=join
-    )
-    counted = _count_attempt(db, pending=pending, ctx=ctx)
-    if check(pending):
-        if _finish_row(db, pending_id=pending.id, now=ctx.now):
-            if counted.reservation is not None:
-                throttle.reset(db, key=counted.reservation.key)
-            elif counted.device_token_id is not None:
-                device_tokens.reset(db, token_id=counted.device_token_id)
-            return pending
-        # Keep the factor unspent: this login was finished elsewhere. The attempt stays
-        # counted until that login's success resets the count.
-        db.rollback()
-        raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
-    db.rollback()
-    _record_failure(db, pending=pending, method=method, ctx=ctx, counted=counted)
-    raise AssertionError("unreachable")  # pragma: no cover
+    .returning(_PENDING.c.failed_attempts)
+)
 
 
 def device_token_of(db: Session, *, pending_login_id: str) -> str | None:

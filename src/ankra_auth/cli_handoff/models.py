@@ -51,17 +51,8 @@ class CliGrant(Base):
     # Why single sign-on refused a device hand-off, for its polling terminal (a loopback
     # terminal is told through its redirect instead).
     refusal: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class DeviceCodeAttempts(Base):
-    """User codes tried on /cli/device from one client address, in a fixed window.
-
-    Counted before the code is checked (and refunded when it was right), so concurrent
-    guesses cannot slip past the budget.
-    """
-
-    __tablename__ = "device_code_attempts"
-
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # `ankra login --sso --no-browser`: the hash of the cookie set in the browser that typed
+    # the user code; only that browser can open the provider's start link.
+    browser_binding_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # `ankra login --sso`: the CLI's device token (hash); its second factor counts there.
+    device_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.cli_handoff import exchange, service, sso_grants
@@ -12,20 +12,25 @@ from ankra_auth.cli_handoff.schemas import (
     CliDeviceApprovalIn,
     CliDeviceApprovalOut,
     CliDeviceCodeIn,
-    CliDeviceFactorCodeIn,
     CliDeviceOut,
     CliDevicePasskeyIn,
+    CliDeviceRecoveryCodeIn,
     CliDeviceSsoOut,
-    CliHandoffCodeIn,
+    CliDeviceTotpIn,
     CliHandoffDoneOut,
     CliHandoffOut,
     CliHandoffPasskeyIn,
+    CliHandoffRecoveryCodeIn,
+    CliHandoffTotpIn,
     CliLoopbackOut,
     CliSsoProviderOut,
     CliTokenIn,
 )
+from ankra_auth.config import Settings
+from ankra_auth.errors import CsrfFailed
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
 from ankra_auth.signin.answers import authenticated_body
+from ankra_auth.signin.cookies import cli_device_cookie, from_allowed_origin, set_cli_device_cookie
 from ankra_auth.signin.schemas import AuthenticatedOut
 
 router = APIRouter(prefix="/api/v1/auth/cli", tags=["cli"])
@@ -49,6 +54,7 @@ def cli_authorize(
             redirect_uri=body.redirect_uri,
             state=body.state,
             code_challenge=body.code_challenge,
+            device_token=body.device_token,
         )
     else:
         assert body.mfa_token is not None  # noqa: S101 - the schema demands one of the two
@@ -96,13 +102,47 @@ def cli_token(
 def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
     handoff = service.describe(db, token=token, ctx=ctx)
     return CliHandoffOut(
-        methods=handoff.methods, email=handoff.email, expires_in=handoff.expires_in
+        methods=handoff.methods,
+        email=handoff.email,
+        expires_in=handoff.expires_in,
+        device_hand_off=handoff.device,
+        ip=handoff.ip,
+        requested_at=handoff.requested_at,
     )
+
+
+@router.post(
+    f"{HANDOFF}/approve", status_code=status.HTTP_204_NO_CONTENT, name="cli_handoff_approve"
+)
+def cli_handoff_approve(
+    token: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> None:
+    """A device hand-off of an account without a second factor: the person's Approve, on
+    the page that showed the account, the terminal's address and time, and the warning."""
+    _same_origin(request, settings)
+    service.approve_on_page(
+        db, token=token, binding=cli_device_cookie(request), method=sso_grants.METHOD, ctx=ctx
+    )
+
+
+@router.post(f"{HANDOFF}/deny", status_code=status.HTTP_204_NO_CONTENT, name="cli_handoff_deny")
+def cli_handoff_deny(
+    token: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
+) -> None:
+    """A device hand-off the person did not start: it ends, and the terminal is told."""
+    _same_origin(request, settings)
+    service.deny_on_page(db, token=token, ctx=ctx)
+
+
+def _same_origin(request: Request, settings: Settings) -> None:
+    # An approval is a person's act on our own page: never a request sent from elsewhere.
+    if not from_allowed_origin(request, settings):
+        raise CsrfFailed("This request did not come from an allowed origin")
 
 
 @router.post(f"{HANDOFF}/totp", name="cli_handoff_totp")
 def cli_handoff_totp(
-    token: str, body: CliHandoffCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    token: str, body: CliHandoffTotpIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
     url = service.approve_with_totp(db, settings=settings, ctx=ctx, token=token, code=body.code)
     return CliHandoffDoneOut(redirect_url=url)
@@ -110,7 +150,7 @@ def cli_handoff_totp(
 
 @router.post(f"{HANDOFF}/recovery-code", name="cli_handoff_recovery_code")
 def cli_handoff_recovery_code(
-    token: str, body: CliHandoffCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    token: str, body: CliHandoffRecoveryCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
     url = service.approve_with_recovery_code(
         db, settings=settings, ctx=ctx, token=token, code=body.code
@@ -171,15 +211,17 @@ def cli_device_sso(
 ) -> CliDeviceSsoOut:
     """``ankra login --sso --no-browser``: the opened hand-off's provider start link."""
     response.headers.update(NO_STORE)
-    url = sso_grants.device_start(
+    started = sso_grants.device_start(
         db, settings=settings, ctx=ctx, approval_token=body.approval_token
     )
-    return CliDeviceSsoOut(start_url=url)
+    # Only this browser, which typed the code, can open the start link.
+    set_cli_device_cookie(response, token=started.binding, settings=settings)
+    return CliDeviceSsoOut(start_url=started.start_url)
 
 
 @router.post(f"{DEVICE}/totp", name="cli_device_totp")
 def cli_device_totp(
-    body: CliDeviceFactorCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    body: CliDeviceTotpIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
     service.approve_with_totp(
         db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"
@@ -189,7 +231,7 @@ def cli_device_totp(
 
 @router.post(f"{DEVICE}/recovery-code", name="cli_device_recovery_code")
 def cli_device_recovery_code(
-    body: CliDeviceFactorCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    body: CliDeviceRecoveryCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
     service.approve_with_recovery_code(
         db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from ankra_auth.passkeys.schemas import CredentialJSON
-from ankra_auth.signin.schemas import Method, MfaToken
+from ankra_auth.signin.schemas import Method, MfaToken, RecoveryCode, TotpCode
 from ankra_auth.text import NoControl
 
 # S256 challenges are base64url without padding; verifiers use RFC 7636's unreserved set.
@@ -29,6 +29,9 @@ class CliAuthorizeIn(BaseModel):
     state: Annotated[str, Field(min_length=1, max_length=500), NoControl] | None = None
     code_challenge: CodeChallenge
     code_challenge_method: Literal["S256"]
+    # With ``sso_provider``: the CLI's device token, so the second factor after the
+    # provider counts on it (as after a password), not on the account.
+    device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _one_first_factor(self) -> CliAuthorizeIn:
@@ -53,11 +56,20 @@ CliAuthorizeOut = CliDeviceOut | CliLoopbackOut
 
 
 class CliHandoffOut(BaseModel):
-    """What the loopback page needs: whose sign-in it is, and the second-factor step."""
+    """What the hand-off page needs: whose sign-in it is, and the second-factor step.
+
+    For a device hand-off (``ankra login --sso --no-browser`` after the provider) the page
+    also shows the terminal's ``ip`` and ``requested_at`` and the warning before anything
+    is asked; with no ``methods`` (an account without 2FA) the person approves it with
+    ``POST .../approve`` or refuses it with ``POST .../deny``.
+    """
 
     methods: list[Method]
     email: str
     expires_in: int
+    device_hand_off: bool = False
+    ip: str | None = None
+    requested_at: datetime | None = None
 
 
 # Generous: a person may paste the code with spaces or dashes; ``user_codes`` judges it.
@@ -103,9 +115,14 @@ class CliDeviceApprovalIn(BaseModel):
     approval_token: ApprovalToken
 
 
-class CliDeviceFactorCodeIn(BaseModel):
+class CliDeviceTotpIn(BaseModel):
     approval_token: ApprovalToken
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: TotpCode
+
+
+class CliDeviceRecoveryCodeIn(BaseModel):
+    approval_token: ApprovalToken
+    code: RecoveryCode
 
 
 class CliDevicePasskeyIn(BaseModel):
@@ -113,8 +130,12 @@ class CliDevicePasskeyIn(BaseModel):
     credential: CredentialJSON
 
 
-class CliHandoffCodeIn(BaseModel):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+class CliHandoffTotpIn(BaseModel):
+    code: TotpCode
+
+
+class CliHandoffRecoveryCodeIn(BaseModel):
+    code: RecoveryCode
 
 
 class CliHandoffPasskeyIn(BaseModel):

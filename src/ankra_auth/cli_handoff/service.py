@@ -8,32 +8,39 @@ redeems it (:mod:`ankra_auth.cli_handoff.exchange`).
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import CTE, ColumnElement, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
+from ankra_auth import comparisons, db_flow
 from ankra_auth.accounts.models import User
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.challenges.second_step import Factor, Grant, second_step
 from ankra_auth.cli_handoff import address_throttle, user_codes
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_code
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows
+from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
-from ankra_auth.passkeys import service as passkeys
+from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import tokens
-from ankra_auth.signin import passkey, second_factor
+from ankra_auth.signin import passkey, rows
+from ankra_auth.signin.second_factor import RECOVERY_CODE_USED
+from ankra_auth.totp import service as totp
 
 CODE_TTL = timedelta(seconds=60)
 DEVICE_INTERVAL = 5
 DEVICE_TTL = timedelta(minutes=10)
 DEVICE_PAGE = "/cli/device"
+_GRANTS = table(CliGrant)
+DENIED = "The sign-in was denied in the browser"
 # Which page a grant's token belongs to: the hand-off page ("loopback": /cli/login/..., or
 # the page a single sign-on callback renders) or /cli/device's approval handle ("device").
 # One page's token never opens the other's calls.
@@ -56,11 +63,15 @@ class DeviceStarted:
 
 @dataclass(frozen=True, slots=True)
 class Handoff:
-    """What a hand-off page shows before the second factor: whose sign-in, and how."""
+    """What a hand-off page shows before the second factor: whose sign-in, and how; for a
+    device hand-off also the terminal's address and the time it asked."""
 
     methods: list[str]
     email: str
     expires_in: int
+    device: bool = False
+    ip: str | None = None
+    requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +228,71 @@ def _email(db: Session, user_id: str) -> str:
 
 
 def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
-    """What the loopback page offers; raises :class:`MfaTokenInvalid` once it is over."""
+    """What the hand-off page offers; raises :class:`MfaTokenInvalid` once it is over."""
     grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
-    challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
+    if grant.pending_login_id is not None:
+        challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
+        methods = challenges.methods_for(db, _user_id(grant))
+    elif _awaits_approval(grant):
+        methods = []
+    else:
+        raise _over()
+    device = grant.redirect_uri is None
     return Handoff(
-        methods=challenges.methods_for(db, _user_id(grant)),
+        methods=methods,
         email=_email(db, _user_id(grant)),
         expires_in=_seconds_left(grant, ctx),
+        device=device,
+        ip=grant.requested_ip if device else None,
+        requested_at=grant.created_at if device else None,
     )
+
+
+def _awaits_approval(grant: CliGrant) -> bool:
+    """A single sign-on device hand-off for an account without 2FA, after the provider:
+    it waits for the person's Approve (or Deny) on the page."""
+    return (
+        grant.redirect_uri is None
+        and grant.sso_provider is not None
+        and grant.user_id is not None
+        and grant.pending_login_id is None
+    )
+
+
+def approve_on_page(
+    db: Session, *, token: str, binding: str | None, method: str, ctx: RequestContext
+) -> None:
+    """The person's "Approve" on the hand-off page of a device hand-off whose account has
+    no second factor (committed). Only in the browser that typed the user code (its
+    ``binding`` cookie), and only while the account still has no second factor (else the
+    factor is asked: sign in again). Raises :class:`MfaTokenInvalid` otherwise."""
+    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
+    bound = grant.browser_binding_hash is not None and hmac.compare_digest(
+        grant.browser_binding_hash, tokens.hash_token(binding or "")
+    )
+    has_factor = {"passkey", "totp"} & set(challenges.methods_for(db, _user_id(grant)))
+    if not _awaits_approval(grant) or not bound or has_factor:
+        db.rollback()
+        raise _over()
+    approve_without_factor(db, grant=grant, method=method, ctx=ctx)
+
+
+def deny_on_page(db: Session, *, token: str, ctx: RequestContext) -> None:
+    """The person's "Deny" on a device hand-off's page: it ends, and the terminal's next
+    poll is told so (committed)."""
+    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
+    if grant.redirect_uri is not None:
+        raise _over()
+    ended = db.execute(
+        update(CliGrant)
+        .where(
+            CliGrant.id == grant.id, CliGrant.approved_at.is_(None), CliGrant.redeemed_at.is_(None)
+        )
+        .values(redeemed_at=ctx.now, refusal=DENIED)
+    )
+    db.commit()
+    if affected_rows(ended) != 1:
+        raise _over()
 
 
 def _login_open(db: Session, *, grant: CliGrant, ctx: RequestContext) -> bool:
@@ -251,6 +319,7 @@ def open_device(
     canonical = user_codes.normalize(user_code)
     grant = None
     if canonical is not None:
+        comparisons.note("user_code", key)
         grant = db.scalar(
             select(CliGrant)
             .where(
@@ -326,10 +395,7 @@ def approve_with_totp(
     :class:`MfaTokenInvalid`, :class:`RateLimited`.
     """
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    second_factor.with_totp(
-        db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code
-    )
-    return approve(db, grant=grant, method="totp", ctx=ctx)
+    return _approve_with(db, grant=grant, factor=totp.Code(settings, code, ctx.now), ctx=ctx)
 
 
 def approve_with_recovery_code(
@@ -342,10 +408,9 @@ def approve_with_recovery_code(
     kind: Kind = "loopback",
 ) -> str | None:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    second_factor.with_recovery_code(
-        db, settings=settings, ctx=ctx, pending_login_id=_pending_id(grant), code=code
-    )
-    return approve(db, grant=grant, method="recovery_code", ctx=ctx)
+    dialect = db.get_bind().dialect.name
+    factor = recovery_codes.Code(settings=settings, code=code, now=ctx.now, dialect=dialect)
+    return _approve_with(db, grant=grant, factor=factor, ctx=ctx, also=RECOVERY_CODE_USED)
 
 
 def passkey_options(
@@ -366,56 +431,127 @@ def approve_with_passkey(
     kind: Kind = "loopback",
 ) -> str | None:
     grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
-    passkey.with_passkey(
-        db,
-        settings=settings,
+    factor = passkey.Assertion(settings=settings, ctx=ctx, credential=credential)
+    return _approve_with(db, grant=grant, factor=factor, ctx=ctx)
+
+
+def _approve_with(
+    db: Session,
+    *,
+    grant: CliGrant,
+    factor: Factor,
+    ctx: RequestContext,
+    also: tuple[tuple[str, str], ...] = (),
+) -> str | None:
+    """The second-factor step for the grant's pending login, with the grant's approval as
+    what it grants (committed together, or not at all: an approval refused because the
+    grant ended meanwhile leaves the factor unspent)."""
+    pending_login_id = _pending_id(grant)
+    db.commit()  # the grant was read in its own transaction; the step opens another
+
+    def grant_for(_pending: challenges.Pending) -> Grant[str | None]:
+        return approval(grant, method=factor.method, ctx=ctx, also=also)
+
+    step = second_step(
+        dialect=db.get_bind().dialect.name,
+        named=challenges.Named.id(pending_login_id),
+        factor=factor,
+        grant_for=grant_for,
         ctx=ctx,
-        pending_login_id=_pending_id(grant),
-        credential=credential,
     )
-    return approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
+    return db_flow.run(db, step)
 
 
-def approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:
-    """Approve the grant in the transaction that finished its pending login (commits).
+def _approval_ctes(
+    finished: CTE, events_columns: tuple[rows.Columns, ...]
+) -> tuple[tuple[CTE, ...], ColumnElement[bool]]:
+    """PostgreSQL: the approval as a CTE acting only once ``finished`` returned a row, and
+    its events only once it approved."""
+    approved = _APPROVE.where(exists(select(finished.c[0]))).cte("approved_grant")
+    made = exists(select(approved.c.id))
+    return (approved, *rows.event_ctes(events_columns, made)), made
 
-    The update re-checks that the grant is still open (not approved, not redeemed or
-    burned by a poll meanwhile, not expired); if not, the whole transaction, the spent
-    factor with it, is rolled back. Loopback grants get their single-use code here; the
-    redirect URL carries it.
+
+_APPROVE = (
+    update(_GRANTS)
+    .where(
+        _GRANTS.c.id == bindparam("grant_id"),
+        _GRANTS.c.approved_at.is_(None),
+        _GRANTS.c.redeemed_at.is_(None),
+        _GRANTS.c.expires_at > bindparam("now", type_=UTCDateTime),
+    )
+    .values(
+        approved_at=bindparam("now", type_=UTCDateTime),
+        approved_method=bindparam("approved_method"),
+        code_hash=bindparam("code_hash"),
+        # Device grants use the same deadline to be redeemed by the polling terminal.
+        code_expires_at=bindparam("code_expires_at", type_=UTCDateTime),
+    )
+    .returning(_GRANTS.c.id)
+)
+
+
+def approval(
+    grant: CliGrant, *, method: str, ctx: RequestContext, also: tuple[tuple[str, str], ...] = ()
+) -> Grant[str | None]:
+    """The grant approved by ``method`` (the ``cli_login_approved`` event with it), re-checked
+    open: not approved, not redeemed or burned by a poll meanwhile, not expired. A
+    loopback grant gets its single-use code here; its redirect URL (the result) carries it.
     """
     code = tokens.new_token() if grant.redirect_uri is not None else None
-    approved = db.execute(
-        update(CliGrant)
-        .where(
-            CliGrant.id == grant.id,
-            CliGrant.approved_at.is_(None),
-            CliGrant.redeemed_at.is_(None),
-            CliGrant.expires_at > ctx.now,
-        )
-        .values(
-            approved_at=ctx.now,
-            approved_method=method,
-            code_hash=tokens.hash_token(code) if code is not None else None,
-            # Device grants use the same deadline to be redeemed by the polling terminal.
-            code_expires_at=ctx.now + CODE_TTL,
-        )
-    )
-    if affected_rows(approved) != 1:
-        db.rollback()  # the factor stays unspent
-        raise _over()
     detail = None
     if grant.redirect_uri is None:
         detail = f"device hand-off requested from {grant.requested_ip or 'an unknown address'}"
-    events.record(
-        db,
-        user_id=_user_id(grant),
-        type=events.CLI_LOGIN_APPROVED,
-        method=method,
-        ctx=ctx,
-        detail=detail,
+    user_id = _user_id(grant)
+    recorded = tuple((type_, event_method, None) for type_, event_method in also) + (
+        (events.CLI_LOGIN_APPROVED, method, detail),
     )
+    event_rows = [
+        events.row(user_id=user_id, type=t, method=m, ctx=ctx, detail=d) for t, m, d in recorded
+    ]
+    values: dict[str, object] = {
+        "grant_id": grant.id,
+        "now": ctx.now,
+        "approved_method": method,
+        "code_hash": tokens.hash_token(code) if code is not None else None,
+        "code_expires_at": ctx.now + CODE_TTL,
+    }
+
+    def steps() -> db_flow.Flow[bool]:
+        if (yield db_flow.Run(_APPROVE, values)) is None:
+            return False
+        for row in event_rows:
+            yield events.insert_run(row)
+        return True
+
+    redirect = None
+    if grant.redirect_uri is not None and code is not None:
+        redirect = with_code(grant.redirect_uri, code=code, state=grant.state)
+    return Grant(
+        build=_approval_ctes,
+        shape=(tuple(tuple(row) for row in event_rows),),
+        params={**values, **rows.event_params(event_rows)},
+        steps=steps,
+        result=redirect,
+        counted=tuple((t, m) for t, m, _ in recorded),
+    )
+
+
+def approve_without_factor(
+    db: Session, *, grant: CliGrant, method: str, ctx: RequestContext
+) -> str | None:
+    """Approve a grant whose account has no second factor, by an explicit act on the page
+    that showed what is approved (commits). Raises :class:`MfaTokenInvalid` once over."""
+    made = approval(grant, method=method, ctx=ctx)
     db.commit()
-    if grant.redirect_uri is None or code is None:
-        return None
-    return with_code(grant.redirect_uri, code=code, state=grant.state)
+    approved = db_flow.run(db, _approve_alone(made))
+    if not approved:
+        raise _over()
+    return made.result
+
+
+def _approve_alone(made: Grant[str | None]) -> db_flow.Flow[bool]:
+    approved = yield from made.steps()
+    if approved:
+        yield db_flow.Commit(made.counted)
+    return approved

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
@@ -11,8 +11,8 @@ from ankra_auth.db import Base, UTCDateTime, new_id
 class DeviceToken(Base):
     """A browser or terminal that signed in to this account before (OWASP "device cookie").
 
-    Only the SHA-256 of the token is stored. ``failures`` counts sign-in attempts made
-    with it that failed (or are still being checked); at 10 the token is void.
+    Only the SHA-256 of the token is stored. Sign-in attempts made with it are counted
+    on the throttle key ``token:<id>`` (accounts.throttle); at 10 failures it is void.
     """
 
     __tablename__ = "device_tokens"
@@ -22,4 +22,3 @@ class DeviceToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, bindparam, delete, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.orm import Session
 
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows, new_id, table
+from ankra_auth.db_flow import Run
 from ankra_auth.errors import InvalidCursor
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.observability import metrics
@@ -74,10 +77,24 @@ def insert(
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
     row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
-    db.connection().execute(_INSERT, row)
+    db.connection().execute(INSERT, row)
 
 
-_INSERT = sql_insert(table(SecurityEvent))
+INSERT = sql_insert(table(SecurityEvent))
+_EVENTS = table(SecurityEvent)
+
+
+@lru_cache(maxsize=4)
+def _insert_columns(columns: tuple[str, ...]) -> Insert:
+    # Explicit columns: the event loop's runner compiles a statement once, without values.
+    return sql_insert(_EVENTS).values(
+        {name: bindparam(f"e_{name}", type_=_EVENTS.c[name].type) for name in columns}
+    )
+
+
+def insert_run(event: Mapping[str, object]) -> Run:
+    """One event row (see :func:`row`) as a flow's statement (``db_flow``)."""
+    return Run(_insert_columns(tuple(event)), {f"e_{k}": v for k, v in event.items()})
 
 
 def counted_row(

@@ -15,6 +15,10 @@ class Org(Base):
     name: Mapped[str] = mapped_column(String(200))
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who created it (the daily limit counts them); NULL for orgs from before migration 0014.
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class Membership(Base):

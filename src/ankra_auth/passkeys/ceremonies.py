@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Update, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
-from ankra_auth.db import UTCDateTime, affected_rows, table
+from ankra_auth.db import UTCDateTime, table
 from ankra_auth.passkeys.models import WebAuthnChallenge
 
 REGISTRATION = "registration"
@@ -78,7 +78,7 @@ def consume(
             "now": now,
         },
     )
-    return affected_rows(result) == 1
+    return result.first() is not None  # RETURNING: the row, not the row count, decides
 
 
 _CHALLENGES = table(WebAuthnChallenge)
@@ -99,4 +99,10 @@ def _spend(*, by_user: bool) -> Update:
             _CHALLENGES.c.expires_at > now,
         )
         .values(used_at=now)
+        .returning(_CHALLENGES.c.id)
     )
+
+
+# Spend a sign-in's challenge, issued for the pending login ``owner`` (a flow's statement:
+# ``spent``, ``of_purpose``, ``owner``, ``now``); returns a row only when it spent it.
+SPEND_FOR_PENDING_LOGIN = _spend(by_user=False)

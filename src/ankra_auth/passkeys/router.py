@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, status
 
-from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.api.deps import (
+    AddingAFactor,
+    ContextDep,
+    CurrentPrincipal,
+    DbDep,
+    RecentlyVerified,
+    SettingsDep,
+)
 from ankra_auth.passkeys import service
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.schemas import (
@@ -48,7 +55,7 @@ def list_passkeys(principal: CurrentPrincipal, db: DbDep) -> list[PasskeyOut]:
     response_model_exclude_none=True,
 )
 def passkey_registration_options(
-    principal: CurrentPrincipal, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    principal: AddingAFactor, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CreationOptionsJSON:
     options = service.registration_options(db, user=principal.user, settings=settings, ctx=ctx)
     return CreationOptionsJSON.model_validate(options)
@@ -57,7 +64,7 @@ def passkey_registration_options(
 @router.post(PROFILE, status_code=status.HTTP_201_CREATED, name="register_passkey")
 def register_passkey(
     body: PasskeyRegisterIn,
-    principal: CurrentPrincipal,
+    principal: AddingAFactor,
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,

@@ -7,10 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ankra_auth.text import NoControl
+from ankra_auth.text import NoControl, NoInvisible
 
 PasskeyName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    NoControl,
+    NoInvisible,
 ]
 # A RegistrationResponseJSON / AuthenticationResponseJSON from ``credential.toJSON()``.
 CredentialJSON = dict[str, Any]

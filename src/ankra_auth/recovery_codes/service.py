@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import String, Update, any_, bindparam, delete, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from ankra_auth import comparisons
 from ankra_auth import two_factor_status as status
+from ankra_auth.challenges.second_step import Spend, Wrong
+from ankra_auth.challenges.service import Join, Pending, no_join
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import UTCDateTime, affected_rows, table
+from ankra_auth.db import UTCDateTime, table
+from ankra_auth.db_flow import Flow, just
 from ankra_auth.errors import TwoFactorNotEnabled
 from ankra_auth.events import service as events
 from ankra_auth.recovery_codes.models import RecoveryCode
@@ -22,6 +28,7 @@ LOW_WATERMARK = 3  # the page warns when this many or fewer remain
 
 
 PURPOSE = "ankra/recovery-codes"
+METHOD = "recovery_code"
 
 
 def _key(settings: Settings) -> bytes:
@@ -44,31 +51,54 @@ def replace_set(db: Session, *, user_id: str, settings: Settings, now: datetime)
     return fresh
 
 
-def consume(db: Session, *, user_id: str, code: str, settings: Settings, now: datetime) -> bool:
-    """Spend one code; the conditional update makes concurrent uses of one code succeed once."""
-    normalized = codes.normalize(code)
-    if normalized is None:
-        return False
-    # A hash cannot be re-keyed: codes issued under a previous secret key verify
-    # under it until the user regenerates the set.
-    hashes = [
-        codes.keyed_hash(key=key, user_id=user_id, code=normalized)
-        for key in derive_keys(masters=settings.secrets, purpose=PURPOSE)
-    ]
-    result = db.connection().execute(_SPEND, {"owner": user_id, "hashes": hashes, "now": now})
-    return affected_rows(result) == 1
-
-
-# A Core statement on the table, built once: the sign-in path needs no ORM bookkeeping here.
-_SPEND = (
-    update(_CODES)
-    .where(
-        _CODES.c.user_id == bindparam("owner"),
-        _CODES.c.code_hash.in_(bindparam("hashes", expanding=True)),
-        _CODES.c.used_at.is_(None),
+def _spend(*, dialect: str) -> Update:
+    """Spend one unused code by its keyed hashes (one per secret key: a hash cannot be
+    re-keyed, so codes issued under a previous key verify under it until regenerated);
+    returns a row only when it spent one, so concurrent uses of a code succeed once."""
+    if dialect == "postgresql":  # an array: the statement also runs on the event loop
+        matches = _CODES.c.code_hash == any_(bindparam("hashes", type_=ARRAY(String(64))))
+    else:
+        matches = _CODES.c.code_hash.in_(bindparam("hashes", expanding=True))
+    return (
+        update(_CODES)
+        .where(_CODES.c.user_id == bindparam("owner"), matches, _CODES.c.used_at.is_(None))
+        .values(used_at=bindparam("now", type_=UTCDateTime))
+        .returning(_CODES.c.id)
     )
-    .values(used_at=bindparam("now", type_=UTCDateTime))
-)
+
+
+_SPEND = {dialect: _spend(dialect=dialect) for dialect in ("postgresql", "sqlite")}
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A recovery code as the second factor of a sign-in (``challenges.second_step``): the
+    comparison is the spend itself, by keyed hash."""
+
+    settings: Settings
+    code: str
+    now: datetime
+    dialect: str
+
+    @property
+    def method(self) -> str:
+        return METHOD
+
+    @property
+    def join(self) -> Join:
+        return no_join
+
+    def check(self, pending: Pending) -> Flow[Spend | Wrong]:
+        normalized = codes.normalize(self.code)
+        if normalized is None:
+            return just(Wrong())
+        comparisons.note(METHOD, pending.user_id)  # the spend below compares by keyed hash
+        hashes = [
+            codes.keyed_hash(key=key, user_id=pending.user_id, code=normalized)
+            for key in derive_keys(masters=self.settings.secrets, purpose=PURPOSE)
+        ]
+        params = {"owner": pending.user_id, "hashes": hashes, "now": self.now}
+        return just(Spend(_SPEND[self.dialect], params))
 
 
 def remaining(db: Session, *, user_id: str) -> int:

@@ -41,13 +41,21 @@ def _code(key: bytes, step: int) -> str:
     return str(value % 10**DIGITS).zfill(DIGITS)
 
 
+def normalize(code: str) -> str | None:
+    """The code without its spaces when it has the form of one (6 ASCII digits), else None."""
+    normalized = "".join(code.split())
+    if len(normalized) != DIGITS or not (normalized.isascii() and normalized.isdigit()):
+        return None
+    return normalized
+
+
 def matching_step(*, secret: str, code: str, at: datetime) -> int | None:
     """The time step whose code equals ``code`` (previous, current or next), else ``None``.
 
     Every candidate is compared in constant time, so timing does not tell which matched.
     """
-    normalized = "".join(code.split())
-    if len(normalized) != DIGITS or not (normalized.isascii() and normalized.isdigit()):
+    normalized = normalize(code)
+    if normalized is None:
         return None
     now = time_step(at)
     key = _key(secret)

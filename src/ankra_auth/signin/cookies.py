@@ -9,9 +9,14 @@ from ankra_auth.device_tokens.service import TOKEN_TTL
 
 # The pages' session: a bearer token in an HttpOnly cookie.
 SESSION_COOKIE = "ankra_session"
-# The pages' device token: sent only to the login call, kept across sign-outs.
+# The pages' device token, kept across sign-outs: read by the login call and by the start
+# of a single sign-on (whose second factor then counts on it too).
 DEVICE_COOKIE = "ankra_device"
-DEVICE_COOKIE_PATH = "/api/v1/auth/login"
+DEVICE_COOKIE_PATH = "/"
+# `ankra login --sso --no-browser`: set in the browser that typed the user code; only that
+# browser can then open the provider's start link (``sso_grants.claim``).
+CLI_DEVICE_COOKIE = "ankra_cli_device"
+CLI_DEVICE_COOKIE_PATH = "/"
 
 
 def from_allowed_origin(request: Request, settings: Settings) -> bool:
@@ -53,3 +58,28 @@ def device_cookie(request: Request, settings: Settings) -> str | None:
     if not from_allowed_origin(request, settings):
         return None
     return request.cookies.get(DEVICE_COOKIE) or None
+
+
+def set_cli_device_cookie(response: Response, *, token: str, settings: Settings) -> None:
+    # Strict: it goes only with navigations that start on our own pages, never with a
+    # link followed from elsewhere.
+    response.set_cookie(
+        CLI_DEVICE_COOKIE,
+        token,
+        max_age=600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+        path=CLI_DEVICE_COOKIE_PATH,
+    )
+
+
+def cli_device_cookie(request: Request) -> str | None:
+    value = request.cookies.get(CLI_DEVICE_COOKIE)
+    return value if value and len(value) <= 100 else None
+
+
+def presented_device_token(request: Request) -> str | None:
+    """The pages' device token, whatever the request (a page navigation has no Origin)."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    return value if value and len(value) <= 200 else None

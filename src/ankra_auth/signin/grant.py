@@ -3,15 +3,14 @@ otherwise the session and device token (and the same when a second factor comple
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import CTE, Select
 from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
 from ankra_auth.challenges import service as challenges
+from ankra_auth.challenges.second_step import Grant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
@@ -74,29 +73,47 @@ def after_first_factor(
     )
 
 
-def grant_after_second_factor(
-    db: Session,
+def session_grant(
     *,
     settings: Settings,
     ctx: RequestContext,
     pending: challenges.Pending,
     method: str,
-    two_factor_proven: bool = False,
-) -> Authenticated:
-    """The session for a pending login whose second factor ``method`` was just spent.
+    also: tuple[tuple[str, str], ...] = (),
+) -> Grant[Authenticated]:
+    """The session a pending login grants once its second factor ``method`` is spent, for
+    ``challenges.second_step``: its rows, and the answer once they commit.
 
     After single sign-on the sign-in is named ``sso`` with the provider in ``detail`` (the
-    contract's event), as it is for an account without a second factor.
+    contract's event), as it is for an account without a second factor. ``also`` are more
+    events (type, method) of the same sign-in (a recovery code used). The factor proves
+    two-factor authentication, so no organisation can restrict the session.
     """
-    return grant_session(
-        db,
-        settings=settings,
-        ctx=ctx,
+    sign_in_method = _sign_in_method(pending, method)
+    token, session = _session_row(settings, ctx, pending.user_id, sign_in_method)
+    # The factor's own events first: the log, newest first, then ends with the sign-in.
+    recorded = tuple((type_, event_method, None) for type_, event_method in also) + (
+        (events.SIGN_IN, sign_in_method, pending.sso_provider),
+    )
+    written = rows.Rows(
         user_id=pending.user_id,
-        method=_sign_in_method(pending, method),
-        detail=pending.sso_provider,
-        device_token_id=pending.device_token_id,
-        two_factor_proven=two_factor_proven,
+        now=ctx.now,
+        retire_id=pending.device_token_id,
+        session=session,
+        events=[
+            events.row(user_id=pending.user_id, type=t, method=m, ctx=ctx, detail=d)
+            for t, m, d in recorded
+        ],
+    )
+    return Grant(
+        build=rows.sign_in_ctes,
+        shape=written.shape,
+        params=written.params,
+        steps=written.steps,
+        result=_authenticated(
+            settings, token, pending.user_id, written.device_token, restricted=False
+        ),
+        counted=tuple((t, m) for t, m, _ in recorded),
     )
 
 
@@ -115,97 +132,26 @@ def grant_session(
     detail: str | None = None,
     session_method: str | None = None,
     device_token_id: str | None = None,
-    two_factor_proven: bool = False,
 ) -> Authenticated:
-    """Issue a session and a fresh device token for a completed sign-in, and record it (commits).
+    """Issue a session and a fresh device token for a sign-in completed without a second
+    factor step here (a first factor alone, a CLI exchange), and record it (commits).
 
     ``method`` is the factor the event names; ``session_method`` how the session list names
     the sign-in, when that differs (``cli``); ``device_token_id`` the device token the
-    sign-in counted on, which the new one replaces. ``two_factor_proven``: the sign-in
-    spent a TOTP step or a passkey in this transaction, so the user has 2FA and no
-    organisation can restrict the session (nothing to look up). Everything is read
-    before the commit, so the request holds no pooled connection after it.
+    sign-in counted on, which the new one replaces. Everything is read before the commit,
+    so the request holds no pooled connection after it.
     """
-    token, session, event = _rows(
-        db,
-        settings=settings,
-        ctx=ctx,
-        user_id=user_id,
-        method=method,
-        detail=detail,
-        session_method=session_method,
-    )
-    device_token = rows.write(
-        db, user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, event=event
-    )
-    restricted = False if two_factor_proven else enrollment_required(db, user_id)
-    db.commit()
-    return _authenticated(settings, token, user_id, device_token, restricted=restricted)
-
-
-@dataclass(frozen=True, slots=True)
-class OneWrite:
-    """A TOTP sign-in's last statement on PostgreSQL (:func:`one_write`), not yet sent."""
-
-    statement: Select[bool]
-    params: dict[str, object]
-    granted: Authenticated
-    event: tuple[str, str]  # the sign_in event's type and method, counted once committed
-
-
-def one_write(
-    *,
-    settings: Settings,
-    ctx: RequestContext,
-    pending: challenges.Pending,
-    method: str,
-    spent: CTE,
-    spent_params: Mapping[str, object],
-) -> OneWrite:
-    """:func:`grant_after_second_factor` as one statement, with ``spent`` (the CTE that
-    spends the TOTP step, bound by ``spent_params``) and the pending login's finish.
-
-    The statement answers whether it finished the login: only then may it commit. When it
-    did not (the step or the login was spent first elsewhere), the caller rolls back, so
-    the session, device token and event written beside them go too."""
-    sign_in_method = _sign_in_method(pending, method)
-    token, session = _session_row(settings, ctx, pending.user_id, sign_in_method)
-    event = events.row(
-        user_id=pending.user_id,
-        type=events.SIGN_IN,
-        method=sign_in_method,
-        ctx=ctx,
-        detail=pending.sso_provider,
-    )
-    statement, params, device_token = rows.once_decided(
-        decided_by=challenges.finish_after(spent),
-        decided_params={**spent_params, "pending_id": pending.id},
-        user_id=pending.user_id,
-        now=ctx.now,
-        retire_id=pending.device_token_id,
-        session=session,
-        event=event,
-    )
-    granted = _authenticated(settings, token, pending.user_id, device_token, restricted=False)
-    return OneWrite(statement, params, granted, (events.SIGN_IN, sign_in_method))
-
-
-def _rows(
-    db: Session,
-    *,
-    settings: Settings,
-    ctx: RequestContext,
-    user_id: str,
-    method: str,
-    detail: str | None,
-    session_method: str | None = None,
-) -> tuple[str, dict[str, object], dict[str, object]]:
-    """The new session's token, its row and the ``sign_in`` event's row."""
     token, session = _session_row(settings, ctx, user_id, session_method or method)
     event = events.counted_row(
         db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
     )
-    return token, session, event
+    written = rows.Rows(
+        user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, events=[event]
+    )
+    rows.write(db, written)
+    restricted = enrollment_required(db, user_id)
+    db.commit()
+    return _authenticated(settings, token, user_id, written.device_token, restricted=restricted)
 
 
 def _session_row(

@@ -8,16 +8,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ankra_auth import comparisons
 from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.models import PendingLogin
+from ankra_auth.challenges.second_step import Grant, Spend, Wrong, second_step
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.errors import AnkraError
+from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
 from ankra_auth.passkeys import ceremonies, credentials
 from ankra_auth.passkeys.service import METHOD, known_credentials, list_for, user_handle
 from ankra_auth.security import webauthn
-from ankra_auth.signin.grant import Authenticated, grant_after_second_factor
+from ankra_auth.signin.grant import Authenticated, session_grant
 
 
 def login_options(
@@ -47,32 +49,52 @@ def login_options_for_token(
     return login_options(db, settings=settings, ctx=ctx, pending=pending)
 
 
-@dataclass(slots=True)
-class _AssertionCheck:
-    """Checks one assertion for a pending login; remembers a counter mismatch to report."""
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """A passkey assertion as the second factor of a sign-in (``challenges.second_step``).
 
-    db: Session
+    Its challenge must be one issued for this pending login, unused and unexpired (spent
+    here, before the signature is checked); its credential one of the login's own user's
+    passkeys (another account's key is no key); its sign count must move forward.
+    """
+
     settings: Settings
     ctx: RequestContext
     credential: Mapping[str, Any]
-    challenge: bytes | None
-    mismatch: str | None = None
 
-    def __call__(self, pending: challenges.Pending) -> bool:
-        if self.challenge is None:
-            return False
+    @property
+    def method(self) -> str:
+        return METHOD
+
+    @property
+    def join(self) -> challenges.Join:
+        return challenges.no_join
+
+    def check(self, pending: challenges.Pending) -> Flow[Spend | Wrong]:
         try:
+            challenge = webauthn.client_challenge(self.credential)
             raw_id = webauthn.credential_id(self.credential)
         except webauthn.CredentialRejected:
-            return False
-        # Only the pending login's own user's keys: another account's key is a failure.
-        passkey = credentials.find(self.db, credential_id=raw_id, user_id=pending.user_id)
+            return Wrong()
+        spent = yield Run(
+            ceremonies.SPEND_FOR_PENDING_LOGIN,
+            {
+                "spent": challenge,
+                "of_purpose": ceremonies.AUTHENTICATION,
+                "owner": pending.id,
+                "now": self.ctx.now,
+            },
+        )
+        if spent is None:
+            return Wrong()
+        passkey = yield Run(credentials.FIND, {"credential_id": raw_id, "owner": pending.user_id})
         if passkey is None:
-            return False
+            return Wrong()
+        comparisons.note(METHOD, pending.user_id)
         try:
             assertion = webauthn.verify_assertion(
                 credential=self.credential,
-                challenge=self.challenge,
+                challenge=challenge,
                 rp_id=self.settings.effective_rp_id,
                 origins=self.settings.origins,
                 public_key=passkey.public_key,
@@ -80,93 +102,40 @@ class _AssertionCheck:
                 user_handle=user_handle(pending.user_id),
             )
         except webauthn.SignCountRejected as exc:
-            self.mismatch = f"{passkey.name}: {exc}"
-            return False
+            mismatch = (events.PASSKEY_SIGN_COUNT_MISMATCH, f"{passkey.name}: {exc}")
+            return Wrong(also=(mismatch,))
         except webauthn.CredentialRejected:
-            return False
-        # Conditional on the count we verified against: two assertions cannot both advance it.
-        return credentials.advance(
-            self.db,
-            passkey_id=passkey.id,
-            seen=passkey.sign_count,
-            sign_count=assertion.sign_count,
-            backed_up=assertion.backed_up,
-            now=self.ctx.now,
+            return Wrong()
+        # Conditional on the count verified against: two assertions cannot both advance it.
+        return Spend(
+            credentials.ADVANCE,
+            {
+                "passkey_id": passkey.id,
+                "seen": passkey.sign_count,
+                "new_count": assertion.sign_count,
+                "new_backed_up": assertion.backed_up,
+                "now": self.ctx.now,
+            },
         )
 
 
-def with_passkey(
-    db: Session,
+def sign_in_with_passkey(
     *,
-    settings: Settings,
-    ctx: RequestContext,
-    mfa_token: str | None = None,
-    pending_login_id: str | None = None,
-    credential: Mapping[str, Any],
-) -> challenges.Pending:
-    """Finish a pending login with a passkey assertion (not committed: the caller grants).
-
-    The login is named by ``mfa_token``, or by ``pending_login_id`` for the CLI hand-off.
-    A failed assertion counts as a failed attempt: raises :class:`InvalidCode`,
-    :class:`TooManyAttempts`, :class:`MfaTokenInvalid` or :class:`RateLimited`.
-    """
-    pending = challenges.read_active(
-        db, mfa_token=mfa_token, pending_login_id=pending_login_id, now=ctx.now
-    )
-    try:
-        challenge: bytes | None = webauthn.client_challenge(credential)
-    except webauthn.CredentialRejected:
-        challenge = None
-    if challenge is not None and not ceremonies.consume(
-        db,
-        challenge=challenge,
-        purpose=ceremonies.AUTHENTICATION,
-        pending_login_id=pending.id,
-        now=ctx.now,
-    ):
-        challenge = None
-    # Spent before verifying, in its own commit: a failed attempt rolls back its own
-    # transaction, and the challenge must stay spent through that.
-    db.commit()
-    check = _AssertionCheck(
-        db=db, settings=settings, ctx=ctx, credential=credential, challenge=challenge
-    )
-    try:
-        return challenges.verify_second_factor(
-            db,
-            mfa_token=mfa_token,
-            pending_login_id=pending_login_id,
-            method=METHOD,
-            ctx=ctx,
-            check=check,
-        )
-    except AnkraError:
-        if check.mismatch is not None:
-            # The failure was committed (and rolled back our work) first; record this after it.
-            events.record(
-                db,
-                user_id=pending.user_id,
-                type=events.PASSKEY_SIGN_COUNT_MISMATCH,
-                method=METHOD,
-                ctx=ctx,
-                detail=check.mismatch,
-            )
-            db.commit()
-        raise
-
-
-def complete_with_passkey(
-    db: Session,
-    *,
+    dialect: str,
     settings: Settings,
     ctx: RequestContext,
     mfa_token: str,
     credential: Mapping[str, Any],
-) -> Authenticated:
-    """Finish a sign-in with a passkey and grant its session (like ``second_factor.complete_with_totp``)."""
-    pending = with_passkey(
-        db, settings=settings, ctx=ctx, mfa_token=mfa_token, credential=credential
-    )
-    return grant_after_second_factor(
-        db, settings=settings, ctx=ctx, pending=pending, method=METHOD, two_factor_proven=True
+) -> Flow[Authenticated]:
+    """Finish a sign-in with a passkey and grant its session."""
+
+    def grant_for(pending: challenges.Pending) -> Grant[Authenticated]:
+        return session_grant(settings=settings, ctx=ctx, pending=pending, method=METHOD)
+
+    return second_step(
+        dialect=dialect,
+        named=challenges.Named.token(mfa_token),
+        factor=Assertion(settings=settings, ctx=ctx, credential=credential),
+        grant_for=grant_for,
+        ctx=ctx,
     )

@@ -7,15 +7,16 @@ from enum import Enum
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
+from ankra_auth import db_async, db_flow
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep, context_of
 from ankra_auth.api.json_response import json_response
 from ankra_auth.api.threads import run_second_factor
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.db_flow import Flow
 from ankra_auth.passkeys.schemas import RequestOptionsJSON
-from ankra_auth.signin import passkey, password, second_factor, totp_on_loop
+from ankra_auth.signin import passkey, password, second_factor
 from ankra_auth.signin.answers import authenticated_body, authenticated_out
 from ankra_auth.signin.cookies import device_cookie, from_allowed_origin
 from ankra_auth.signin.grant import Authenticated, MfaRequired
@@ -23,11 +24,12 @@ from ankra_auth.signin.schemas import (
     AuthenticatedOut,
     LoginIn,
     LoginOut,
-    MfaCodeIn,
     MfaRequiredOut,
     PasskeyLoginIn,
     PasskeyLoginOptionsIn,
     RecoveryAuthenticatedOut,
+    RecoveryCodeIn,
+    TotpCodeIn,
 )
 
 router = APIRouter(prefix="/api/v1/auth")
@@ -60,67 +62,64 @@ def login_with_password(
     return authenticated_out(result, request, response, settings)
 
 
-# The second factors run on threads of their own (api/threads.py): each route is async
-# only to hand its whole sync body to them. They take no dependencies but the body: the
-# settings, clock and database session come straight from the app, which saves
-# FastAPI's per-dependency work on the busiest routes.
-Work = Callable[[Session, Settings, RequestContext], BaseModel]
+# A second factor runs as one flow (``challenges.second_step``): on the event loop on
+# PostgreSQL (``db_async.run``), else on a second-factor thread of its own (api/threads.py).
+# The routes take no dependencies but the body: the settings, clock and database come
+# straight from the app, which saves FastAPI's per-dependency work on the busiest routes.
+FlowFor = Callable[[str, Settings, RequestContext], Flow[Authenticated]]
 
 
-async def _on_second_factor_threads(request: Request, response: Response, work: Work) -> Response:
-    """``work`` on a second-factor thread with a database session of its own (closed
-    there, so its roll-back never waits on the event loop); the answer as JSON."""
+async def _second_step(request: Request, response: Response, flow_for: FlowFor) -> Response:
     state = request.app.state
     settings: Settings = state.settings
     ctx = context_of(request, state.clock)
+    if state.loop_pool is not None:
+        result = await db_async.run(state.loop_pool, flow_for("postgresql", settings, ctx))
+    else:
+
+        def on_thread() -> Authenticated:
+            with state.session_factory() as db:
+                flow = flow_for(db.get_bind().dialect.name, settings, ctx)
+                return db_flow.run(db, flow)
+
+        result = await run_second_factor(settings.second_factor_threads, on_thread)
+    return await _answer(result, request, response, settings)
+
+
+async def _answer(
+    result: Authenticated, request: Request, response: Response, settings: Settings
+) -> Response:
+    """The answer to a finished second factor. Our own pages also get cookies and may have
+    a single sign-on link to finish (a database write): that on a thread."""
+    if not from_allowed_origin(request, settings):
+        return json_response(_body(result), response)
 
     def answer() -> BaseModel:
-        with state.session_factory() as db:
-            return work(db, settings, ctx)
+        out = authenticated_out(result, request, response, settings)
+        if result.recovery_codes_remaining is None:
+            return out
+        remaining = result.recovery_codes_remaining
+        return RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
 
     return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
+
+
+def _body(result: Authenticated) -> BaseModel:
+    body = authenticated_body(result)
+    if result.recovery_codes_remaining is None:
+        return body
+    remaining = result.recovery_codes_remaining
+    return RecoveryAuthenticatedOut(**body.model_dump(), recovery_codes_remaining=remaining)
 
 
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
-async def login_with_totp(body: MfaCodeIn, request: Request, response: Response) -> Response:
-    state = request.app.state
-    settings: Settings = state.settings
-    counted_only = False
-    if state.loop_pool is not None:  # PostgreSQL, served: a right code on the event loop
-        ctx = context_of(request, state.clock)
-        granted = await totp_on_loop.sign_in(
-            state.loop_pool, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+async def login_with_totp(body: TotpCodeIn, request: Request, response: Response) -> Response:
+    def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
+        return second_factor.sign_in_with_totp(
+            dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
         )
-        if granted is not None:
-            return await _granted(granted, request, response, settings)
-        counted_only = True  # what it did not grant, the counted way answers
 
-    def work(db: Session, settings: Settings, ctx: RequestContext) -> AuthenticatedOut:
-        result = second_factor.complete_with_totp(
-            db,
-            settings=settings,
-            ctx=ctx,
-            mfa_token=body.mfa_token,
-            code=body.code,
-            counted_only=counted_only,
-        )
-        return authenticated_out(result, request, response, settings)
-
-    return await _on_second_factor_threads(request, response, work)
-
-
-async def _granted(
-    result: Authenticated, request: Request, response: Response, settings: Settings
-) -> Response:
-    """The answer to a sign-in granted on the event loop. Our own pages also get cookies
-    and may have a single sign-on link to finish (a database write): that on a thread."""
-    if not from_allowed_origin(request, settings):
-        return json_response(authenticated_body(result), response)
-
-    def answer() -> AuthenticatedOut:
-        return authenticated_out(result, request, response, settings)
-
-    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
+    return await _second_step(request, response, flow_for)
 
 
 @router.post(
@@ -130,17 +129,14 @@ async def _granted(
     response_model=RecoveryAuthenticatedOut,
 )
 async def login_with_recovery_code(
-    body: MfaCodeIn, request: Request, response: Response
+    body: RecoveryCodeIn, request: Request, response: Response
 ) -> Response:
-    def work(db: Session, settings: Settings, ctx: RequestContext) -> RecoveryAuthenticatedOut:
-        result = second_factor.complete_with_recovery_code(
-            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
+    def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
+        return second_factor.sign_in_with_recovery_code(
+            dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
         )
-        out = authenticated_out(result, request, response, settings)
-        remaining = result.recovery_codes_remaining or 0
-        return RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
 
-    return await _on_second_factor_threads(request, response, work)
+    return await _second_step(request, response, flow_for)
 
 
 @router.post(
@@ -165,10 +161,13 @@ def passkey_login_options(
 async def login_with_passkey(
     body: PasskeyLoginIn, request: Request, response: Response
 ) -> Response:
-    def work(db: Session, settings: Settings, ctx: RequestContext) -> AuthenticatedOut:
-        result = passkey.complete_with_passkey(
-            db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential
+    def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
+        return passkey.sign_in_with_passkey(
+            dialect=dialect,
+            settings=settings,
+            ctx=ctx,
+            mfa_token=body.mfa_token,
+            credential=body.credential,
         )
-        return authenticated_out(result, request, response, settings)
 
-    return await _on_second_factor_threads(request, response, work)
+    return await _second_step(request, response, flow_for)

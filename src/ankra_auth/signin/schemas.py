@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ankra_auth.accounts.emails import EmailLookup
 from ankra_auth.passkeys.schemas import CredentialJSON
+from ankra_auth.security import recovery_codes, totp
 
 Method = Literal["passkey", "totp", "recovery_code"]
 
@@ -46,9 +47,32 @@ LoginOut = Annotated[AuthenticatedOut | MfaRequiredOut, Field(discriminator="sta
 MfaToken = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class MfaCodeIn(BaseModel):
+def _totp_form(code: str) -> str:
+    if totp.normalize(code) is None:
+        raise ValueError("an authenticator code is 6 digits")
+    return code
+
+
+def _recovery_form(code: str) -> str:
+    if recovery_codes.normalize(code) is None:
+        raise ValueError("a recovery code is 10 letters and digits, like ABCDE-12345")
+    return code
+
+
+# A code that cannot be right by its form is refused here (422), before the sign-in step:
+# it spends none of the pending login's attempts and nothing of the account's budget.
+TotpCode = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_totp_form)]
+RecoveryCode = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_recovery_form)]
+
+
+class TotpCodeIn(BaseModel):
     mfa_token: MfaToken
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: TotpCode
+
+
+class RecoveryCodeIn(BaseModel):
+    mfa_token: MfaToken
+    code: RecoveryCode
 
 
 class PasskeyLoginOptionsIn(BaseModel):

@@ -15,8 +15,21 @@ from ankra_auth.signin.grant import Authenticated, MfaRequired, after_first_fact
 
 
 def after_provider(
-    db: Session, *, settings: Settings, ctx: RequestContext, user_id: str, provider_id: str
+    db: Session,
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    user_id: str,
+    provider_id: str,
+    device_token_id: str | None = None,
 ) -> Authenticated | MfaRequired:
+    """``device_token_id``: the valid device token of the account that the browser
+    presented when the flow started; the second factor counts on it."""
     return after_first_factor(
-        db, settings=settings, ctx=ctx, user_id=user_id, sso_provider=provider_id
+        db,
+        settings=settings,
+        ctx=ctx,
+        user_id=user_id,
+        sso_provider=provider_id,
+        device_token_id=device_token_id,
     )

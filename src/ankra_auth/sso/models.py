@@ -52,6 +52,9 @@ class SsoFlow(Base):
         ForeignKey("cli_grants.id", ondelete="CASCADE"), nullable=True
     )
     next_path: Mapped[str] = mapped_column(String(2048))
+    # The device token the browser presented at the start (the pages' cookie): a second
+    # factor after the provider counts on it, as after a password.
+    device_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -73,3 +76,6 @@ class SsoPendingLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A link from the profile waits for the signed-in person's "Link" on the confirmation
+    # page (the hash of that page's token); NULL when it waits for a sign-in instead.
+    confirm_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

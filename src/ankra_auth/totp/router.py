@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified, SettingsDep
+from ankra_auth.api.deps import (
+    AddingAFactor,
+    ContextDep,
+    DbDep,
+    RecentlyVerified,
+    SettingsDep,
+)
 from ankra_auth.totp import service
 from ankra_auth.totp.schemas import RecoveryCodesOut, TotpConfirmIn, TotpSetupOut
 
@@ -11,7 +17,7 @@ router = APIRouter(prefix="/api/v1/profile/auth/totp", tags=["totp"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, name="start_totp")
 def start_totp(
-    principal: CurrentPrincipal, db: DbDep, settings: SettingsDep, ctx: ContextDep
+    principal: AddingAFactor, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> TotpSetupOut:
     setup = service.start(db, user=principal.user, settings=settings, now=ctx.now)
     return TotpSetupOut(secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_svg=setup.qr_svg)
@@ -20,7 +26,7 @@ def start_totp(
 @router.post("/confirm", name="confirm_totp")
 def confirm_totp(
     body: TotpConfirmIn,
-    principal: CurrentPrincipal,
+    principal: AddingAFactor,
     db: DbDep,
     settings: SettingsDep,
     ctx: ContextDep,

@@ -6,14 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, delete, or_, update
+from sqlalchemy import Row, Select, Update, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
 
+from ankra_auth import comparisons
 from ankra_auth import two_factor_status as status
 from ankra_auth.accounts.models import User
+from ankra_auth.challenges.second_step import Spend, Wrong
+from ankra_auth.challenges.service import Join, Pending
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db import affected_rows, table
+from ankra_auth.db import table
+from ankra_auth.db_flow import Flow, just
 from ankra_auth.errors import (
     InvalidConfirmationCode,
     LastFactor,
@@ -36,6 +40,7 @@ class TotpSetup:
 
 
 PURPOSE = "ankra/totp-secrets"
+METHOD = "totp"
 
 
 def _key(settings: Settings) -> bytes:
@@ -129,7 +134,9 @@ def confirm(
 
 
 _DEVICES = table(TotpDevice)
-_SPEND_STEP = (
+# Spends a time step: only one later than the last used, so each step works once per user.
+# Returns a row only when it spent it.
+SPEND_STEP: Update = (
     update(_DEVICES)
     .where(
         _DEVICES.c.user_id == bindparam("owner"),
@@ -137,6 +144,7 @@ _SPEND_STEP = (
         or_(_DEVICES.c.last_used_step.is_(None), _DEVICES.c.last_used_step < bindparam("step")),
     )
     .values(last_used_step=bindparam("step"))
+    .returning(_DEVICES.c.user_id)
 )
 
 
@@ -163,25 +171,28 @@ def step_to_spend(*, row: Row[Any], code: str, settings: Settings, now: datetime
     return step
 
 
-def consume_code(
-    db: Session, *, row: Row[Any], code: str, settings: Settings, now: datetime
-) -> bool:
-    """True when ``code`` is valid and its time step was not used before (the step is then spent).
+@dataclass(frozen=True, slots=True)
+class Code:
+    """An authenticator code as the second factor of a sign-in (``challenges.second_step``)."""
 
-    ``row`` is the read :func:`with_device` extended. The conditional update is what makes
-    a code single-use under concurrent requests.
-    """
-    step = step_to_spend(row=row, code=code, settings=settings, now=now)
-    if step is None:
-        return False
-    spent = db.connection().execute(_SPEND_STEP, {"owner": row.user_id, "step": step})
-    return affected_rows(spent) == 1
+    settings: Settings
+    code: str
+    now: datetime
 
+    @property
+    def method(self) -> str:
+        return METHOD
 
-# The same conditional UPDATE as a CTE (``owner``, ``step``) for a statement that spends the
-# step and writes what it grants in one round trip (``signin.totp_on_loop``, PostgreSQL):
-# it returns a row only when it spent the step.
-SPEND_STEP = _SPEND_STEP.returning(_DEVICES.c.user_id).cte("spent_step")
+    @property
+    def join(self) -> Join:
+        return with_device
+
+    def check(self, pending: Pending) -> Flow[Spend | Wrong]:
+        comparisons.note(METHOD, pending.user_id)
+        step = step_to_spend(row=pending.row, code=self.code, settings=self.settings, now=self.now)
+        if step is None:  # a wrong code, or a step this user already used
+            return just(Wrong())
+        return just(Spend(SPEND_STEP, {"owner": pending.user_id, "step": step}))
 
 
 def remove(db: Session, *, user: User, ctx: RequestContext) -> None:
