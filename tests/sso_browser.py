@@ -46,6 +46,13 @@ class SsoBrowser:
         the provider sends the browser to, without following it."""
         response = self.start(query, provider_id)
         assert response.status_code == 302, response.text
+        return self.through_provider(op, user, response)
+
+    def through_provider(
+        self, op: OpenIdProvider, user: ProviderUser | None, response: httpx.Response
+    ) -> str:
+        """From Ankra's redirect to the provider, sign in there (when it asks); the
+        callback URL the provider sends the browser to, not followed."""
         location = response.headers["location"]
         assert location.startswith(op.issuer), location
         for _ in range(20):
@@ -64,6 +71,27 @@ class SsoBrowser:
             assert response.status_code in (302, 303), (response.status_code, response.text)
             location = urljoin(location, response.headers["location"])
         raise AssertionError("too many redirects at the provider")
+
+    def link(
+        self, op: OpenIdProvider, user: ProviderUser | None, provider_id: str = "corp"
+    ) -> httpx.Response:
+        """ "Link NAME" on the profile page (its same-origin POST), the provider, and back:
+        the page that asks before anything is linked."""
+        response = self.http.post(
+            f"{self.base}/auth/sso/{provider_id}/link", headers={"Origin": self.base}
+        )
+        assert response.status_code == 303, response.text
+        return self.callback(self.through_provider(op, user, response))
+
+    def confirm_link(self, page: httpx.Response, provider_id: str = "corp") -> httpx.Response:
+        """The person's "Link" on the confirmation page (a form POST from our own page)."""
+        match = re.search(r'name="confirmation" value="([^"]+)"', page.text)
+        assert match, page.text
+        return self.http.post(
+            f"{self.base}/auth/sso/{provider_id}/link/confirm",
+            data={"confirmation": match.group(1)},
+            headers={"Origin": self.base},
+        )
 
     def callback(self, url: str) -> httpx.Response:
         return self.http.get(url)

@@ -241,18 +241,57 @@ def test_five_wrong_codes_after_sso_void_the_pending_login(live: Live) -> None:
     token = _mfa_token(browser.sign_in(live.op, person))
     codes = []
     for _ in range(5):
-        r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
+        r = browser.api(
+            "POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "000000"}
+        )
         codes.append(r.json()["code"])
     assert codes == ["invalid_code"] * 4 + ["too_many_attempts"]
 
     # The account's throttle counts SSO sign-ins like password ones: 10 failures, then 429.
     token = _mfa_token(browser.sign_in(live.op, person))
     for _ in range(5):
-        browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
+        browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "000000"})
     token = _mfa_token(browser.sign_in(live.op, person))
-    r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "1"})
+    r = browser.api("POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "000000"})
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
     assert "retry-after" in r.headers
+
+
+def test_the_owners_browser_still_gets_in_through_sso_after_a_flood(live: Live) -> None:
+    """Device tokens count on every way in: the flood puts the account into backoff, but
+    the browser that signed in before presents its device cookie at the SSO start, and
+    its second factor counts there."""
+    person = live.op.add_user(email="flooded@example.com")
+    owner = live.browser()
+    assert owner.sign_in(live.op, person).status_code == 303
+    secret = _enroll_totp(owner, live)
+    token = _mfa_token(owner.sign_in(live.op, person))
+    r = owner.api(
+        "POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": live.code(secret)}
+    )
+    assert r.status_code == 200, r.text
+    assert owner.http.cookies.get("ankra_device")  # this browser is known now
+    live.clock.advance(30)
+
+    attacker = live.browser()  # someone holding the victim's provider session
+    for _ in range(2):
+        token = _mfa_token(attacker.sign_in(live.op, person))
+        for _ in range(5):
+            attacker.api(
+                "POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": "000000"}
+            )
+    stranger = live.browser()
+    token = _mfa_token(stranger.sign_in(live.op, person))
+    r = stranger.api(
+        "POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": live.code(secret)}
+    )
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited", r.text
+
+    token = _mfa_token(owner.sign_in(live.op, person))
+    r = owner.api(
+        "POST", "/api/v1/auth/mfa/totp", json={"mfa_token": token, "code": live.code(secret)}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text
 
 
 # ---------------------------------------------------------------- email collision
@@ -478,21 +517,63 @@ def test_linking_from_the_profile_ignores_the_email_and_refuses_a_taken_identity
     _local_account(browser, "linker@example.com")
     _password_login(browser, "linker@example.com")
     person = live.op.add_user(email="different@elsewhere.example", email_verified=False)
-    r = browser.sign_in(live.op, person, "?link=1&next=/profile/authentication")
+    page = browser.link(live.op, person)
+    # Nothing is linked before the person says so, on a page naming both accounts.
+    assert page.status_code == 200, page.text
+    question = "Link Acme SSO account different@elsewhere.example to your Ankra account linker@example.com?"
+    assert question in page.text
+    assert browser.api("GET", "/api/v1/profile/sso").json() == []
+    r = browser.confirm_link(page)
     assert r.status_code == 303 and r.headers["location"] == "/profile/authentication"
     links = browser.api("GET", "/api/v1/profile/sso").json()
     assert [x["provider"]["id"] for x in links] == ["corp"]
+    assert browser.confirm_link(page).status_code == 403  # once: nothing is held any more
 
     other = live.browser()
     _local_account(other, "other@example.com")
     _password_login(other, "other@example.com")
-    page = other.sign_in(live.op, person, "?link=1")
+    page = other.link(live.op, person)
     assert page.status_code == 409 and "already linked to another Ankra account" in page.text
     assert other.api("GET", "/api/v1/profile/sso").json() == []
 
 
+def test_a_link_from_elsewhere_links_nothing(live: Live) -> None:
+    """Link CSRF: a cross-site navigation or POST starts nothing, and a confirmation works
+    only for the session and browser that asked."""
+    browser = live.browser()
+    _local_account(browser, "csrf@example.com")
+    _password_login(browser, "csrf@example.com")
+    person = live.op.add_user(email="attacker@corp.example")
+    # A link someone sent (a GET, as any navigation): nothing starts.
+    page = browser.start("?link=1&next=/profile/authentication")
+    assert page.status_code == 400 and "from your profile" in page.text
+    # A form on another site posting to the link route: refused.
+    r = browser.http.post(
+        f"{live.base}/auth/sso/corp/link", headers={"Origin": "https://evil.example"}
+    )
+    assert r.status_code == 403 and "did not come from your profile page" in r.text
+    assert live.count(SsoFlow) == 0
+    # The attacker's own confirmation page, posted from the victim's browser: nothing.
+    attacker = live.browser()
+    _local_account(attacker, "attacker@example.com")
+    _password_login(attacker, "attacker@example.com")
+    theirs = attacker.link(live.op, person)
+    assert theirs.status_code == 200
+    token = re.search(r'name="confirmation" value="([^"]+)"', theirs.text)
+    assert token is not None
+    r = browser.http.post(
+        f"{live.base}/auth/sso/corp/link/confirm",
+        data={"confirmation": token.group(1)},
+        headers={"Origin": live.base},
+    )
+    assert r.status_code == 403  # not theirs: nothing is linked
+    assert browser.api("GET", "/api/v1/profile/sso").json() == []
+    assert live.count(SsoIdentity) == 0
+
+
 def test_link_needs_a_signed_in_session(live: Live) -> None:
-    r = live.browser().start("?link=1")
+    browser = live.browser()
+    r = browser.http.post(f"{live.base}/auth/sso/corp/link", headers={"Origin": live.base})
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
@@ -511,10 +592,10 @@ def test_unlink_rules(live: Live) -> None:
     _local_account(browser, "unlinker@example.com")
     _password_login(browser, "unlinker@example.com")
     linked = live.op.add_user(email="unlinker@corp.example")
-    assert browser.sign_in(live.op, linked, "?link=1").status_code == 303
+    assert browser.confirm_link(browser.link(live.op, linked)).status_code == 303
     # Without ?reauth the provider's remembered session answers without asking.
     logins = browser.provider_logins
-    assert browser.sign_in(live.op, linked, "?link=1").status_code == 303
+    assert browser.link(live.op, linked).status_code == 303  # linked already: back to the profile
     assert browser.provider_logins == logins
     live.clock.advance(11 * 60)
     r = browser.api("DELETE", "/api/v1/profile/sso/corp")

@@ -4,7 +4,9 @@ through a real HTTP server on SQLite and PostgreSQL.
 
 The terminal gets the fixed /cli/device page and a user code; only the page that typed
 the right code gets an approval handle, which it trades once for the provider's start
-link; after the callback comes the same second-factor page as for `ankra login --sso`."""
+link, which opens only in that browser (its cookie); after the callback comes the same
+second-factor page as for `ankra login --sso`, or, for an account without 2FA, a page that
+shows what is approved and waits for the person's Approve: the provider approves nothing."""
 
 from __future__ import annotations
 
@@ -107,6 +109,10 @@ def _to_callback(live: Live, person: ProviderUser, user_code: str) -> tuple[SsoB
     return browser, browser.to_callback(live.op, person, start_query(url))
 
 
+def _approve(browser: SsoBrowser, token: str) -> httpx.Response:
+    return browser.api("POST", f"/api/v1/auth/cli/handoff/{token}/approve")
+
+
 def test_device_sso_with_totp_end_to_end(live: Live) -> None:
     person = live.op.add_user(email="device.totp@example.com")
     first = live.browser()
@@ -176,15 +182,31 @@ def test_device_sso_with_totp_end_to_end(live: Live) -> None:
     )
 
 
-def test_an_account_without_2fa_is_approved_by_the_provider_alone(live: Live) -> None:
+def test_an_account_without_2fa_is_approved_only_by_the_persons_approve(live: Live) -> None:
     person = live.op.add_user(email="device.plain@example.com")
     verifier = new_verifier()
     started = _authorize(httpx.Client(), live.base, verifier)
     browser, callback = _to_callback(live, person, started["user_code"])
     page = browser.callback(callback)
-    assert page.status_code == 200, page.text
-    assert "You can close this window and return to your terminal." in page.text
+    assert page.status_code == 200 and 'data-page="cli-login"' in page.text, page.text
     assert browser.session_cookie() is None
+    token = page_token(page.text)
+    # The provider's sign-in approved nothing: the page shows what would be approved.
+    _problem(_poll(live, started, verifier), 400, "authorization_pending")
+    shown = browser.api("GET", f"/api/v1/auth/cli/handoff/{token}").json()
+    assert shown["email"] == "device.plain@example.com" and shown["methods"] == []
+    assert shown["device_hand_off"] is True and shown["ip"] == "127.0.0.1"
+    assert shown["requested_at"]
+    # Only a same-origin POST from the browser that typed the code approves it.
+    r = browser.http.post(
+        f"{live.base}/api/v1/auth/cli/handoff/{token}/approve",
+        headers={"Origin": "https://evil.example"},
+    )
+    _problem(r, 403, "csrf_failed")
+    elsewhere = live.browser()
+    _problem(_approve(elsewhere, token), 401, "mfa_token_invalid")
+    _problem(_poll(live, started, verifier), 400, "authorization_pending")
+    assert _approve(browser, token).status_code == 204
     r = _poll(live, started, verifier)
     assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text
     assert live.count(User) == live.count(SsoIdentity) == 1
@@ -192,6 +214,46 @@ def test_an_account_without_2fa_is_approved_by_the_provider_alone(live: Live) ->
         "sso",
         "corp via the CLI",
     )
+    _problem(_approve(browser, token), 401, "mfa_token_invalid")  # once
+
+
+def test_deny_ends_the_hand_off_and_tells_the_terminal(live: Live) -> None:
+    person = live.op.add_user(email="device.deny@example.com")
+    verifier = new_verifier()
+    started = _authorize(httpx.Client(), live.base, verifier)
+    browser, callback = _to_callback(live, person, started["user_code"])
+    token = page_token(browser.callback(callback).text)
+    assert browser.api("POST", f"/api/v1/auth/cli/handoff/{token}/deny").status_code == 204
+    body = _problem(_poll(live, started, verifier), 400, "access_denied")
+    assert "denied in the browser" in body["detail"]
+    _problem(_approve(browser, token), 401, "mfa_token_invalid")
+
+
+def test_a_start_link_sent_to_someone_else_opens_nothing(live: Live) -> None:
+    """The phishing of finding 1: the attacker types his own code, trades the handle for
+    the start link and sends the link to a victim, whose provider would sign in silently."""
+    victim = live.op.add_user(email="device.victim@example.com")
+    first = live.browser()
+    assert first.sign_in(live.op, victim).status_code == 303  # the victim has an account
+    verifier = new_verifier()
+    started = _authorize(httpx.Client(), live.base, verifier)
+    attacker = live.browser()
+    url = _start_url(attacker, _open(attacker, started["user_code"])["approval_token"])
+    flows = live.count(SsoFlow)
+    for opener in (first, live.browser()):  # the victim's browser, signed in or not
+        page = opener.start(start_query(url))
+        assert page.status_code == 400 and "cannot be used" in page.text, page.text
+    assert live.count(SsoFlow) == flows
+    with live.app.state.session_factory() as db:
+        (grant,) = db.query(CliGrant).all()
+        assert grant.sso_started_at is None and grant.user_id is None
+    _problem(_poll(live, started, verifier), 400, "authorization_pending")
+    assert victim.sub not in {i.subject for i in _identities(live) if i.user_id is None}
+
+
+def _identities(live: Live) -> list[SsoIdentity]:
+    with live.app.state.session_factory() as db:
+        return list(db.query(SsoIdentity).all())
 
 
 def test_only_the_verification_url_and_no_code_gets_nowhere(live: Live) -> None:
@@ -251,16 +313,18 @@ def test_the_sso_start_of_a_grant_is_claimed_once(live: Live) -> None:
         ]
     )
     assert sorted(r.status_code for r in answers) == [200, 401, 401, 401, 401, 401]
-    (url,) = [str(r.json()["start_url"]) for r in answers if r.status_code == 200]
-    # The start link, opened six times at once, starts one flow.
-    answers = race([lambda http: http.get(url) for _ in range(6)])
+    (won,) = [r for r in answers if r.status_code == 200]
+    url = str(won.json()["start_url"])
+    # The start link, opened six times at once in the browser that traded it, starts one flow.
+    bound = {"Cookie": f"ankra_cli_device={won.cookies['ankra_cli_device']}"}
+    answers = race([lambda http: http.get(url, headers=bound) for _ in range(6)])
     assert sorted(r.status_code for r in answers) == [302, 400, 400, 400, 400, 400]
     assert live.count(SsoFlow) == 1
     # Once started, the code opens the hand-off no more (a wrong code, budgeted) and
     # the start link nothing.
     r = live.browser().api("POST", f"{DEVICE}/code", json={"user_code": started["user_code"]})
     _problem(r, 400, "invalid_user_code")
-    assert browser.start(start_query(url)).status_code == 400
+    assert browser.http.get(url, headers=bound).status_code == 400
     _problem(_poll(live, started, verifier), 400, "authorization_pending")
 
     # Retyping the code before the start replaces the handle: the first one is void.
@@ -271,7 +335,9 @@ def test_the_sso_start_of_a_grant_is_claimed_once(live: Live) -> None:
     _problem(r, 401, "mfa_token_invalid")
     other = live.browser()
     callback = other.to_callback(live.op, person, start_query(_start_url(other, second)))
-    assert other.callback(callback).status_code == 200
+    page = other.callback(callback)
+    assert page.status_code == 200
+    assert _approve(other, page_token(page.text)).status_code == 204
     assert _poll(live, started, verifier).status_code == 200
 
 
@@ -438,7 +504,9 @@ class _Terminal:
             url, code = self.shown()
             assert url == f"{self.live.base}/cli/device"
             browser, callback = _to_callback(self.live, self.person, code)
-            browser.callback(callback)
+            page = browser.callback(callback)
+            if page.status_code == 200:  # shown what is approved: the person approves
+                assert _approve(browser, page_token(page.text)).status_code == 204
 
 
 def test_the_cli_polls_until_the_provider_approves(live: Live) -> None:
@@ -483,7 +551,8 @@ def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
         person = openid_provider.add_user(email="device.fleet@example.com")
         verifier = new_verifier()
         started = _authorize(httpx.Client(), a, verifier, public=public)
-        r = httpx.post(f"{b}{DEVICE}/code", json={"user_code": started["user_code"]})
+        browser = SsoBrowser(b)  # started on B...
+        r = browser.api("POST", f"{DEVICE}/code", json={"user_code": started["user_code"]})
         assert r.status_code == 200, r.text
         handle = r.json()["approval_token"]
         answers = race(
@@ -497,11 +566,14 @@ def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
             ]
         )
         assert sorted(r.status_code for r in answers) == [200, 401, 401, 401, 401, 401]
-        (url,) = [str(r.json()["start_url"]) for r in answers if r.status_code == 200]
+        (won,) = [r for r in answers if r.status_code == 200]
+        url = str(won.json()["start_url"])
         assert url.startswith(f"{public}/auth/sso/corp/start?cli=")
-        browser = SsoBrowser(b)  # started on B...
+        browser.http.cookies.set("ankra_cli_device", won.cookies["ankra_cli_device"])
         callback = browser.to_callback(openid_provider, person, start_query(url))
         page = browser.callback(callback.replace(public, a))  # ...finished on A
-        assert page.status_code == 200 and "return to your terminal" in page.text, page.text
+        assert page.status_code == 200 and 'data-page="cli-login"' in page.text, page.text
+        approve = f"{a}/api/v1/auth/cli/handoff/{page_token(page.text)}/approve"
+        assert browser.http.post(approve, headers={"Origin": public}).status_code == 204
         r = poll(httpx.Client(base_url=b), started["device_code"], verifier)
         assert r.status_code == 200 and r.json()["status"] == "authenticated", r.text

@@ -2,9 +2,11 @@
 
 The account the identity leads to (by the same rules as a browser sign-in) gets the
 same second-factor step as after a password, on the CLI hand-off page, rendered in the
-callback's answer so its token is in no URL. An account without 2FA goes straight back
-to the terminal's loopback with its code (a device hand-off: the page says to return to
-the terminal, which collects it by polling). A refusal ends the hand-off and tells the
+callback's answer so its token is in no URL; it counts on the CLI's device token, as
+after a password. An account without 2FA goes straight back to the terminal's loopback
+with its code; a device hand-off instead waits on that page for the person's Approve,
+shown with the account, the terminal's address and time and the warning: the callback
+never approves a device hand-off by itself. A refusal ends the hand-off and tells the
 terminal why (an RFC 6749 error redirect to the loopback, or the device poll's
 ``access_denied``), so it stops waiting.
 No browser session is made here: the session is the terminal's.
@@ -61,7 +63,8 @@ def finish(
         return answer
     user_id = outcome.user_id
     if SECOND_FACTORS & set(challenges.methods_for(db, user_id)):
-        started = challenges.start(db, user_id=user_id, now=ctx.now)
+        token_id = sso_grants.device_token_of(db, grant_id=grant_id, user_id=user_id, ctx=ctx)
+        started = challenges.start(db, user_id=user_id, now=ctx.now, device_token_id=token_id)
         page_token = sso_grants.to_second_factor(
             db,
             grant_id=grant_id,
@@ -73,11 +76,14 @@ def finish(
         if page_token is None:
             return pages.message(pages.cli_over(provider.name))
         return render("cli_login.html", data={"token": page_token})
+    if sso_grants.is_device(db, grant_id=grant_id):
+        page_token = sso_grants.await_approval(db, grant_id=grant_id, user_id=user_id, ctx=ctx)
+        if page_token is None:
+            return pages.message(pages.cli_over(provider.name))
+        return render("cli_login.html", data={"token": page_token})
     approved = sso_grants.approve(db, grant_id=grant_id, user_id=user_id, ctx=ctx)
-    if approved is None:
+    if approved is None or approved.redirect_url is None:
         return pages.message(pages.cli_over(provider.name))
-    if approved.redirect_url is None:
-        return pages.message(pages.cli_done(provider.name))
     return redirect(approved.redirect_url)
 
 

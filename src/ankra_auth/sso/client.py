@@ -20,9 +20,11 @@ from authlib.integrations.base_client import (  # type: ignore[import-untyped]
     OpenIDMixin,
 )
 from authlib.integrations.httpx_client import OAuth2Client  # type: ignore[import-untyped]
+from email_validator import EmailNotValidError, validate_email
 from joserfc.errors import JoseError
 
 from ankra_auth.sso.config import SCOPES, SsoProvider
+from ankra_auth.text import CONTROL
 
 HTTP_TIMEOUT_SECONDS = 10.0
 # ID tokens are judged against this machine's wall clock, as the provider signs with its own.
@@ -142,10 +144,11 @@ class OidcClient:
             raise ProviderUnavailable(f"JWKS: {exc}") from exc
         if not claims.get("nonce"):  # the request always sends one: it must come back
             raise InvalidIdToken("the ID token has no nonce")
+        # The provider's claims are untrusted input too: checked before anything is stored.
         return VerifiedIdentity(
             issuer=str(claims["iss"]),
-            subject=str(claims["sub"]),
-            email=_text(claims.get("email")),
+            subject=_subject(claims.get("sub")),
+            email=_email(claims.get("email")),
             # Missing or anything but JSON true is unverified.
             email_verified=claims.get("email_verified") is True,
             name=_text(claims.get("name")),
@@ -156,6 +159,27 @@ class OidcClient:
 
 def _text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _subject(value: object) -> str:
+    """``sub``: a non-empty string of at most 255 characters, no control characters."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or CONTROL.search(value):
+        raise InvalidIdToken("the ID token's subject is not a plain identifier")
+    return value
+
+
+def _email(value: object) -> str | None:
+    """``email``, when sent: an address (no control characters), else the token is refused."""
+    text = _text(value)
+    if text is None:
+        return None
+    if CONTROL.search(text):
+        raise InvalidIdToken("the ID token's email holds control characters")
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidIdToken(f"the ID token's email is not an address: {exc}") from exc
+    return text
 
 
 class OidcClients:

@@ -64,6 +64,7 @@ def record(
     session_id: str | None,
     next_path: str,
     cli_grant_id: str | None = None,
+    device_token: str | None = None,
 ) -> None:
     # Starting is open to anyone: flows never finished must not pile up (indexed delete).
     db.execute(delete(SsoFlow).where(SsoFlow.expires_at < ctx.now - FLOW_TTL))
@@ -76,6 +77,7 @@ def record(
             session_id=session_id,
             next_path=next_path,
             cli_grant_id=cli_grant_id,
+            device_token_hash=None if device_token is None else tokens.hash_token(device_token),
             created_at=ctx.now,
             expires_at=ctx.now + FLOW_TTL,
         )

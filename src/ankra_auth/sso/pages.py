@@ -181,6 +181,31 @@ REFUSALS = {
 }
 
 
+def link_from_profile(name: str) -> Outcome:
+    return Outcome(
+        400,
+        f"Link {name} from your profile",
+        (
+            f"{name} is linked to your Ankra account only from your own profile page, with "
+            f'its "Link {name}" button, and only after you confirm it there. A link that '
+            "someone sent you links nothing.",
+            "Nothing was changed.",
+        ),
+        action_href=PROFILE,
+        action_label="Go to your profile",
+    )
+
+
+def not_from_profile() -> Outcome:
+    return Outcome(
+        403,
+        "This request did not come from your profile page",
+        ("Links are made from your own profile page only.", "Nothing was changed."),
+        action_href=PROFILE,
+        action_label="Go to your profile",
+    )
+
+
 def cli_link_over() -> Outcome:
     return Outcome(
         400,

@@ -188,6 +188,7 @@ def complete_pending_link(
         .where(
             SsoPendingLink.browser_hash == tokens.hash_token(browser_token),
             SsoPendingLink.user_id == user_id,
+            SsoPendingLink.confirm_hash.is_(None),  # a profile link waits for its own "Link"
             SsoPendingLink.used_at.is_(None),
             SsoPendingLink.expires_at > ctx.now,
         )
@@ -211,6 +212,85 @@ def complete_pending_link(
         db.rollback()
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitsConfirmation:
+    """A profile link after the provider: nothing is linked before the person's "Link" on
+    the page that names both accounts; ``token`` names it there."""
+
+    token: str
+    email: str | None
+
+
+def await_confirmation(
+    db: Session,
+    *,
+    provider: SsoProvider,
+    identity: VerifiedIdentity,
+    user_id: str,
+    browser_token: str,
+    ctx: RequestContext,
+) -> AwaitsConfirmation | Refused | None:
+    """Hold the identity for the signed-in account's confirmation (committed); a refusal
+    when it cannot be linked; None when it is linked to this account already."""
+    linked = find_identity(db, identity)
+    if linked is not None:
+        db.rollback()
+        return None if linked.user_id == user_id else Refused("linked_elsewhere", identity.email)
+    token = tokens.new_token()
+    db.add(
+        SsoPendingLink(
+            browser_hash=tokens.hash_token(browser_token),
+            user_id=user_id,
+            provider_id=provider.id,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            email=identity.email or "",
+            created_at=ctx.now,
+            expires_at=ctx.now + PENDING_LINK_TTL,
+            confirm_hash=tokens.hash_token(token),
+        )
+    )
+    db.commit()
+    return AwaitsConfirmation(token=token, email=identity.email)
+
+
+def confirm_link(
+    db: Session,
+    *,
+    token: str,
+    user_id: str,
+    browser_token: str | None,
+    providers: dict[str, SsoProvider],
+    ctx: RequestContext,
+) -> Refused | None:
+    """The person's "Link": the identity held for ``user_id`` in this browser is linked,
+    once (committed). A refusal when the confirmation is unknown, used, expired, another
+    account's or another browser's, or the identity was linked meanwhile."""
+    spent = db.execute(
+        update(SsoPendingLink)
+        .where(
+            SsoPendingLink.confirm_hash == tokens.hash_token(token),
+            SsoPendingLink.browser_hash == tokens.hash_token(browser_token or ""),
+            SsoPendingLink.user_id == user_id,
+            SsoPendingLink.used_at.is_(None),
+            SsoPendingLink.expires_at > ctx.now,
+        )
+        .values(used_at=ctx.now)
+        .returning(
+            SsoPendingLink.provider_id,
+            SsoPendingLink.issuer,
+            SsoPendingLink.subject,
+            SsoPendingLink.email,
+        )
+    ).first()
+    provider = None if spent is None else providers.get(spent.provider_id)
+    if spent is None or provider is None:
+        db.rollback()
+        return Refused("not_linked")
+    identity = VerifiedIdentity(spent.issuer, spent.subject, spent.email or None, True, None, None)
+    return link_to_account(db, provider=provider, identity=identity, user_id=user_id, ctx=ctx)
 
 
 def link_to_account(
