@@ -262,7 +262,7 @@ def test_org_enforcement_events_for_every_member(client: TestClient, clock: Froz
     # bob is restricted now; he reads his log once enforcement is off again below
     assert_problem(client.get(EVENTS, headers=bob.auth), 403, "enrollment_required")
     assert [(e["type"], e["detail"]) for e in log(client, owner)][:1] == [
-        ("org_enforcement_enabled", "Acme Corp")
+        ("org_enforcement_enabled", '"Acme Corp"')
     ]
     set_enforcement(client, owner, org["id"], False)
     set_enforcement(client, owner, org["id"], False)
@@ -270,8 +270,8 @@ def test_org_enforcement_events_for_every_member(client: TestClient, clock: Froz
         entries = log(client, member)
         recent = entries[: len(entries) - sizes[member.email]]
         assert [(e["type"], e["method"], e["detail"]) for e in recent] == [
-            ("org_enforcement_disabled", None, "Acme Corp"),
-            ("org_enforcement_enabled", None, "Acme Corp"),
+            ("org_enforcement_disabled", None, '"Acme Corp"'),
+            ("org_enforcement_enabled", None, '"Acme Corp"'),
         ]
     assert len(log(client, outsider)) == sizes[outsider.email]
 

@@ -54,6 +54,34 @@ def test_control_characters_in_emails_and_names_are_422(client: TestClient, bad:
         assert_problem(call(), 422, "validation_error")
 
 
+# Bidi override and isolate, zero-width space, joiner and no-break, line and paragraph
+# separators: each reorders or hides what a reader of the name sees.
+INVISIBLE = ["\u202e", "\u2066", "\u200b", "\u200d", "\ufeff", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("bad", INVISIBLE)
+def test_format_characters_in_names_are_422(client: TestClient, bad: str) -> None:
+    alice = sign_up(client)
+    org = client.post("/api/v1/orgs", json={"name": "Acme"}, headers=alice.auth)
+    calls = [
+        lambda: client.post("/api/v1/orgs", json={"name": f"Ac{bad}me"}, headers=alice.auth),
+        lambda: client.post(
+            "/api/v1/profile/auth/passkeys",
+            json={"name": f"Key{bad}", "credential": {}},
+            headers=alice.auth,
+        ),
+        lambda: client.patch(
+            f"/api/v1/profile/auth/passkeys/{'0' * 32}",
+            json={"name": f"{bad}Key"},
+            headers=alice.auth,
+        ),
+    ]
+    for call in calls:
+        assert_problem(call(), 422, "validation_error")
+    names = [o["name"] for o in client.get("/api/v1/orgs", headers=alice.auth).json()]
+    assert names == [org.json()["name"]]
+
+
 def test_a_lone_surrogate_is_422_not_a_database_error(client: TestClient) -> None:
     raw = b'{"email": "a\\ud800@example.com", "password": "correct horse battery"}'
     r = client.post("/api/v1/auth/login", content=raw, headers={"Content-Type": "application/json"})
@@ -71,6 +99,10 @@ def test_path_ids_that_cannot_exist_are_404(client: TestClient, bad_id: str) -> 
         ("DELETE", f"/api/v1/orgs/{'0' * 32}/members/{bad_id}", None),
         ("PATCH", f"/api/v1/profile/auth/passkeys/{bad_id}", {"name": "x"}),
         ("DELETE", f"/api/v1/profile/auth/passkeys/{bad_id}", None),
+        ("DELETE", f"/api/v1/profile/sessions/{bad_id}", None),
+        ("POST", f"/api/v1/invitations/{bad_id}/accept", None),
+        ("DELETE", f"/api/v1/invitations/{bad_id}", None),
+        ("DELETE", f"/api/v1/profile/sso/{bad_id}", None),
     ]:
         r = client.request(method, path, json=body, headers=alice.auth)
         assert_problem(r, 404, "not_found")

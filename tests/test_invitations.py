@@ -265,8 +265,10 @@ def test_events_in_the_affected_users_log(client: TestClient) -> None:
     client.delete(f"/api/v1/orgs/{oid}/members/{bob_id}", headers=bob.auth)  # left
 
     org_events = [e for e in log(client, bob) if e[0].startswith("org_")]
+    # The org's name quoted (anyone chooses it); an invitation also names who sent it.
+    invited = '"Acme" (invited by alice@example.com)'
     assert org_events == [
-        (kind, "Acme")
+        (kind, invited if kind == "org_invited" else '"Acme"')
         for kind in (
             "org_left",
             "org_invitation_accepted",

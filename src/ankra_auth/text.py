@@ -10,6 +10,7 @@ cannot be encoded for the database at all. Refusing them at the schema answers
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
@@ -28,8 +29,22 @@ def refuse_control(value: Any) -> Any:
 
 
 NoControl = BeforeValidator(refuse_control)
+
+
+def refuse_invisible(value: Any) -> Any:
+    """Raise ``ValueError`` for a string holding a Unicode format character (bidi overrides
+    and isolates, zero-width spaces and joiners) or a line or paragraph separator: in a
+    name they reorder or hide what a person reads (an org called "‮Acme" is not Acme)."""
+    if isinstance(value, str) and any(unicodedata.category(ch) in _INVISIBLE for ch in value):
+        raise ValueError("must not contain invisible or direction-changing characters")
+    return value
+
+
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
+NoInvisible = BeforeValidator(refuse_invisible)
 # Every free-text field is ``Text``, or ``Annotated[str, StringConstraints(...), NoControl]``
 # when it has limits: after the constraints, so they stay native (strip before length).
+# Names that others read (organisations, passkeys) add ``NoInvisible``.
 Text = Annotated[str, NoControl]
 
 # Every id the service hands out is ``uuid4().hex``; anything else names nothing.
@@ -48,11 +63,18 @@ def resource_id(alias: str, *, missing: str) -> Any:
     ``missing``, the detail the service gives for an unknown id, before any
     database sees it.
     """
+    return path_id(alias, pattern=_ID.pattern, missing=missing)
+
+
+def path_id(alias: str, *, pattern: str, missing: str) -> Any:
+    """A path parameter that names something only when it matches ``pattern`` (whole):
+    anything else answers 404 with ``missing`` before any database sees it."""
+    compiled = re.compile(pattern)
 
     # A default, not ``Annotated``: under postponed annotations a local ``alias``
     # inside the annotation could not be resolved by FastAPI.
     def check(value: str = Path(alias=alias)) -> str:
-        if not is_resource_id(value):
+        if compiled.fullmatch(value) is None:
             raise NotFound(missing)
         return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,3 +55,8 @@ def require_member(db: Session, *, org_id: str, user_id: str) -> str:
 def require_owner(db: Session, *, org_id: str, user_id: str) -> None:
     if require_member(db, org_id=org_id, user_id=user_id) != OWNER:
         raise Forbidden("Only an owner of this organisation can do this")
+
+
+def quoted(name: str) -> str:
+    """An organisation's name as the security log shows it: quoted, since anyone chooses it."""
+    return json.dumps(name, ensure_ascii=False)

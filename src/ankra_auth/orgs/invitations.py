@@ -16,18 +16,24 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ankra_auth import two_factor_status as status
 from ankra_auth.accounts import service as accounts
+from ankra_auth.accounts import windows
+from ankra_auth.accounts.backoff import retry_after_seconds
 from ankra_auth.accounts.models import User
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import AlreadyMember, NotFound
+from ankra_auth.errors import AlreadyMember, NotFound, RateLimited
 from ankra_auth.events import service as events
-from ankra_auth.orgs.access import lock_org, require_owner, role_of, well_formed
+from ankra_auth.orgs.access import lock_org, quoted, require_owner, role_of, well_formed
 from ankra_auth.orgs.models import Invitation, Membership, Org
 
 LIFETIME = timedelta(days=7)
-
-_NO_SUCH_INVITATION = "No such invitation: it may have expired or been withdrawn"
+# Each invitation writes into the invitee's security log: limited per inviter and invitee.
+INVITES_PER_HOUR = 50
+INVITE_WINDOW = timedelta(hours=1)
+OPEN_PER_INVITEE = 20
+NO_SUCH_INVITATION = "No such invitation: it may have expired or been withdrawn"
 _NO_ACCOUNT = "No account uses that email. Ask them to sign up first, then invite them again."
 
 
@@ -70,11 +76,17 @@ def invite(
     with that email), :class:`Forbidden` (not an owner) and :class:`AlreadyMember`
     (an active member, or an open invitation).
     """
+    windows.take(
+        db, key=f"invites:{actor_id}", budget=INVITES_PER_HOUR, window=INVITE_WINDOW, now=ctx.now
+    )
     org = lock_org(db, org_id)
     require_owner(db, org_id=org_id, user_id=actor_id)
     user = find_invitee(db, email)
     if user is None:
         raise NotFound(_NO_ACCOUNT)
+    status.lock_user(db, user.id)  # concurrent invitations to one account count one by one
+    _refuse_past_open_limit(db, user_id=user.id, now=ctx.now)
+    inviter = db.scalar(select(User.email).where(User.id == actor_id))
     if role_of(db, org_id=org_id, user_id=user.id) is not None:
         raise AlreadyMember(f"{user.email} is already a member")
     # An expired invitation is no invitation: it makes room for the new one.
@@ -95,13 +107,38 @@ def invite(
             expires_at=ctx.now + LIFETIME,
         )
     )
-    events.record(db, user_id=user.id, type=events.ORG_INVITED, ctx=ctx, detail=org.name)
+    events.record(
+        db,
+        user_id=user.id,
+        type=events.ORG_INVITED,
+        ctx=ctx,
+        detail=invited_detail(org.name, inviter),
+    )
     try:
         db.commit()
     except IntegrityError as exc:  # an open invitation exists, or a concurrent one won
         db.rollback()
         raise AlreadyMember(f"{user.email} is already invited") from exc
     return Invited(user.id, user.email, role)
+
+
+def invited_detail(org_name: str, inviter: str | None) -> str:
+    """How the invitee's security log names an invitation: the organisation's name quoted
+    (it is anyone's text) and the owner who sent it."""
+    return f"{quoted(org_name)} (invited by {inviter or 'a former owner'})"
+
+
+def _refuse_past_open_limit(db: Session, *, user_id: str, now: datetime) -> None:
+    expiries = list(
+        db.scalars(
+            select(Invitation.expires_at)
+            .where(Invitation.user_id == user_id, _open(now))
+            .order_by(Invitation.expires_at)
+        )
+    )
+    if len(expiries) >= OPEN_PER_INVITEE:
+        db.rollback()
+        raise RateLimited(retry_after_seconds(expiries[0], now))
 
 
 def invited_to(db: Session, *, org_id: str, now: datetime) -> list[Invited]:
@@ -143,14 +180,14 @@ def _take(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> bo
 
 def _find(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> Invitation:
     if not well_formed(invitation_id):
-        raise NotFound(_NO_SUCH_INVITATION)
+        raise NotFound(NO_SUCH_INVITATION)
     invitation = db.scalar(
         select(Invitation).where(
             Invitation.id == invitation_id, Invitation.user_id == user_id, _open(now)
         )
     )
     if invitation is None:  # unknown, someone else's, expired, withdrawn: all the same
-        raise NotFound(_NO_SUCH_INVITATION)
+        raise NotFound(NO_SUCH_INVITATION)
     return invitation
 
 
@@ -163,16 +200,16 @@ def accept(
     org = lock_org(db, org_id)
     if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
         db.rollback()
-        raise NotFound(_NO_SUCH_INVITATION)
+        raise NotFound(NO_SUCH_INVITATION)
     db.add(Membership(org_id=org_id, user_id=user_id, role=role, created_at=ctx.now))
     events.record(
-        db, user_id=user_id, type=events.ORG_INVITATION_ACCEPTED, ctx=ctx, detail=org.name
+        db, user_id=user_id, type=events.ORG_INVITATION_ACCEPTED, ctx=ctx, detail=quoted(org.name)
     )
     try:
         db.commit()
     except IntegrityError as exc:  # cannot happen: nobody is invited who is a member
         db.rollback()
-        raise NotFound(_NO_SUCH_INVITATION) from exc
+        raise NotFound(NO_SUCH_INVITATION) from exc
     return org, role
 
 
@@ -182,9 +219,13 @@ def decline(db: Session, *, invitation_id: str, user_id: str, ctx: RequestContex
     org_name = db.scalar(select(Org.name).where(Org.id == invitation.org_id))
     if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
         db.rollback()
-        raise NotFound(_NO_SUCH_INVITATION)
+        raise NotFound(NO_SUCH_INVITATION)
     events.record(
-        db, user_id=user_id, type=events.ORG_INVITATION_DECLINED, ctx=ctx, detail=org_name
+        db,
+        user_id=user_id,
+        type=events.ORG_INVITATION_DECLINED,
+        ctx=ctx,
+        detail=quoted(org_name or ""),
     )
     db.commit()
 
@@ -202,6 +243,6 @@ def withdraw(db: Session, *, org: Org, user_id: str, ctx: RequestContext) -> boo
     if affected_rows(withdrawn) != 1:
         return False
     events.record(
-        db, user_id=user_id, type=events.ORG_INVITATION_WITHDRAWN, ctx=ctx, detail=org.name
+        db, user_id=user_id, type=events.ORG_INVITATION_WITHDRAWN, ctx=ctx, detail=quoted(org.name)
     )
     return True

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.router import org_out
 from ankra_auth.orgs.schemas import InvitationOrg, InvitationOut, OrgOut
+from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1/invitations", tags=["organisations"])
 
-InvitationId = Annotated[str, Path(alias="id")]
+InvitationId = Annotated[str, resource_id("id", missing=invitations.NO_SUCH_INVITATION)]
 
 
 @router.get("", name="list_invitations")

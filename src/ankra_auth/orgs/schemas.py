@@ -6,11 +6,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ankra_auth.accounts.emails import EmailLookup
-from ankra_auth.text import NoControl
+from ankra_auth.text import NoControl, NoInvisible
 
 Role = Literal["owner", "member"]
 OrgName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NoControl,
+    NoInvisible,
 ]
 
 

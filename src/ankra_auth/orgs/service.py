@@ -14,12 +14,13 @@ Who may do what:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
+from ankra_auth.accounts import windows
 from ankra_auth.accounts.models import User
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
@@ -29,6 +30,7 @@ from ankra_auth.orgs import invitations
 from ankra_auth.orgs.access import (
     OWNER,
     lock_org,
+    quoted,
     require_member,
     require_owner,
     well_formed,
@@ -55,9 +57,17 @@ class MemberView:
     two_factor_enabled: bool | None  # shown for active members only
 
 
+# Each invitation writes into someone's security log: creating organisations (to invite
+# from) and inviting are limited per account, so nobody can flood anyone's log.
+ORGS_PER_DAY = 10
+CREATION_WINDOW = timedelta(days=1)
+
+
 def create(db: Session, *, user_id: str, name: str, now: datetime) -> OrgView:
-    """A new organisation owned by its creator."""
-    org = Org(name=name, require_two_factor=False, created_at=now)
+    """A new organisation owned by its creator; raises :class:`RateLimited` past
+    :data:`ORGS_PER_DAY` organisations a day."""
+    windows.take(db, key=f"orgs:{user_id}", budget=ORGS_PER_DAY, window=CREATION_WINDOW, now=now)
+    org = Org(name=name, require_two_factor=False, created_at=now, created_by=user_id)
     db.add(org)
     db.flush()
     db.add(Membership(org_id=org.id, user_id=user_id, role=OWNER, created_at=now))
@@ -96,7 +106,7 @@ def set_require_two_factor(
         kind = events.ORG_ENFORCEMENT_ENABLED if require else events.ORG_ENFORCEMENT_DISABLED
         members = db.scalars(select(Membership.user_id).where(Membership.org_id == org_id))
         for member_id in members:
-            events.record(db, user_id=member_id, type=kind, ctx=ctx, detail=org.name)
+            events.record(db, user_id=member_id, type=kind, ctx=ctx, detail=quoted(org.name))
     db.commit()
     return OrgView(org, OWNER)
 
@@ -158,5 +168,5 @@ def remove_member(
         db.rollback()
         raise LastOwner("An organisation needs at least one owner: invite another owner first")
     kind = events.ORG_LEFT if leaving else events.ORG_MEMBER_REMOVED
-    events.record(db, user_id=user_id, type=kind, ctx=ctx, detail=org.name)
+    events.record(db, user_id=user_id, type=kind, ctx=ctx, detail=quoted(org.name))
     db.commit()

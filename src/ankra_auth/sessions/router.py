@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
 from ankra_auth.sessions import service
 from ankra_auth.sessions.devices import describe
 from ankra_auth.sessions.schemas import SessionOut
+from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1/profile/sessions", tags=["sessions"])
 
@@ -36,7 +37,7 @@ def revoke_session(
     principal: CurrentPrincipal,
     db: DbDep,
     ctx: ContextDep,
-    session_id: Annotated[str, Path(alias="id")],
+    session_id: Annotated[str, resource_id("id", missing=service.NO_SUCH_SESSION)],
 ) -> None:
     service.revoke(db, user_id=principal.user.id, session_id=session_id, ctx=ctx)
 

@@ -13,6 +13,8 @@ from ankra_auth.errors import NotFound
 from ankra_auth.events import service as events
 from ankra_auth.sessions.devices import describe
 
+NO_SUCH_SESSION = "No such session: it may have ended already"
+
 
 def live_sessions(db: Session, *, user_id: str, ctx: RequestContext) -> Sequence[AuthSession]:
     """The user's sessions that still work, newest first."""
@@ -31,7 +33,7 @@ def revoke(db: Session, *, user_id: str, session_id: str, ctx: RequestContext) -
     """Sign one of the user's sessions out; :class:`NotFound` for anyone else's (commits)."""
     if not _revoke_where(db, user_id=user_id, ctx=ctx, only=session_id):
         db.rollback()
-        raise NotFound("No such session: it may have ended already")
+        raise NotFound(NO_SUCH_SESSION)
     db.commit()
 
 
