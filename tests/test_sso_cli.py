@@ -205,3 +205,43 @@ def test_the_start_link_opened_six_times_at_once_starts_one_flow(live: Live) -> 
     answers = race([lambda http: http.get(url) for _ in range(6)])
     assert sorted(r.status_code for r in answers) == [302, 400, 400, 400, 400, 400]
     assert live.count(SsoFlow) == 1
+
+
+def test_the_terminals_device_token_gets_it_in_after_a_flood(live: Live) -> None:
+    """`ankra login --sso` presents the CLI's device token: its second factor counts there,
+    so a flood that puts the account into backoff does not lock the terminal out."""
+    person = live.op.add_user(email="cli.flooded@example.com")
+    first = live.browser()
+    assert first.sign_in(live.op, person).status_code == 303
+    secret = _enroll_totp(first, live)
+
+    def hand_off(verifier: str, **body: object) -> tuple[SsoBrowser, str]:
+        browser = live.browser()
+        url = _authorize(browser, verifier, **body)
+        return browser, browser.hand_off_page(
+            browser.to_callback(live.op, person, start_query(url))
+        )
+
+    verifier = new_verifier()
+    browser, token = hand_off(verifier)
+    done = browser.api(
+        "POST", f"/api/v1/auth/cli/handoff/{token}/totp", json={"code": live.code(secret)}
+    )
+    terminal = _exchange(live, query(done.json()["redirect_url"])["code"][0], verifier).json()
+    live.clock.advance(30)
+
+    for _ in range(2):  # someone holding the provider session floods the second factor
+        attacker, token = hand_off(new_verifier())
+        for _ in range(5):
+            attacker.api("POST", f"/api/v1/auth/cli/handoff/{token}/totp", json={"code": "000000"})
+    stranger, token = hand_off(new_verifier())
+    r = stranger.api(
+        "POST", f"/api/v1/auth/cli/handoff/{token}/totp", json={"code": live.code(secret)}
+    )
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited", r.text
+
+    browser, token = hand_off(verifier, device_token=terminal["device_token"])
+    r = browser.api(
+        "POST", f"/api/v1/auth/cli/handoff/{token}/totp", json={"code": live.code(secret)}
+    )
+    assert r.status_code == 200, r.text

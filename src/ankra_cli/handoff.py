@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds to the interval on slow_down
 
 
+def _first_factor(
+    mfa_token: str | None, sso_provider: str | None, device_token: str | None
+) -> dict[str, str]:
+    """What the hand-off continues: a password sign-in's pending login, or single sign-on
+    (with this terminal's device token, so its second factor counts on it)."""
+    if mfa_token is not None:
+        return {"mfa_token": mfa_token}
+    first = {"sso_provider": str(sso_provider)}
+    if device_token:
+        first["device_token"] = device_token
+    return first
+
+
 def in_browser(
     client: AnkraClient,
     *,
@@ -30,6 +43,7 @@ def in_browser(
     open_browser: BrowserOpener,
     out: Output,
     timeout: float,
+    device_token: str | None = None,
 ) -> dict[str, Any]:
     """Open the hand-off page, wait for its redirect, exchange the code; the API's answer.
 
@@ -38,7 +52,7 @@ def in_browser(
     """
     state = pkce.new_state()
     verifier = pkce.new_verifier()
-    first = {"mfa_token": mfa_token} if mfa_token is not None else {"sso_provider": sso_provider}
+    first = _first_factor(mfa_token, sso_provider, device_token)
     again = "`ankra login --sso` again" if mfa_token is None else "`ankra login` again"
     with LoopbackListener(state=state) as listener:
         started = client.call(
@@ -85,6 +99,7 @@ def on_other_device(
     out: Output,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    device_token: str | None = None,
 ) -> dict[str, Any]:
     """Show the hand-off URL and user code, poll until approved; the API's answer.
 
@@ -93,7 +108,7 @@ def on_other_device(
     refused there (``access_denied``) ends the wait with its reason.
     """
     verifier = pkce.new_verifier()
-    first = {"mfa_token": mfa_token} if mfa_token is not None else {"sso_provider": sso_provider}
+    first = _first_factor(mfa_token, sso_provider, device_token)
     again = (
         "Run `ankra login` again."
         if mfa_token is not None

@@ -28,6 +28,7 @@ LOW_RECOVERY_CODES = 3
 class SignedIn:
     email: str
     answer: dict[str, Any]  # the API's "authenticated" answer
+    via: str | None = None  # the single sign-on provider it went through
 
 
 def login(
@@ -105,6 +106,9 @@ def login(
                 out=out,
                 timeout=wait,
                 no_browser=no_browser,
+                device_token_for=lambda chosen: credentials.load_device_token(
+                    server_url, _sso_key(chosen)
+                ),
             )
         else:
             signed_in = run_login(
@@ -121,6 +125,8 @@ def login(
     if isinstance(device_token, str):
         # Kept apart from the session, and across `ankra logout`: this terminal stays known.
         credentials.save_device_token(server_url, signed_in.email, device_token)
+        if signed_in.via is not None:  # the next `--sso` sign-in presents it too
+            credentials.save_device_token(server_url, _sso_key(signed_in.via), device_token)
     saved_at = credentials.save(
         credentials.Credentials(
             server=server_url,
@@ -222,6 +228,12 @@ def choose_provider(providers: list[dict[str, Any]], wanted: str | None) -> str:
     return wanted
 
 
+def _sso_key(provider: str) -> str:
+    """Where the device token of the last sign-in through ``provider`` is kept (the email is
+    not known before the provider answers; the server ignores a token of another account)."""
+    return f"sso:{provider}"
+
+
 def run_sso_login(
     client: AnkraClient,
     *,
@@ -230,25 +242,33 @@ def run_sso_login(
     out: Output,
     timeout: float,
     no_browser: bool = False,
+    device_token_for: Callable[[str], str | None] = lambda _provider: None,
 ) -> SignedIn:
     """``ankra login --sso``: the loopback hand-off (with ``no_browser``, the device
     hand-off), starting at the provider; returns the API's authenticated answer and the
-    account's email (nothing is saved here)."""
+    account's email (nothing is saved here). ``device_token_for`` gives this terminal's
+    device token for the chosen provider: the second factor after it counts there."""
     from ankra_cli import handoff
     from ankra_cli.client import AnkraClient
 
     providers = client.call("GET", "/auth/sso/providers")
     chosen = choose_provider(list(providers or []), provider)
+    token = device_token_for(chosen)
     if no_browser:
-        answer = handoff.on_other_device(client, sso_provider=chosen, out=out)
+        answer = handoff.on_other_device(client, sso_provider=chosen, out=out, device_token=token)
     else:
         answer = handoff.in_browser(
-            client, sso_provider=chosen, open_browser=open_browser, out=out, timeout=timeout
+            client,
+            sso_provider=chosen,
+            open_browser=open_browser,
+            out=out,
+            timeout=timeout,
+            device_token=token,
         )
     # The terminal never typed an email: ask whose session it got.
     with AnkraClient(client.server, token=str(answer["access_token"])) as signed:
         me = signed.call("GET", "/me")
-    return SignedIn(str(me["email"]), answer)
+    return SignedIn(str(me["email"]), answer, via=chosen)
 
 
 def _in_terminal(
