@@ -1,4 +1,4 @@
-"""A software WebAuthn authenticator (ES256, attestation "none") speaking the Level 3 JSON forms.
+"""A software WebAuthn authenticator (ES256 or ES512, attestation "none") speaking the Level 3 JSON forms.
 
 It builds real authenticator data, CBOR attestation objects and ECDSA signatures, so the
 server verifies them exactly as it would a browser's. Knobs let a test lie about the origin,
@@ -21,6 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 UP, UV, BE, BS, AT = 0x01, 0x04, 0x08, 0x10, 0x40
 AAGUID = bytes(range(16))
+# COSE algorithm -> (COSE curve, coordinate bytes, curve, hash): ES256, and ES512 (never offered).
+CURVES: dict[int, tuple[int, int, ec.EllipticCurve, hashes.HashAlgorithm]] = {
+    -7: (1, 32, ec.SECP256R1(), hashes.SHA256()),
+    -36: (3, 66, ec.SECP521R1(), hashes.SHA512()),
+}
 
 
 def b64url(data: bytes) -> str:
@@ -37,18 +42,23 @@ class SoftCredential:
     private_key: ec.EllipticCurvePrivateKey
     user_handle: bytes
     sign_count: int = 0
+    algorithm: int = -7  # ES256
 
     def cose_public_key(self) -> bytes:
         numbers = self.private_key.public_key().public_numbers()
+        crv, size, _, _ = CURVES[self.algorithm]
         return cbor2.dumps(
             {
                 1: 2,  # kty: EC2
-                3: -7,  # alg: ES256
-                -1: 1,  # crv: P-256
-                -2: numbers.x.to_bytes(32, "big"),
-                -3: numbers.y.to_bytes(32, "big"),
+                3: self.algorithm,
+                -1: crv,
+                -2: numbers.x.to_bytes(size, "big"),
+                -3: numbers.y.to_bytes(size, "big"),
             }
         )
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private_key.sign(data, ec.ECDSA(CURVES[self.algorithm][3]))
 
 
 @dataclass
@@ -60,6 +70,9 @@ class SoftAuthenticator:
     counts: bool = True
     backup_eligible: bool = False
     transports: list[str] = field(default_factory=lambda: ["internal"])
+    credential_id_length: int = 32
+    attest_broken_key: bool = False  # attest a COSE key without its algorithm
+    algorithm: int = -7  # the COSE algorithm of new credentials (see CURVES)
     credentials: dict[bytes, SoftCredential] = field(default_factory=dict)
 
     def _auth_data(self, rp_id: str, flags: int, sign_count: int, attested: bytes = b"") -> bytes:
@@ -86,17 +99,18 @@ class SoftAuthenticator:
         excluded = {unb64url(c["id"]) for c in options.get("excludeCredentials", [])}
         assert not excluded & set(self.credentials), "excluded credential: the browser refuses"
         cred = SoftCredential(
-            credential_id=os.urandom(32),
-            private_key=ec.generate_private_key(ec.SECP256R1()),
+            credential_id=os.urandom(self.credential_id_length),
+            private_key=ec.generate_private_key(CURVES[self.algorithm][2]),
             user_handle=unb64url(options["user"]["id"]),
             sign_count=1 if self.counts else 0,
+            algorithm=self.algorithm,
         )
         self.credentials[cred.credential_id] = cred
         attested = (
             AAGUID
             + struct.pack(">H", len(cred.credential_id))
             + cred.credential_id
-            + cred.cose_public_key()
+            + (cbor2.dumps({1: 2}) if self.attest_broken_key else cred.cose_public_key())
         )
         auth_data = self._auth_data(
             rp_id or options["rp"]["id"], UP | UV | AT, cred.sign_count, attested
@@ -145,11 +159,9 @@ class SoftAuthenticator:
             rp_id or options.get("rpId", self.rp_id), UP | UV, cred.sign_count
         )
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
-        signature = cred.private_key.sign(
-            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
-        )
+        signature = cred.sign(auth_data + hashlib.sha256(client_data).digest())
         if tamper:
-            signature = cred.private_key.sign(b"something else", ec.ECDSA(hashes.SHA256()))
+            signature = cred.sign(b"something else")
         return {
             "id": b64url(cred.credential_id),
             "rawId": b64url(cred.credential_id),

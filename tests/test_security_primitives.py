@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime
 
 import pyotp
 import pytest
+import segno
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,6 +76,45 @@ def test_provisioning_uri_names_issuer_and_account() -> None:
     assert uri.startswith("otpauth://totp/Ankra:a%40example.com?")
     assert "issuer=Ankra" in uri and "secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" in uri
     assert totp.qr_svg(uri).startswith("<svg")
+
+
+def dark_modules(svg: str) -> set[tuple[int, int]]:
+    """The modules segno's SVG path draws dark: ``M``/``m`` move, ``h`` runs along a row."""
+    path = re.search(r'class="qrline"[^>]* d="([^"]+)"', svg)
+    assert path is not None, svg[:200]
+    x = y = 0.0
+    drawn: set[tuple[int, int]] = set()
+    for command, args in re.findall(r"([MmHh])([-\d. ]+)", path.group(1)):
+        numbers = [float(n) for n in args.split()]
+        if command == "M":
+            x, y = numbers
+        elif command == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        else:
+            drawn.update((int(x) + n, int(y)) for n in range(int(numbers[0])))
+            x += numbers[0]
+    return drawn
+
+
+def test_qr_code_draws_the_uri_at_error_correction_m_readable_in_any_theme() -> None:
+    uri = totp.provisioning_uri(
+        secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="a@example.com", issuer="Ankra"
+    )
+    svg = totp.qr_svg(uri)
+    # The symbol as segno encodes the URI at level M (15 % of it may be lost), 4 modules of
+    # quiet zone around it.
+    matrix = segno.make(uri, error="m").matrix
+    assert dark_modules(svg) == {
+        (4 + col, 4 + row)
+        for row, line in enumerate(matrix)
+        for col, dark in enumerate(line)
+        if dark
+    }
+    side = (len(matrix) + 8) * 4  # 4 px a module: small enough for a phone, big enough to scan
+    assert re.match(f'<svg width="{side}" height="{side}"', svg)
+    # Near-black on an opaque white square, so a dark page theme cannot swallow it.
+    assert 'stroke="#111"' in svg and 'fill="#fff"' in svg
+    assert "<title>Authenticator app set-up code</title>" in svg  # its accessible name
 
 
 def test_recovery_codes_format_and_lenient_input() -> None:

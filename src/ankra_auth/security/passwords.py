@@ -27,6 +27,11 @@ def set_concurrency(limit: int) -> None:
         previous.shutdown(wait=False)
 
 
+def concurrency() -> int:
+    """How many hashes may run at once now (what :func:`set_concurrency` last set)."""
+    return _workers._max_workers
+
+
 def hash_password(password: str) -> str:
     return _workers.submit(_hasher.hash, password).result()
 
