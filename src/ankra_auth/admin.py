@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
+import os
 import sys
 from typing import Annotated
 
 import typer
 
-from ankra_auth.config import MissingSecretKey, get_settings
+from ankra_auth.config import PUBLIC_URL_ENV, MissingSecretKey, default_public_url, get_settings
+
+log = logging.getLogger("ankra_auth.admin")
 
 cli = typer.Typer(
     help="Ankra Auth service administration.", no_args_is_help=True, add_completion=False
@@ -56,9 +61,22 @@ def serve(
     from ankra_auth.db import make_engine
     from ankra_auth.graceful import DrainingH11Protocol
     from ankra_auth.observability import serving
+    from ankra_auth.observability.logging import json_lines_for
 
+    derived = _public_url_from_port(port)
     settings = get_settings()
-    log_config = serving.prepare(json_lines=settings.log_json, workers=workers)
+    login_url = settings.public_url.rstrip("/") + "/login"
+    log_config = serving.prepare(
+        json_lines=json_lines_for(settings.log_json, sys.stdout),
+        workers=workers,
+        open_url=login_url,
+    )
+    if derived and not _is_loopback(host):
+        log.warning(
+            "ANKRA_PUBLIC_URL is not set: the pages sign in only at %s; set it to the "
+            "address people type",
+            settings.public_url,
+        )
     try:
         _ = settings.secret  # generate the key once, before workers race for it
     except MissingSecretKey as exc:
@@ -89,6 +107,27 @@ def serve(
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         http=DrainingH11Protocol,  # h11, giving requests already on the wire their answer
     )
+
+
+def _public_url_from_port(port: int) -> bool:
+    """``ANKRA_PUBLIC_URL`` for this port unless it is set; True when derived.
+
+    Set in the environment, not on a Settings object: every worker process reads its
+    settings from the environment, and must see the same public URL.
+    """
+    if os.environ.get(PUBLIC_URL_ENV, "").strip():
+        return False
+    os.environ[PUBLIC_URL_ENV] = default_public_url(port)
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @cli.command()
