@@ -32,11 +32,22 @@ def _fail(message: str) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply pending database migrations."""
+    from sqlalchemy.exc import OperationalError
+
     from ankra_auth import migrate as migrations
     from ankra_auth.db import make_engine
+    from ankra_auth.errors import database_failure
+    from ankra_auth.schema_check import describe
 
-    migrations.upgrade(make_engine(get_settings()))
-    typer.echo("database is up to date")
+    settings = get_settings()
+    try:
+        migrations.upgrade(make_engine(settings))
+    except OperationalError as exc:  # unreachable, refused, read-only: one line, no traceback
+        _fail(
+            f"cannot migrate the database {describe(settings.database_url)}: "
+            f"{database_failure(exc)}"
+        )
+    typer.echo(f"database {describe(settings.database_url)} is up to date")
 
 
 @cli.command()
@@ -141,6 +152,17 @@ def openapi() -> None:
     typer.echo(json.dumps(spec, indent=2, sort_keys=True))
 
 
+def _require_migrated() -> None:
+    """Every admin command that reads or writes accounts starts here: on a database that is
+    missing or not migrated it stops in one line, before any prompt and creating nothing."""
+    from ankra_auth.schema_check import DatabaseNotReady, require_current
+
+    try:
+        require_current(get_settings())
+    except DatabaseNotReady as exc:
+        _fail(str(exc))
+
+
 def _session() -> object:
     from ankra_auth.db import make_engine, make_session_factory
 
@@ -162,6 +184,7 @@ def users_create(
     from ankra_auth.clock import SystemClock
     from ankra_auth.errors import AnkraError
 
+    _require_migrated()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -190,6 +213,7 @@ def users_reset_2fa(email: str) -> None:
 
     if CONTROL.search(email):
         _fail("the email must not contain control characters")
+    _require_migrated()
     with _session() as db:  # type: ignore[attr-defined]
         user = accounts.find_user_by_email(db, email)
         if user is None:
@@ -210,6 +234,7 @@ def events_prune() -> None:
     from ankra_auth.events import service as events
 
     settings = get_settings()
+    _require_migrated()
     with _session() as db:  # type: ignore[attr-defined]
         count = events.prune(
             db, now=SystemClock().now(), retention_days=settings.event_retention_days
@@ -227,6 +252,7 @@ def prune_expired() -> None:
     from ankra_auth.clock import SystemClock
     from ankra_auth.db import make_engine
 
+    _require_migrated()
     deleted = pruning.prune(make_engine(get_settings()), now=SystemClock().now())
     if not deleted:
         typer.echo("another instance is pruning right now; nothing done")
@@ -244,6 +270,7 @@ def rotate_secrets() -> None:
     from ankra_auth.db import make_engine
     from ankra_auth.totp.rotation import reseal_all
 
+    _require_migrated()  # first: a missing SQLite database must not get a key file either
     settings = get_settings()
     try:
         _ = settings.secret
