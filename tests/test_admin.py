@@ -7,9 +7,13 @@ import os
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import pytest
+
 from ankra_auth.config import Settings
+from tests.postgres_server import PostgresServer
 
 
 def run_admin(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -97,3 +101,83 @@ def test_openapi_command_prints_the_spec(tmp_path: Path) -> None:
     assert result.returncode == 0
     spec = json.loads(result.stdout)
     assert "/api/v1/auth/login" in spec["paths"]
+
+
+# --- admin commands on a database that is not there or not migrated ---------------------------
+
+ADMIN_COMMANDS = [
+    ("users", "create", "new@example.com"),
+    ("users", "create", "new@example.com", "--password-stdin"),
+    ("users", "reset-2fa", "new@example.com"),
+    ("events", "prune"),
+    ("prune",),
+    ("rotate-secrets",),
+]
+
+
+def ankra_auth(
+    *args: str, cwd: Path, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``ankra-auth`` command, as a person runs it in ``cwd``."""
+    command = Path(sys.executable).with_name("ankra-auth")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANKRA_")}
+    return subprocess.run(
+        [str(command), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**clean, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_refusal(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr and "Password" not in result.stdout
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=" ".join)
+def test_an_admin_command_in_an_empty_folder_says_so_and_creates_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = ankra_auth(*command, cwd=tmp_path, env={}, stdin="long enough pw\n")
+    assert_one_line_refusal(result, f"no database at {tmp_path / 'ankra.db'}", "ankra-auth migrate")
+    assert list(tmp_path.iterdir()) == []  # no ankra.db, no secret.key
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS[:3], ids=" ".join)
+def test_an_admin_command_on_a_file_that_is_not_migrated_leaves_it_alone(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    (tmp_path / "ankra.db").touch()  # what the old command left behind
+    result = ankra_auth(*command, cwd=tmp_path, env={}, stdin="long enough pw\n")
+    assert_one_line_refusal(result, f"the database {tmp_path / 'ankra.db'} is not migrated")
+    assert (tmp_path / "ankra.db").stat().st_size == 0
+    migrated = ankra_auth("migrate", cwd=tmp_path, env={})
+    assert migrated.returncode == 0 and str(tmp_path / "ankra.db") in migrated.stdout
+    again = ankra_auth(*command, cwd=tmp_path, env={}, stdin="long enough pw\n")
+    assert "Traceback" not in again.stderr and "not migrated" not in again.stderr
+
+
+def test_an_admin_command_on_an_empty_postgresql_database_hides_the_password(
+    postgres: PostgresServer | str, tmp_path: Path
+) -> None:
+    if isinstance(postgres, str):
+        pytest.skip("needs a PostgreSQL server of its own to create an empty database")
+    url = postgres.create_database("empty_" + uuid.uuid4().hex[:12])
+    with_password = url.replace("://", "://postgres:sekrit-pw@", 1) if "@" not in url else url
+    env = {"ANKRA_DATABASE_URL": with_password, "ANKRA_SECRET_KEY": "k" * 40}
+    result = ankra_auth("users", "reset-2fa", "a@example.com", cwd=tmp_path, env=env)
+    assert_one_line_refusal(result, "is not migrated", "postgresql+psycopg://")
+    assert "sekrit-pw" not in result.stderr
+    unreachable = {**env, "ANKRA_DATABASE_URL": "postgresql+psycopg://u:sekrit-pw@127.0.0.1:1/x"}
+    for command in (("users", "reset-2fa", "a@example.com"), ("migrate",)):
+        result = ankra_auth(*command, cwd=tmp_path, env=unreachable)
+        assert_one_line_refusal(result, "postgresql+psycopg://u:***@127.0.0.1:1/x")
+        assert "sekrit-pw" not in result.stderr

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
+import os
 import sys
 from typing import Annotated
 
 import typer
 
-from ankra_auth.config import MissingSecretKey, get_settings
+from ankra_auth.config import PUBLIC_URL_ENV, MissingSecretKey, default_public_url, get_settings
+
+log = logging.getLogger("ankra_auth.admin")
 
 cli = typer.Typer(
     help="Ankra Auth service administration.", no_args_is_help=True, add_completion=False
@@ -27,11 +32,22 @@ def _fail(message: str) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply pending database migrations."""
+    from sqlalchemy.exc import OperationalError
+
     from ankra_auth import migrate as migrations
     from ankra_auth.db import make_engine
+    from ankra_auth.errors import database_failure
+    from ankra_auth.schema_check import describe
 
-    migrations.upgrade(make_engine(get_settings()))
-    typer.echo("database is up to date")
+    settings = get_settings()
+    try:
+        migrations.upgrade(make_engine(settings))
+    except OperationalError as exc:  # unreachable, refused, read-only: one line, no traceback
+        _fail(
+            f"cannot migrate the database {describe(settings.database_url)}: "
+            f"{database_failure(exc)}"
+        )
+    typer.echo(f"database {describe(settings.database_url)} is up to date")
 
 
 @cli.command()
@@ -56,9 +72,22 @@ def serve(
     from ankra_auth.db import make_engine
     from ankra_auth.graceful import DrainingH11Protocol
     from ankra_auth.observability import serving
+    from ankra_auth.observability.logging import json_lines_for
 
+    derived = _public_url_from_port(port)
     settings = get_settings()
-    log_config = serving.prepare(json_lines=settings.log_json, workers=workers)
+    login_url = settings.public_url.rstrip("/") + "/login"
+    log_config = serving.prepare(
+        json_lines=json_lines_for(settings.log_json, sys.stdout),
+        workers=workers,
+        open_url=login_url,
+    )
+    if derived and not _is_loopback(host):
+        log.warning(
+            "ANKRA_PUBLIC_URL is not set: the pages sign in only at %s; set it to the "
+            "address people type",
+            settings.public_url,
+        )
     try:
         _ = settings.secret  # generate the key once, before workers race for it
     except MissingSecretKey as exc:
@@ -91,6 +120,27 @@ def serve(
     )
 
 
+def _public_url_from_port(port: int) -> bool:
+    """``ANKRA_PUBLIC_URL`` for this port unless it is set; True when derived.
+
+    Set in the environment, not on a Settings object: every worker process reads its
+    settings from the environment, and must see the same public URL.
+    """
+    if os.environ.get(PUBLIC_URL_ENV, "").strip():
+        return False
+    os.environ[PUBLIC_URL_ENV] = default_public_url(port)
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI spec as JSON."""
@@ -100,6 +150,17 @@ def openapi() -> None:
     settings = Settings(database_url="sqlite://", secret_key="openapi")  # noqa: S106 - no data
     spec = create_app(settings).openapi()
     typer.echo(json.dumps(spec, indent=2, sort_keys=True))
+
+
+def _require_migrated() -> None:
+    """Every admin command that reads or writes accounts starts here: on a database that is
+    missing or not migrated it stops in one line, before any prompt and creating nothing."""
+    from ankra_auth.schema_check import DatabaseNotReady, require_current
+
+    try:
+        require_current(get_settings())
+    except DatabaseNotReady as exc:
+        _fail(str(exc))
 
 
 def _session() -> object:
@@ -123,6 +184,7 @@ def users_create(
     from ankra_auth.clock import SystemClock
     from ankra_auth.errors import AnkraError
 
+    _require_migrated()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -151,6 +213,7 @@ def users_reset_2fa(email: str) -> None:
 
     if CONTROL.search(email):
         _fail("the email must not contain control characters")
+    _require_migrated()
     with _session() as db:  # type: ignore[attr-defined]
         user = accounts.find_user_by_email(db, email)
         if user is None:
@@ -171,6 +234,7 @@ def events_prune() -> None:
     from ankra_auth.events import service as events
 
     settings = get_settings()
+    _require_migrated()
     with _session() as db:  # type: ignore[attr-defined]
         count = events.prune(
             db, now=SystemClock().now(), retention_days=settings.event_retention_days
@@ -188,6 +252,7 @@ def prune_expired() -> None:
     from ankra_auth.clock import SystemClock
     from ankra_auth.db import make_engine
 
+    _require_migrated()
     deleted = pruning.prune(make_engine(get_settings()), now=SystemClock().now())
     if not deleted:
         typer.echo("another instance is pruning right now; nothing done")
@@ -205,6 +270,7 @@ def rotate_secrets() -> None:
     from ankra_auth.db import make_engine
     from ankra_auth.totp.rotation import reseal_all
 
+    _require_migrated()  # first: a missing SQLite database must not get a key file either
     settings = get_settings()
     try:
         _ = settings.secret

@@ -17,7 +17,7 @@ from ankra_auth.clock import Clock, SystemClock
 from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
 from ankra_auth.errors import document_problems, install_error_handlers
-from ankra_auth.hardening import install_hardening
+from ankra_auth.hardening import install_hardening, sign_in_origin
 from ankra_auth.observability import install_observability
 from ankra_auth.orgs.invitations_router import router as invitations_router
 from ankra_auth.orgs.router import router as orgs_router
@@ -114,7 +114,9 @@ def _document_problems_in_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_problems(generate())
+            schema = generate()
+            document_problems(schema)
+            sign_in_origin.document_in_openapi(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default=2, gt=0)
     # Threads that run second-factor sign-ins (see api/threads.py).
     second_factor_threads: int = Field(default=2, gt=0, le=64)
-    log_json: bool = True
+    # Unset: JSON lines, except text when standard output is a terminal (a person reads it).
+    log_json: bool | None = None
     # How often (seconds, jittered) the service deletes expired short-lived rows; 0: never.
     prune_interval_seconds: float = Field(default=300.0, ge=0)
     # ``/metrics`` is served only on this port (bound to the service's host), never publicly.
@@ -120,6 +121,15 @@ class Settings(BaseSettings):
         # Instances sharing a server database must share one key; a key generated per
         # instance would make each unable to read the others' TOTP secrets.
         raise MissingSecretKey("ANKRA_SECRET_KEY must be set when the database is not SQLite")
+
+
+PUBLIC_URL_ENV = "ANKRA_PUBLIC_URL"
+
+
+def default_public_url(port: int) -> str:
+    """Where a service on ``port`` is opened when ``ANKRA_PUBLIC_URL`` is not set: localhost,
+    never ``127.0.0.1``, since browsers refuse passkeys on an IP-address origin."""
+    return f"http://localhost:{port}"
 
 
 class MissingSecretKey(RuntimeError):

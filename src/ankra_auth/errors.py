@@ -56,6 +56,10 @@ ReauthenticationRequired = _error(
     "Confirm your password to continue",
 )
 CsrfFailed = _error("CsrfFailed", 403, "csrf_failed", "Request origin not allowed")
+# A sign-in call from a page on another address (hardening/sign_in_origin.py).
+OriginNotAllowed = _error(
+    "OriginNotAllowed", 403, "origin_not_allowed", "Sign in at the service's own address"
+)
 Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
 NotFound = _error("NotFound", 404, "not_found", "Not found")
 
@@ -192,6 +196,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "attempts_remaining": {"type": "integer"},
         "retry_after": {"type": "integer"},
         "errors": {"type": "array", "items": {"type": "object"}},
+        "allowed_origins": {"type": "array", "items": {"type": "string"}},
+        "login_url": {"type": "string"},
     },
     "additionalProperties": True,
 }

@@ -38,12 +38,22 @@ def render(*, upstream_ports: list[int], port: int) -> str:
 @contextmanager
 def nginx_in_front(prefix: Path, upstream_ports: list[int]) -> Iterator[str]:
     """Yields the proxy's base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    site = render(upstream_ports=upstream_ports, port=port)
+    with nginx_serving(prefix, site, probe=f"{base}/healthz"):
+        yield base
+
+
+@contextmanager
+def nginx_serving(prefix: Path, site: str, *, probe: str) -> Iterator[None]:
+    """nginx with ``site`` (server blocks, as in a sites-enabled file) in its ``http``
+    block, until ``probe`` answers; stopped by its PID afterwards."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
         raise RuntimeError("nginx not found: apt-get install nginx (scripts/test.sh does)")
-    port = free_port()
     prefix.mkdir(parents=True, exist_ok=True)
-    (prefix / "ankra.conf").write_text(render(upstream_ports=upstream_ports, port=port))
+    (prefix / "ankra.conf").write_text(site)
     # As root the workers would drop to "nobody", who cannot enter pytest's private tmp.
     user = "user root;\n" if os.geteuid() == 0 else ""
     temp_paths = "".join(
@@ -70,20 +80,19 @@ def nginx_in_front(prefix: Path, upstream_ports: list[int]) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=(prefix / "stderr.log").open("wb"),
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 15
         while True:
             if process.poll() is not None:
                 raise RuntimeError("nginx exited: " + (prefix / "stderr.log").read_text())
             try:
-                httpx.get(f"{base}/healthz", timeout=1)
+                httpx.get(probe, timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield base
+        yield
     finally:
         process.send_signal(signal.SIGQUIT)  # graceful: the master stops its workers
         try:

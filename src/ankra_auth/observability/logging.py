@@ -8,7 +8,7 @@ import re
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from fastapi.exceptions import ValidationException
 from pydantic import ValidationError
@@ -93,13 +93,57 @@ def without_inputs(text: str, exc: BaseException | None) -> str:
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
-def log_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for the service (and for uvicorn's ``log_config``)."""
+def json_lines_for(setting: bool | None, stream: TextIO) -> bool:
+    """Whether to log JSON lines: as ``ANKRA_LOG_JSON`` says when it is set; otherwise JSON
+    for machines (containers, files, pipes) and text when ``stream`` is a terminal."""
+    if setting is not None:
+        return setting
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return True
+
+
+class StartedLineFilter(logging.Filter):
+    """Rewrites uvicorn's "Uvicorn running on http://127.0.0.1:8000" into where to go.
+
+    The bind address is not where the pages work: browsers refuse passkeys on an IP
+    address, and sign-in answers only pages at an allowed origin. So the line says
+    "Open PUBLIC_URL/login", with the bind address as an address, not a link.
+    """
+
+    def __init__(self, open_url: str | None = None) -> None:
+        super().__init__()
+        self.open_url = open_url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            self.open_url
+            and record.name == "uvicorn.error"
+            and isinstance(record.msg, str)
+            and record.msg.startswith("Uvicorn running on ")
+            and isinstance(record.args, tuple)
+            and len(record.args) == 3
+        ):
+            _scheme, host, port = record.args
+            record.msg = "Open %s (serving on %s port %s; press CTRL+C to quit)"
+            record.args = (self.open_url, host, port)
+        return True
+
+
+def log_config(
+    *, json_lines: bool, level: str = "INFO", open_url: str | None = None
+) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the service (and for uvicorn's ``log_config``);
+    ``open_url`` replaces the bind address in uvicorn's start-up line."""
     module = __name__
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": f"{module}.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": f"{module}.RequestIdFilter"},
+            "started_line": {"()": f"{module}.StartedLineFilter", "open_url": open_url},
+        },
         "formatters": {
             "json": {"()": f"{module}.JsonFormatter"},
             "text": {"format": TEXT_FORMAT},
@@ -109,7 +153,7 @@ def log_config(*, json_lines: bool, level: str = "INFO") -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
                 "formatter": "json" if json_lines else "text",
-                "filters": ["request_id"],
+                "filters": ["request_id", "started_line"],
             }
         },
         "root": {"handlers": ["stdout"], "level": level},

@@ -15,14 +15,16 @@ from ankra_auth.observability.logging import log_config
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def prepare(*, json_lines: bool, workers: int) -> dict[str, Any]:
+def prepare(*, json_lines: bool, workers: int, open_url: str | None = None) -> dict[str, Any]:
     """Configure logging here and return the same config for uvicorn to apply in each worker.
+
+    ``open_url`` is the page that uvicorn's start-up line names instead of its bind address.
 
     With several workers, metrics go through prometheus-client's multiprocess mode
     (the workers inherit ``PROMETHEUS_MULTIPROC_DIR``), so ``/metrics`` on any worker
     reports the sum of all of them.
     """
-    config = log_config(json_lines=json_lines)
+    config = log_config(json_lines=json_lines, open_url=open_url)
     logging.config.dictConfig(config)
     if workers > 1 or os.environ.get(MULTIPROC_ENV):
         _multiprocess_dir()

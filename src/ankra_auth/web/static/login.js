@@ -2,6 +2,25 @@
 import { $, api, busy, onSubmit, page, problemText, say, show, withNext } from './common.js';
 import { mfaTokenCalls, secondFactor } from './second-factor.js';
 
+// This page was opened at an address the service does not sign in from (127.0.0.1 instead
+// of localhost, say): nothing was checked or spent. Say so, and link to the right page.
+function wrongAddress(problem) {
+  say(problem.detail, 'error');
+  let target;
+  try {
+    target = new URL(problem.login_url);
+  } catch {
+    return;
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') return;
+  target.search = location.search;
+  const link = document.createElement('a');
+  link.href = target.href;
+  link.textContent = `Go to ${target.origin}/login`;
+  $('#status').append(' ', link);
+  link.focus();
+}
+
 function loginPage() {
   const form = $('#password-step');
   const next = page.next || '/profile/authentication';
@@ -45,6 +64,10 @@ function loginPage() {
         say('Password accepted. Now confirm it’s you with a second factor.');
         steps.start(answer.methods);
       } catch (error) {
+        if (error.code === 'origin_not_allowed') {
+          wrongAddress(error.problem);
+          return;
+        }
         say(problemText(error), 'error');
         form.elements.password.focus();
       }
