@@ -20,6 +20,7 @@ from ankra_auth.db import new_id
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import EmailTaken, InvalidCredentials, NotAuthenticated
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.security import passwords, tokens
 from ankra_auth.security.keys import derive_key
 
@@ -132,7 +133,7 @@ def issue_session(
     *,
     user_id: str,
     ctx: RequestContext,
-    method: str,
+    method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
 ) -> IssuedSession:
@@ -150,7 +151,7 @@ def new_session_values(
     *,
     user_id: str,
     ctx: RequestContext,
-    method: str,
+    method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
 ) -> tuple[str, dict[str, object]]:

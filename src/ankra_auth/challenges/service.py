@@ -19,6 +19,7 @@ from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.security import tokens
 
 PENDING_TTL = timedelta(minutes=5)
@@ -129,7 +130,7 @@ def _count_attempt(db: Session, *, pending: Pending, ctx: RequestContext) -> _Co
 
 
 def _record_failure(
-    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: SignInMethod, ctx: RequestContext, counted: _Counted
 ) -> None:
     """Count a failed attempt on the pending login (the throttle counted it already), commit,
     and raise the right error."""
@@ -170,7 +171,7 @@ def _record_failure(
 
 
 def _note_backoff(
-    db: Session, *, pending: Pending, method: str, ctx: RequestContext, counted: _Counted
+    db: Session, *, pending: Pending, method: SignInMethod, ctx: RequestContext, counted: _Counted
 ) -> None:
     """One ``throttled`` event per backoff window: only the failure that opened it records
     one, so refused attempts (which write nothing) cannot flood the owner's log."""
@@ -358,7 +359,7 @@ def verify_second_factor(
     *,
     mfa_token: str | None = None,
     pending_login_id: str | None = None,
-    method: str,
+    method: SignInMethod,
     ctx: RequestContext,
     check: Callable[[Pending], bool],
     join: Join = _no_join,
@@ -400,7 +401,7 @@ def verify_counted(
     *,
     mfa_token: str | None,
     pending_login_id: str | None,
-    method: str,
+    method: SignInMethod,
     ctx: RequestContext,
     check: Callable[[Pending], bool],
     join: Join,

@@ -26,6 +26,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.passkeys import service as passkeys
 from ankra_auth.security import tokens
 from ankra_auth.signin import passkey, second_factor
@@ -376,7 +377,9 @@ def approve_with_passkey(
     return approve(db, grant=grant, method=passkeys.METHOD, ctx=ctx)
 
 
-def approve(db: Session, *, grant: CliGrant, method: str, ctx: RequestContext) -> str | None:
+def approve(
+    db: Session, *, grant: CliGrant, method: SignInMethod, ctx: RequestContext
+) -> str | None:
     """Approve the grant in the transaction that finished its pending login (commits).
 
     The update re-checks that the grant is still open (not approved, not redeemed or

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,7 @@ from ankra_auth.passkeys.models import Passkey
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import webauthn
 
-METHOD = "passkey"
+METHOD: Final = "passkey"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ankra_auth.challenges import service as challenges
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.signin import rows
 
@@ -80,7 +81,7 @@ def grant_after_second_factor(
     settings: Settings,
     ctx: RequestContext,
     pending: challenges.Pending,
-    method: str,
+    method: SignInMethod,
     two_factor_proven: bool = False,
 ) -> Authenticated:
     """The session for a pending login whose second factor ``method`` was just spent.
@@ -100,7 +101,7 @@ def grant_after_second_factor(
     )
 
 
-def _sign_in_method(pending: challenges.Pending, factor: str) -> str:
+def _sign_in_method(pending: challenges.Pending, factor: SignInMethod) -> SignInMethod:
     """How the ``sign_in`` event and the session name a sign-in finished by ``factor``."""
     return factor if pending.sso_provider is None else "sso"
 
@@ -111,9 +112,9 @@ def grant_session(
     settings: Settings,
     ctx: RequestContext,
     user_id: str,
-    method: str,
+    method: SignInMethod,
     detail: str | None = None,
-    session_method: str | None = None,
+    session_method: SignInMethod | None = None,
     device_token_id: str | None = None,
     two_factor_proven: bool = False,
 ) -> Authenticated:
@@ -158,7 +159,7 @@ def one_write(
     settings: Settings,
     ctx: RequestContext,
     pending: challenges.Pending,
-    method: str,
+    method: SignInMethod,
     spent: CTE,
     spent_params: Mapping[str, object],
 ) -> OneWrite:
@@ -196,9 +197,9 @@ def _rows(
     settings: Settings,
     ctx: RequestContext,
     user_id: str,
-    method: str,
+    method: SignInMethod,
     detail: str | None,
-    session_method: str | None = None,
+    session_method: SignInMethod | None = None,
 ) -> tuple[str, dict[str, object], dict[str, object]]:
     """The new session's token, its row and the ``sign_in`` event's row."""
     token, session = _session_row(settings, ctx, user_id, session_method or method)
@@ -209,7 +210,7 @@ def _rows(
 
 
 def _session_row(
-    settings: Settings, ctx: RequestContext, user_id: str, method: str
+    settings: Settings, ctx: RequestContext, user_id: str, method: SignInMethod
 ) -> tuple[str, dict[str, object]]:
     return accounts.new_session_values(
         user_id=user_id,
