@@ -21,6 +21,7 @@ from ankra_auth.errors import (
     EnrollmentRequired,
     NotAuthenticated,
     ReauthenticationRequired,
+    raises,
 )
 from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.signin.cookies import SESSION_COOKIE
@@ -111,6 +112,16 @@ class Principal:
     enrollment_required: bool
 
 
+def _unsafe(_name: str, method: str) -> bool:
+    return method not in SAFE_METHODS
+
+
+def _enforced(name: str, _method: str) -> bool:
+    return name not in ENROLLMENT_ROUTES
+
+
+@raises(NotAuthenticated)
+@raises(CsrfFailed, when=_unsafe)
 def authenticate(
     request: Request,
     db: DbDep,
@@ -136,6 +147,7 @@ def authenticate(
     )
 
 
+@raises(EnrollmentRequired, when=_enforced)
 def current_principal(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
@@ -155,6 +167,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+@raises(ReauthenticationRequired)
 def recently_verified_principal(principal: CurrentPrincipal, ctx: ContextDep) -> Principal:
     if not accounts.recently_verified(principal.session, ctx.now):
         raise ReauthenticationRequired(

@@ -14,12 +14,21 @@ from ankra_auth.api.json_response import json_response
 from ankra_auth.api.threads import run_second_factor
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.passkeys.schemas import RequestOptionsJSON
+from ankra_auth.errors import (
+    InvalidCode,
+    InvalidCredentials,
+    MfaTokenInvalid,
+    RateLimited,
+    TooManyAttempts,
+    raises,
+)
+from ankra_auth.passkeys.schemas import PublicKeyCredentialRequestOptionsJSON
 from ankra_auth.signin import passkey, password, second_factor, totp_on_loop
 from ankra_auth.signin.answers import authenticated_body, authenticated_out
 from ankra_auth.signin.cookies import device_cookie, from_allowed_origin
 from ankra_auth.signin.grant import Authenticated, MfaRequired
 from ankra_auth.signin.schemas import (
+    LOGIN_EXAMPLES,
     AuthenticatedOut,
     LoginIn,
     LoginOut,
@@ -36,7 +45,12 @@ ACCOUNTS: list[str | Enum] = ["accounts"]
 PASSKEYS: list[str | Enum] = ["passkeys"]
 
 
-@router.post("/login", name="login", tags=ACCOUNTS)
+# A failed second factor: the answers of every step that checks one.
+SECOND_FACTOR_FAILURES = (InvalidCode, TooManyAttempts, MfaTokenInvalid, RateLimited)
+
+
+@router.post("/login", name="login", tags=ACCOUNTS, responses={200: {"content": LOGIN_EXAMPLES}})
+@raises(InvalidCredentials, RateLimited)
 def login_with_password(
     body: LoginIn,
     request: Request,
@@ -45,6 +59,11 @@ def login_with_password(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> LoginOut:
+    """Sign in with email and password. The answer is either `authenticated` (a session:
+    `access_token`) or `mfa_required` (an `mfa_token` for one of the second-factor steps,
+    with the `methods` this account can use). An unknown email answers like a wrong
+    password. Send back the `device_token` of an earlier authenticated answer: attempts
+    from this device then count on it, not on the account."""
     result = password.password_step(
         db,
         settings=settings,
@@ -82,7 +101,12 @@ async def _on_second_factor_threads(request: Request, response: Response, work: 
 
 
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_totp(body: MfaCodeIn, request: Request, response: Response) -> Response:
+    """The second step with an authenticator app's code. A wrong code answers
+    `invalid_code` with `attempts_remaining`; the fifth ends the sign-in
+    (`too_many_attempts`). A code that cannot be right by its form (not 6 digits)
+    answers `validation_error` and spends no attempt."""
     state = request.app.state
     settings: Settings = state.settings
     counted_only = False
@@ -129,9 +153,13 @@ async def _granted(
     tags=ACCOUNTS,
     response_model=RecoveryAuthenticatedOut,
 )
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_recovery_code(
     body: MfaCodeIn, request: Request, response: Response
 ) -> Response:
+    """The second step with a recovery code (`XXXXX-XXXXX`; case, dashes and spaces are
+    forgiven). Each code works once; the answer says how many remain."""
+
     def work(db: Session, settings: Settings, ctx: RequestContext) -> RecoveryAuthenticatedOut:
         result = second_factor.complete_with_recovery_code(
             db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
@@ -147,24 +175,31 @@ async def login_with_recovery_code(
     "/mfa/passkey/options",
     name="passkey_login_options",
     tags=PASSKEYS,
-    response_model=RequestOptionsJSON,
+    response_model=PublicKeyCredentialRequestOptionsJSON,
     response_model_exclude_none=True,
 )
+@raises(MfaTokenInvalid)
 def passkey_login_options(
     body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> RequestOptionsJSON:
+) -> PublicKeyCredentialRequestOptionsJSON:
+    """Options for `navigator.credentials.get()` (after
+    `PublicKeyCredential.parseRequestOptionsFromJSON()`), limited to this account's passkeys."""
     options = passkey.login_options_for_token(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
     )
-    return RequestOptionsJSON.model_validate(options)
+    return PublicKeyCredentialRequestOptionsJSON.model_validate(options)
 
 
 @router.post(
     "/mfa/passkey", name="login_with_passkey", tags=PASSKEYS, response_model=AuthenticatedOut
 )
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_passkey(
     body: PasskeyLoginIn, request: Request, response: Response
 ) -> Response:
+    """The second step with a passkey: `credential` is the browser's `credential.toJSON()`.
+    An assertion that fails verification counts as a wrong code."""
+
     def work(db: Session, settings: Settings, ctx: RequestContext) -> AuthenticatedOut:
         result = passkey.complete_with_passkey(
             db, settings=settings, ctx=ctx, mfa_token=body.mfa_token, credential=body.credential

@@ -20,7 +20,7 @@ from ankra_auth.api.deps import (
 from ankra_auth.cli_handoff import sso_grants
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.errors import NotAuthenticated
+from ankra_auth.errors import NotAuthenticated, NotFound, raises
 from ankra_auth.signin.cookies import SESSION_COOKIE, set_device_cookie, set_session_cookie
 from ankra_auth.signin.grant import MfaRequired
 from ankra_auth.signin.sso import after_provider
@@ -58,6 +58,7 @@ def _clients(request: Request, settings: Settings) -> OidcClients:
 
 @api.get("/auth/sso/providers", name="list_sso_providers")
 def list_providers(settings: SettingsDep) -> list[ProviderOut]:
+    """The single sign-on providers the pages offer ("Sign in with NAME")."""
     return [ProviderOut(id=p.id, name=p.name) for p in settings.sso_providers]
 
 
@@ -65,6 +66,7 @@ def list_providers(settings: SettingsDep) -> list[ProviderOut]:
 def list_links(
     principal: CurrentPrincipal, db: DbDep, settings: SettingsDep
 ) -> list[LinkedIdentityOut]:
+    """The single sign-on identities linked to the account."""
     names = {p.id: p.name for p in settings.sso_providers}
     return [
         LinkedIdentityOut(
@@ -80,12 +82,14 @@ def list_links(
 
 
 @api.delete("/profile/sso/{provider_id}", status_code=status.HTTP_204_NO_CONTENT, name="unlink_sso")
+@raises(NotFound, service.LastSignInMethod)
 def unlink(
     provider_id: str,
     principal: RecentlyVerified,
     db: DbDep,
     ctx: ContextDep,
 ) -> None:
+    """Unlink a provider; an account without a password keeps its last link."""
     service.unlink(db, user=principal.user, provider_id=provider_id, ctx=ctx)
 
 
