@@ -12,7 +12,7 @@ command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)  # Debian's python3 -m venv
-command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the OpenID provider of the SSO tests
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the SSO tests' OpenID provider, the TypeScript clients
 # tests/faults puts the deploy's nginx.conf in front of two instances.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # bench/run.py's load generator
@@ -29,4 +29,6 @@ source scripts/venv.sh
 ensure_venv test
 # The real OpenID provider the single sign-on tests run (tests/oidc_provider, Node 20).
 [ -d tests/oidc_provider/node_modules ] || (cd tests/oidc_provider && npm ci --no-audit --no-fund)
+# The strict TypeScript clients generated from openapi/openapi.json (tests/ts_client).
+[ -d tests/ts_client/node_modules ] || (cd tests/ts_client && npm ci --no-audit --no-fund)
 exec python -m pytest "$@"

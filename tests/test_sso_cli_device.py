@@ -202,7 +202,7 @@ def test_an_account_without_2fa_is_approved_only_by_the_persons_approve(live: Li
         f"{live.base}/api/v1/auth/cli/handoff/{token}/approve",
         headers={"Origin": "https://evil.example"},
     )
-    _problem(r, 403, "csrf_failed")
+    _problem(r, 403, "origin_not_allowed")
     elsewhere = live.browser()
     _problem(_approve(elsewhere, token), 401, "mfa_token_invalid")
     _problem(_poll(live, started, verifier), 400, "authorization_pending")
@@ -552,7 +552,11 @@ def test_the_hand_off_crosses_instances_and_its_start_is_traded_once(
         verifier = new_verifier()
         started = _authorize(httpx.Client(), a, verifier, public=public)
         browser = SsoBrowser(b)  # started on B...
-        r = browser.api("POST", f"{DEVICE}/code", json={"user_code": started["user_code"]})
+        r = browser.http.post(
+            f"{b}{DEVICE}/code",
+            json={"user_code": started["user_code"]},
+            headers={"Origin": public},  # the pages' own origin, the public URL's
+        )
         assert r.status_code == 200, r.text
         handle = r.json()["approval_token"]
         answers = race(

@@ -5,19 +5,19 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from ankra_auth import api_docs, comparisons, db_async, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
+from ankra_auth.api.openapi import install_openapi
 from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
 from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
-from ankra_auth.errors import document_problems, install_error_handlers
-from ankra_auth.hardening import install_hardening, sign_in_origin
+from ankra_auth.errors import install_error_handlers
+from ankra_auth.hardening import install_hardening
 from ankra_auth.observability import install_observability
 from ankra_auth.orgs.invitations_router import router as invitations_router
 from ankra_auth.orgs.router import router as orgs_router
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ):
         app.include_router(router)
     api_docs.install_api_docs(app)
-    _document_problems_in_openapi(app)
+    install_openapi(app)
     return app
 
 
@@ -107,16 +107,3 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             app.state.loop_pool = None
-
-
-def _document_problems_in_openapi(app: FastAPI) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            document_problems(schema)
-            sign_in_origin.document_in_openapi(schema)
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]

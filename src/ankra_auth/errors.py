@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,12 +21,63 @@ log = logging.getLogger("ankra_auth.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
+class AttemptsRemaining(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"attempts_remaining": 4}]})
+
+    attempts_remaining: int = Field(ge=0, description="Failed attempts this sign-in has left")
+
+
+class RetryAfter(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"retry_after": 60}]})
+
+    retry_after: int = Field(ge=1, description="Seconds to wait, as in the Retry-After header")
+
+
+class PollInterval(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"interval": 5}]})
+
+    interval: int = Field(ge=1, description="Seconds to wait between two polls")
+
+
+class ValidationErrorItem(BaseModel):
+    """One offending input: where it is (``["body", "email"]``), what is wrong, its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "errors": [
+                        {
+                            "loc": ["body", "email"],
+                            "msg": "value is not a valid email address",
+                            "type": "value_error",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    errors: list[ValidationErrorItem]
+
+
 class AnkraError(Exception):
     """Base of every error the API answers with; ``code`` is the contract's stable string."""
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    # Members this error adds to every problem it answers. The OpenAPI document requires
+    # them (generated clients read them without a check), so they are checked on raising.
+    fields: ClassVar[type[BaseModel] | None] = None
+    # Its answer says when to try again in a Retry-After header.
+    sends_retry_after: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -37,10 +90,42 @@ class AnkraError(Exception):
         self.detail = detail or self.title
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+        # What the document promises: a bug here is a 500 in the tests, not a silent lie.
+        if self.fields is not None:
+            self.fields.model_validate(self.extra)
+        if self.sends_retry_after and "Retry-After" not in self.headers:
+            raise TypeError(f"{type(self).__name__} needs a Retry-After header")
 
 
-def _error(name: str, status: int, code: str, title: str) -> type[AnkraError]:
-    return type(name, (AnkraError,), {"status": status, "code": code, "title": title})
+def _error(
+    name: str,
+    status: int,
+    code: str,
+    title: str,
+    *,
+    fields: type[BaseModel] | None = None,
+    sends_retry_after: bool = False,
+) -> type[AnkraError]:
+    attributes = {
+        "status": status,
+        "code": code,
+        "title": title,
+        "fields": fields,
+        "sends_retry_after": sends_retry_after,
+    }
+    return type(name, (AnkraError,), attributes)
+
+
+def every_error() -> list[type[AnkraError]]:
+    """Every error class defined so far (in the modules imported), in definition order."""
+    found: list[type[AnkraError]] = []
+    pending = list(AnkraError.__subclasses__())
+    while pending:
+        error = pending.pop(0)
+        if error not in found:
+            found.append(error)
+            pending.extend(error.__subclasses__())
+    return found
 
 
 # Accounts and sessions
@@ -56,15 +141,39 @@ ReauthenticationRequired = _error(
     "Confirm your password to continue",
 )
 CsrfFailed = _error("CsrfFailed", 403, "csrf_failed", "Request origin not allowed")
+
+
 # A sign-in call from a page on another address (hardening/sign_in_origin.py).
+class SignInAddress(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "allowed_origins": ["http://localhost:8000"],
+                    "login_url": "http://localhost:8000/login",
+                }
+            ]
+        }
+    )
+
+    allowed_origins: list[str] = Field(description="The origins sign-in calls may come from")
+    login_url: str = Field(description="The sign-in page to open instead")
+
+
 OriginNotAllowed = _error(
-    "OriginNotAllowed", 403, "origin_not_allowed", "Sign in at the service's own address"
+    "OriginNotAllowed",
+    403,
+    "origin_not_allowed",
+    "Sign in at the service's own address",
+    fields=SignInAddress,
 )
 Forbidden = _error("Forbidden", 403, "forbidden", "Not allowed")
 NotFound = _error("NotFound", 404, "not_found", "Not found")
 
 # Second factors
-InvalidCode = _error("InvalidCode", 401, "invalid_code", "That code did not work")
+InvalidCode = _error(
+    "InvalidCode", 401, "invalid_code", "That code did not work", fields=AttemptsRemaining
+)
 InvalidConfirmationCode = _error(
     "InvalidConfirmationCode", 400, "invalid_code", "That code did not work"
 )
@@ -131,17 +240,32 @@ InvalidGrant = _error("InvalidGrant", 400, "invalid_grant", "Invalid or expired 
 AuthorizationPending = _error(
     "AuthorizationPending", 400, "authorization_pending", "Waiting for the browser"
 )
-SlowDown = _error("SlowDown", 400, "slow_down", "Polling too fast")
+SlowDown = _error("SlowDown", 400, "slow_down", "Polling too fast", fields=PollInterval)
 ExpiredToken = _error("ExpiredToken", 400, "expired_token", "The sign-in expired")
 InvalidUserCode = _error("InvalidUserCode", 400, "invalid_user_code", "Unknown or expired code")
 # RFC 8628 section 3.5: a device hand-off refused in the browser (single sign-on).
 AccessDenied = _error("AccessDenied", 400, "access_denied", "The sign-in was refused")
 
 
+# Answered by the error handlers below, not raised by features.
+ValidationFailed = _error(
+    "ValidationFailed", 422, "validation_error", "Invalid request", fields=ValidationErrors
+)
+MethodNotAllowed = _error("MethodNotAllowed", 405, "method_not_allowed", "Method not allowed")
+HttpError = _error("HttpError", 400, "http_error", "Request failed")
+Conflict = _error("Conflict", 409, "conflict", "Conflict")
+ServiceUnavailable = _error(
+    "ServiceUnavailable", 503, "service_unavailable", "Service unavailable", sends_retry_after=True
+)
+InternalError = _error("InternalError", 500, "internal_error", "Internal error")
+
+
 class RateLimited(AnkraError):
     status = 429
     code = "rate_limited"
     title = "Too many attempts"
+    fields = RetryAfter
+    sends_retry_after = True
 
     def __init__(self, retry_after_seconds: int) -> None:
         seconds = max(1, retry_after_seconds)
@@ -152,70 +276,65 @@ class RateLimited(AnkraError):
         )
 
 
-def problem(
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    *,
-    extra: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+def problem(error: AnkraError, *, status: int | None = None) -> JSONResponse:
+    """``error`` as RFC 9457 problem+json; ``status`` only for an HTTP error of another layer."""
     body: dict[str, Any] = {
-        "type": f"https://ankra.dev/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
+        "type": f"https://ankra.dev/problems/{error.code}",
+        "title": error.title,
+        "status": status or error.status,
+        "detail": error.detail,
+        "code": error.code,
     }
-    body.update(extra or {})
+    body.update(error.extra)
     return JSONResponse(
-        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+        body, status_code=status or error.status, media_type=PROBLEM_JSON, headers=error.headers
     )
 
 
-_HTTP_CODES = {
-    401: ("not_authenticated", "Not signed in"),
-    403: ("forbidden", "Not allowed"),
-    404: ("not_found", "Not found"),
-    405: ("method_not_allowed", "Method not allowed"),
+# Starlette's own errors (an unknown path or method), as the tree's.
+_HTTP_ERRORS: dict[int, type[AnkraError]] = {
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
 }
 
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "Problem",
-    "description": "RFC 9457 problem details; `code` is a stable string clients can branch on.",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "attempts_remaining": {"type": "integer"},
-        "retry_after": {"type": "integer"},
-        "errors": {"type": "array", "items": {"type": "object"}},
-        "allowed_origins": {"type": "array", "items": {"type": "string"}},
-        "login_url": {"type": "string"},
-    },
-    "additionalProperties": True,
-}
+@dataclass(frozen=True, slots=True)
+class Raises:
+    """An error an endpoint or a dependency may answer with; ``when`` narrows it to the
+    operations (route name, HTTP method) that can meet it."""
+
+    error: type[AnkraError]
+    when: Callable[[str, str], bool] | None = None
+
+    def applies(self, name: str, method: str) -> bool:
+        return self.when is None or self.when(name, method)
 
 
-def document_problems(schema: dict[str, Any]) -> None:
-    """Describe error answers as they are sent: problem+json, also for 422."""
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["Problem"] = PROBLEM_SCHEMA
-    for name in ("HTTPValidationError", "ValidationError"):
-        components.pop(name, None)
-    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            responses = operation.setdefault("responses", {})
-            if "422" in responses:
-                responses["422"] = {"description": "Validation error", "content": content}
-            responses["4XX"] = {"description": "Problem", "content": content}
+_RAISES = "__ankra_raises__"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def raises(
+    *errors: type[AnkraError], when: Callable[[str, str], bool] | None = None
+) -> Callable[[F], F]:
+    """Declare on an endpoint or a dependency which errors it may answer with: the OpenAPI
+    document lists them on every operation that uses it. Decorators stack."""
+
+    def declare(function: F) -> F:
+        declared: tuple[Raises, ...] = getattr(function, _RAISES, ())
+        setattr(function, _RAISES, (*declared, *(Raises(e, when) for e in errors)))
+        return function
+
+    return declare
+
+
+def declared_raises(function: object) -> tuple[Raises, ...]:
+    found: tuple[Raises, ...] = getattr(function, _RAISES, ())
+    return found
 
 
 def database_failure(exc: BaseException) -> str:
@@ -228,9 +347,7 @@ def database_failure(exc: BaseException) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnkraError)
     async def _ankra(_request: Request, exc: AnkraError) -> JSONResponse:
-        return problem(
-            exc.status, exc.code, exc.title, exc.detail, extra=exc.extra, headers=exc.headers
-        )
+        return problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -243,18 +360,15 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
-        return problem(
-            422,
-            "validation_error",
-            "Invalid request",
-            f"Check these fields: {fields}",
-            extra={"errors": errors},
-        )
+        return problem(ValidationFailed(f"Check these fields: {fields}", extra={"errors": errors}))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed"))
-        return problem(exc.status_code, code, title, str(exc.detail), headers=exc.headers)
+        error = _HTTP_ERRORS.get(exc.status_code, HttpError)
+        return problem(
+            error(str(exc.detail), headers=exc.headers),
+            status=None if error is not HttpError else exc.status_code,
+        )
 
     @app.exception_handler(IntegrityError)
     @app.exception_handler(psycopg.IntegrityError)  # the event loop's TOTP sign-in (db_async)
@@ -263,7 +377,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # the loser is told to retry, never 500 (services should lock before deciding).
         # The driver's error is SQLAlchemy's ``orig``, or psycopg's own on the event loop.
         log.warning("integrity conflict: %s", type(getattr(exc, "orig", None) or exc).__name__)
-        return problem(409, "conflict", "Conflict", "This changed at the same time: try again")
+        return problem(Conflict("This changed at the same time: try again"))
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     @app.exception_handler(OperationalError)
@@ -273,11 +387,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # Pool exhausted, database unreachable, disk full or read-only: retryable, not a bug.
         log.warning("database unavailable: %s", database_failure(exc))
         return problem(
-            503,
-            "service_unavailable",
-            "Service unavailable",
-            "The service is busy or its database is unreachable: try again shortly",
-            headers={"Retry-After": "1"},
+            ServiceUnavailable(
+                "The service is busy or its database is unreachable: try again shortly",
+                headers={"Retry-After": "1"},
+            )
         )
 
     @app.exception_handler(DBAPIError)
@@ -291,4 +404,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal_error", "Internal error", "Something went wrong on our side")
+        return problem(InternalError("Something went wrong on our side"))

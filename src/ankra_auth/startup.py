@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ankra_auth import migrate
-from ankra_auth.errors import database_failure, problem
+from ankra_auth.errors import ServiceUnavailable, database_failure, problem
 
 log = logging.getLogger("ankra_auth.startup")
 
@@ -123,11 +123,10 @@ class SchemaGate:
             await self.app(scope, receive, send)
             return
         response = problem(
-            503,
-            "service_unavailable",
-            "Service unavailable",
-            "The service is starting: its database is not reachable or not migrated yet",
-            headers={"Retry-After": "1"},
+            ServiceUnavailable(
+                "The service is starting: its database is not reachable or not migrated yet",
+                headers={"Retry-After": "1"},
+            )
         )
         await response(scope, receive, send)
 

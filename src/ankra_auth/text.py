@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import BeforeValidator
 
-from ankra_auth.errors import NotFound
+from ankra_auth.errors import NotFound, raises
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -73,6 +73,7 @@ def path_id(alias: str, *, pattern: str, missing: str) -> Any:
 
     # A default, not ``Annotated``: under postponed annotations a local ``alias``
     # inside the annotation could not be resolved by FastAPI.
+    @raises(NotFound)
     def check(value: str = Path(alias=alias)) -> str:
         if compiled.fullmatch(value) is None:
             raise NotFound(missing)

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
+from ankra_auth.events.types import SignInMethod
 
 
 class User(Base):
@@ -33,7 +34,7 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What "Where you're signed in" shows: how, from where, and when last used (written at
     # most once a minute, see accounts.service.LAST_SEEN_EVERY).
-    method: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    method: Mapped[SignInMethod | None] = mapped_column(String(20), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -8,19 +8,23 @@ from ankra_auth import two_factor_status
 from ankra_auth.accounts import service as accounts
 from ankra_auth.accounts.schemas import MeOut, ReauthIn, UserCreate, UserOut
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
+from ankra_auth.errors import EmailTaken, InvalidCredentials, RateLimited, raises
 from ankra_auth.signin.cookies import clear_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, name="create_user")
+@raises(EmailTaken)
 def create_user(body: UserCreate, db: DbDep, ctx: ContextDep) -> UserOut:
+    """Sign up: a new account with an email and a password (8 to 128 characters)."""
     user = accounts.create_user(db, email=body.email, password=body.password, now=ctx.now)
     return UserOut(id=user.id, email=user.email, created_at=user.created_at)
 
 
 @router.get("/me", name="get_me")
 def get_me(principal: CurrentPrincipal, db: DbDep) -> MeOut:
+    """The signed-in account."""
     user = principal.user
     return MeOut(
         id=user.id,
@@ -30,9 +34,12 @@ def get_me(principal: CurrentPrincipal, db: DbDep) -> MeOut:
 
 
 @router.post("/auth/reauthenticate", status_code=status.HTTP_204_NO_CONTENT, name="reauthenticate")
+@raises(InvalidCredentials, RateLimited)
 def reauthenticate(
     body: ReauthIn, principal: CurrentPrincipal, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> None:
+    """Confirm the password again: removing a factor, regenerating recovery codes and
+    turning 2FA off need a check within the last 10 minutes."""
     accounts.reauthenticate(
         db,
         settings=settings,
@@ -51,5 +58,6 @@ def logout(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> None:
+    """Sign out: this session ends at once (the page's cookie is cleared too)."""
     accounts.revoke_session(db, session=principal.session, ctx=ctx)
     clear_session_cookie(response, settings=settings)

@@ -21,6 +21,7 @@ from ankra_auth.db import new_id
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import EmailTaken, InvalidCredentials, NotAuthenticated
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.security import passwords, tokens
 from ankra_auth.security.keys import derive_key
 
@@ -139,7 +140,7 @@ def _password_attempt(
         yield db_flow.Commit()
         return PasswordChecked(user=user, device_token_id=token_id if key != own_key else None)
     failures = (yield db_flow.Run(throttle.settle_wrong(key), {"counter": key, **limits})).failures
-    counted: list[tuple[str, str | None]] = []
+    counted: list[tuple[EventType, SignInMethod | None]] = []
     if user is not None:
         counted.append((events.PASSWORD_FAILED, "password"))
         # One event per backoff window, however many attempts it refuses.
@@ -163,7 +164,7 @@ def issue_session(
     *,
     user_id: str,
     ctx: RequestContext,
-    method: str,
+    method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
 ) -> IssuedSession:
@@ -181,7 +182,7 @@ def new_session_values(
     *,
     user_id: str,
     ctx: RequestContext,
-    method: str,
+    method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
 ) -> tuple[str, dict[str, object]]:

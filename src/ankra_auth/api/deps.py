@@ -22,6 +22,7 @@ from ankra_auth.errors import (
     EnrollmentRequired,
     NotAuthenticated,
     ReauthenticationRequired,
+    raises,
 )
 from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.signin.cookies import SESSION_COOKIE
@@ -112,6 +113,16 @@ class Principal:
     enrollment_required: bool
 
 
+def _unsafe(_name: str, method: str) -> bool:
+    return method not in SAFE_METHODS
+
+
+def _enforced(name: str, _method: str) -> bool:
+    return name not in ENROLLMENT_ROUTES
+
+
+@raises(NotAuthenticated)
+@raises(CsrfFailed, when=_unsafe)
 def authenticate(
     request: Request,
     db: DbDep,
@@ -137,6 +148,7 @@ def authenticate(
     )
 
 
+@raises(EnrollmentRequired, when=_enforced)
 def current_principal(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
@@ -156,6 +168,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+@raises(ReauthenticationRequired)
 def recently_verified_principal(principal: CurrentPrincipal, ctx: ContextDep) -> Principal:
     if not accounts.recently_verified(principal.session, ctx.now):
         raise ReauthenticationRequired(

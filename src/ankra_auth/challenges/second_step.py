@@ -46,9 +46,10 @@ from ankra_auth.db_flow import Commit, Flow, Run
 from ankra_auth.device_tokens.service import VALID_BY_ID
 from ankra_auth.errors import InvalidCode, MfaTokenInvalid, TooManyAttempts
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType, SignInMethod
 
 T = TypeVar("T")
-Counted = tuple[tuple[str, str | None], ...]
+Counted = tuple[tuple[EventType, SignInMethod | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +66,14 @@ class Wrong:
     """A factor that did not check out; ``also`` are events (type, detail) to record with
     the failure."""
 
-    also: tuple[tuple[str, str | None], ...] = ()
+    also: tuple[tuple[EventType, str | None], ...] = ()
 
 
 class Factor(Protocol):
     """One kind of second factor, as the step uses it."""
 
     @property
-    def method(self) -> str: ...
+    def method(self) -> SignInMethod: ...
 
     @property
     def join(self) -> Join:
@@ -217,7 +218,7 @@ def _fused(
 def _fail(
     pending: Pending,
     key: str,
-    method: str,
+    method: SignInMethod,
     wrong: Wrong,
     ctx: RequestContext,
     limits: Mapping[str, object],
@@ -229,7 +230,7 @@ def _fail(
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
     attempts = failed.failed_attempts
     failures = (yield Run(throttle.settle_wrong(key), {"counter": key, **limits})).failures
-    recorded: list[tuple[str, str | None, str | None]] = [
+    recorded: list[tuple[EventType, SignInMethod | None, str | None]] = [
         (events.SECOND_FACTOR_FAILED, method, None)
     ]
     if attempts >= MAX_ATTEMPTS:

@@ -20,6 +20,7 @@ from ankra_auth.errors import (
     InvalidGrant,
     SlowDown,
 )
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.security import pkce, tokens
 from ankra_auth.signin.grant import Authenticated, grant_session
 
@@ -80,7 +81,7 @@ def _session(
     settings: Settings,
     ctx: RequestContext,
     user_id: str,
-    method: str | None,
+    method: SignInMethod | None,
     pending_login_id: str | None,
     sso_provider: str | None,
 ) -> Authenticated:

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
+from ankra_auth.events.types import SignInMethod
 
 
 class CliGrant(Base):
@@ -39,7 +40,7 @@ class CliGrant(Base):
     # Set when the second factor succeeded in the browser.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The second factor that approved it, for the sign-in event.
-    approved_method: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    approved_method: Mapped[SignInMethod | None] = mapped_column(String(20), nullable=True)
     # Loopback mode: the single-use code sent to the redirect URI.
     code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

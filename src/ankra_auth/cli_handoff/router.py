@@ -27,8 +27,23 @@ from ankra_auth.cli_handoff.schemas import (
     CliTokenIn,
 )
 from ankra_auth.config import Settings
-from ankra_auth.errors import CsrfFailed
-from ankra_auth.passkeys.schemas import RequestOptionsJSON
+from ankra_auth.errors import (
+    AccessDenied,
+    AuthorizationPending,
+    CsrfFailed,
+    ExpiredToken,
+    InvalidCode,
+    InvalidGrant,
+    InvalidRedirectUri,
+    InvalidUserCode,
+    MfaTokenInvalid,
+    NotFound,
+    RateLimited,
+    SlowDown,
+    TooManyAttempts,
+    raises,
+)
+from ankra_auth.passkeys.schemas import PublicKeyCredentialRequestOptionsJSON
 from ankra_auth.signin.answers import authenticated_body
 from ankra_auth.signin.cookies import cli_device_cookie, from_allowed_origin, set_cli_device_cookie
 from ankra_auth.signin.schemas import AuthenticatedOut
@@ -37,12 +52,19 @@ router = APIRouter(prefix="/api/v1/auth/cli", tags=["cli"])
 HANDOFF = "/handoff/{token}"
 DEVICE = "/device"
 NO_STORE = {"Cache-Control": "no-store"}
+# A second factor on the hand-off pages fails as it does at /auth/mfa/...
+SECOND_FACTOR_FAILURES = (InvalidCode, TooManyAttempts, MfaTokenInvalid, RateLimited)
 
 
 @router.post("/authorize", status_code=status.HTTP_201_CREATED, name="cli_authorize")
+@raises(InvalidRedirectUri, MfaTokenInvalid, NotFound)
 def cli_authorize(
     body: CliAuthorizeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliAuthorizeOut:
+    """Hand a CLI sign-in over to the browser (RFC 8252 + PKCE): after the password
+    (`mfa_token`) or for single sign-on (`sso_provider`). With a loopback `redirect_uri`
+    the answer is the page to open; without, a device hand-off (RFC 8628): the page and
+    the `user_code` to type there, and the `device_code` to poll `/token` with."""
     response.headers.update(NO_STORE)
     started: service.LoopbackStarted | service.DeviceStarted
     if body.sso_provider is not None:
@@ -79,9 +101,12 @@ def cli_authorize(
 
 
 @router.post("/token", name="cli_token")
+@raises(InvalidGrant, AuthorizationPending, SlowDown, ExpiredToken, AccessDenied)
 def cli_token(
     body: CliTokenIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> AuthenticatedOut:
+    """Exchange the loopback `code`, or poll with the `device_code`, with the PKCE
+    `code_verifier`: the session once the browser has completed the sign-in."""
     if body.code is not None:
         result = exchange.redeem_code(
             db, settings=settings, ctx=ctx, code=body.code, code_verifier=body.code_verifier
@@ -99,7 +124,9 @@ def cli_token(
 
 
 @router.get(HANDOFF, name="cli_handoff")
+@raises(MfaTokenInvalid)
 def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
+    """The loopback hand-off page's sign-in: whose it is and its second-factor methods."""
     handoff = service.describe(db, token=token, ctx=ctx)
     return CliHandoffOut(
         methods=handoff.methods,
@@ -126,6 +153,7 @@ def cli_handoff_approve(
 
 
 @router.post(f"{HANDOFF}/deny", status_code=status.HTTP_204_NO_CONTENT, name="cli_handoff_deny")
+@raises(CsrfFailed, MfaTokenInvalid)
 def cli_handoff_deny(
     token: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> None:
@@ -141,17 +169,22 @@ def _same_origin(request: Request, settings: Settings) -> None:
 
 
 @router.post(f"{HANDOFF}/totp", name="cli_handoff_totp")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_handoff_totp(
     token: str, body: CliHandoffTotpIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the loopback hand-off with an authenticator code; the answer is where the
+    browser goes next (the terminal's loopback address)."""
     url = service.approve_with_totp(db, settings=settings, ctx=ctx, token=token, code=body.code)
     return CliHandoffDoneOut(redirect_url=url)
 
 
 @router.post(f"{HANDOFF}/recovery-code", name="cli_handoff_recovery_code")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_handoff_recovery_code(
     token: str, body: CliHandoffRecoveryCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the loopback hand-off with a recovery code."""
     url = service.approve_with_recovery_code(
         db, settings=settings, ctx=ctx, token=token, code=body.code
     )
@@ -161,20 +194,24 @@ def cli_handoff_recovery_code(
 @router.post(
     f"{HANDOFF}/passkey/options",
     name="cli_handoff_passkey_options",
-    response_model=RequestOptionsJSON,
+    response_model=PublicKeyCredentialRequestOptionsJSON,
     response_model_exclude_none=True,
 )
+@raises(MfaTokenInvalid)
 def cli_handoff_passkey_options(
     token: str, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> RequestOptionsJSON:
+) -> PublicKeyCredentialRequestOptionsJSON:
+    """Passkey request options for the loopback hand-off's sign-in."""
     options = service.passkey_options(db, settings=settings, ctx=ctx, token=token)
-    return RequestOptionsJSON.model_validate(options)
+    return PublicKeyCredentialRequestOptionsJSON.model_validate(options)
 
 
 @router.post(f"{HANDOFF}/passkey", name="cli_handoff_passkey")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_handoff_passkey(
     token: str, body: CliHandoffPasskeyIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the loopback hand-off with a passkey (`credential.toJSON()`)."""
     url = service.approve_with_passkey(
         db, settings=settings, ctx=ctx, token=token, credential=body.credential
     )
@@ -186,9 +223,13 @@ def cli_handoff_passkey(
 
 
 @router.post(f"{DEVICE}/code", name="cli_device_code")
+@raises(InvalidUserCode, MfaTokenInvalid, RateLimited)
 def cli_device_code(
     body: CliDeviceCodeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliDeviceApprovalOut:
+    """The device page's typed `user_code`: what is being approved (account, the
+    terminal's address and time), before any factor. Wrong codes are throttled per client
+    address."""
     response.headers.update(NO_STORE)
     opened = service.open_device(db, settings=settings, ctx=ctx, user_code=body.user_code)
     provider = opened.sso_provider
@@ -206,6 +247,7 @@ def cli_device_code(
 
 
 @router.post(f"{DEVICE}/sso", name="cli_device_sso")
+@raises(MfaTokenInvalid)
 def cli_device_sso(
     body: CliDeviceApprovalIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliDeviceSsoOut:
@@ -220,9 +262,11 @@ def cli_device_sso(
 
 
 @router.post(f"{DEVICE}/totp", name="cli_device_totp")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_device_totp(
     body: CliDeviceTotpIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the device hand-off with an authenticator code."""
     service.approve_with_totp(
         db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"
     )
@@ -230,9 +274,11 @@ def cli_device_totp(
 
 
 @router.post(f"{DEVICE}/recovery-code", name="cli_device_recovery_code")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_device_recovery_code(
     body: CliDeviceRecoveryCodeIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the device hand-off with a recovery code."""
     service.approve_with_recovery_code(
         db, settings=settings, ctx=ctx, token=body.approval_token, code=body.code, kind="device"
     )
@@ -242,22 +288,26 @@ def cli_device_recovery_code(
 @router.post(
     f"{DEVICE}/passkey/options",
     name="cli_device_passkey_options",
-    response_model=RequestOptionsJSON,
+    response_model=PublicKeyCredentialRequestOptionsJSON,
     response_model_exclude_none=True,
 )
+@raises(MfaTokenInvalid)
 def cli_device_passkey_options(
     body: CliDeviceApprovalIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> RequestOptionsJSON:
+) -> PublicKeyCredentialRequestOptionsJSON:
+    """Passkey request options for the device hand-off's sign-in."""
     options = service.passkey_options(
         db, settings=settings, ctx=ctx, token=body.approval_token, kind="device"
     )
-    return RequestOptionsJSON.model_validate(options)
+    return PublicKeyCredentialRequestOptionsJSON.model_validate(options)
 
 
 @router.post(f"{DEVICE}/passkey", name="cli_device_passkey")
+@raises(*SECOND_FACTOR_FAILURES)
 def cli_device_passkey(
     body: CliDevicePasskeyIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliHandoffDoneOut:
+    """Approve the device hand-off with a passkey (`credential.toJSON()`)."""
     service.approve_with_passkey(
         db,
         settings=settings,

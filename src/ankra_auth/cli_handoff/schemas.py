@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ankra_auth.passkeys.schemas import CredentialJSON
 from ankra_auth.signin.schemas import Method, MfaToken, RecoveryCode, TotpCode
@@ -21,6 +21,20 @@ class CliAuthorizeIn(BaseModel):
     """Exactly one of ``mfa_token`` (a password sign-in that met ``mfa_required``) or
     ``sso_provider`` (``ankra login --sso``: the hand-off page signs in there first;
     without ``redirect_uri``, after the user code is typed on /cli/device)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci",
+                    "redirect_uri": "http://127.0.0.1:53682/callback",
+                    "state": "w3Rk9Tn2",
+                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                    "code_challenge_method": "S256",
+                }
+            ]
+        }
+    )
 
     mfa_token: MfaToken | None = None
     sso_provider: Annotated[str, Field(min_length=1, max_length=40), NoControl] | None = None
@@ -41,10 +55,34 @@ class CliAuthorizeIn(BaseModel):
 
 
 class CliLoopbackOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "browser_url": "http://localhost:8000/cli/login/Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6CiHn4"
+                }
+            ]
+        }
+    )
+
     browser_url: str
 
 
 class CliDeviceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "browser_url": "http://localhost:8000/cli/device",
+                    "user_code": "WDJB-MJHT",
+                    "device_code": "Gm7Kq2Xt9Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7Ui",
+                    "interval": 5,
+                    "expires_in": 600,
+                }
+            ]
+        }
+    )
+
     browser_url: str
     user_code: str
     device_code: str
@@ -64,12 +102,27 @@ class CliHandoffOut(BaseModel):
     ``POST .../approve`` or refuses it with ``POST .../deny``.
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "methods": ["passkey", "totp", "recovery_code"],
+                    "email": "ada@example.com",
+                    "expires_in": 290,
+                    "device_hand_off": False,
+                    "ip": None,
+                    "requested_at": None,
+                }
+            ]
+        }
+    )
+
     methods: list[Method]
     email: str
     expires_in: int
-    device_hand_off: bool = False
-    ip: str | None = None
-    requested_at: datetime | None = None
+    device_hand_off: bool
+    ip: str | None
+    requested_at: datetime | None
 
 
 # Generous: a person may paste the code with spaces or dashes; ``user_codes`` judges it.
@@ -78,6 +131,8 @@ ApprovalToken = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class CliDeviceCodeIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_code": "WDJB-MJHT"}]})
+
     user_code: UserCode
 
 
@@ -96,60 +151,176 @@ class CliDeviceApprovalOut(BaseModel):
     the handle for the provider's start link (``POST .../device/sso``).
     """
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9",
+                    "email": "ada@example.com",
+                    "ip": "198.51.100.23",
+                    "requested_at": "2026-01-14T09:30:00Z",
+                    "methods": ["totp", "recovery_code"],
+                    "expires_in": 540,
+                    "sso_provider": None,
+                }
+            ]
+        }
+    )
+
     approval_token: str
     email: str | None
     ip: str | None
     requested_at: datetime
     methods: list[Method]
     expires_in: int
-    sso_provider: CliSsoProviderOut | None = None
+    sso_provider: CliSsoProviderOut | None
 
 
 class CliDeviceSsoOut(BaseModel):
     """Where the browser goes to sign in at the provider: a link that works once."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"start_url": "http://localhost:8000/auth/sso/corp/start?cli=Lp1Wd8Hs3Vc5Jf0Za2Ee7"}
+            ]
+        }
+    )
+
     start_url: str
 
 
 class CliDeviceApprovalIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9"}]
+        }
+    )
+
     approval_token: ApprovalToken
 
 
 class CliDeviceTotpIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9", "code": "492039"}
+            ]
+        }
+    )
+
     approval_token: ApprovalToken
     code: TotpCode
 
 
 class CliDeviceRecoveryCodeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9", "code": "7KQ2M-9XH4P"}
+            ]
+        }
+    )
+
     approval_token: ApprovalToken
     code: RecoveryCode
 
 
 class CliDevicePasskeyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9",
+                    "credential": {
+                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                            "signature": "MEUCIQDQ",
+                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
+                        },
+                        "clientExtensionResults": {},
+                        "authenticatorAttachment": "platform",
+                    },
+                }
+            ]
+        }
+    )
+
     approval_token: ApprovalToken
     credential: CredentialJSON
 
 
 class CliHandoffTotpIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "492039"}]})
+
     code: TotpCode
 
 
 class CliHandoffRecoveryCodeIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "7KQ2M-9XH4P"}]})
+
     code: RecoveryCode
 
 
 class CliHandoffPasskeyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential": {
+                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                            "signature": "MEUCIQDQ",
+                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
+                        },
+                        "clientExtensionResults": {},
+                        "authenticatorAttachment": "platform",
+                    }
+                }
+            ]
+        }
+    )
+
     credential: CredentialJSON
 
 
 class CliHandoffDoneOut(BaseModel):
     """Where the page sends the browser next; ``null`` for a device hand-off."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "redirect_url": "http://127.0.0.1:53682/callback?code=Xt9Rb4Ny6Lp1Wd8Hs3Vc5Jf0&state=w3Rk9Tn2"
+                }
+            ]
+        }
+    )
+
     redirect_url: str | None
 
 
 class CliTokenIn(BaseModel):
     """Exactly one of ``code`` (loopback) or ``device_code`` (device hand-off)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "Xt9Rb4Ny6Lp1Wd8Hs3Vc5Jf0",
+                    "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+                }
+            ]
+        }
+    )
 
     code: Secret | None = None
     device_code: Secret | None = None

@@ -29,6 +29,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import UTCDateTime, affected_rows, table
 from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import tokens
 from ankra_auth.signin import passkey, rows
@@ -260,7 +261,7 @@ def _awaits_approval(grant: CliGrant) -> bool:
 
 
 def approve_on_page(
-    db: Session, *, token: str, binding: str | None, method: str, ctx: RequestContext
+    db: Session, *, token: str, binding: str | None, method: SignInMethod, ctx: RequestContext
 ) -> None:
     """The person's "Approve" on the hand-off page of a device hand-off whose account has
     no second factor (committed). Only in the browser that typed the user code (its
@@ -441,7 +442,7 @@ def _approve_with(
     grant: CliGrant,
     factor: Factor,
     ctx: RequestContext,
-    also: tuple[tuple[str, str], ...] = (),
+    also: tuple[tuple[EventType, SignInMethod], ...] = (),
 ) -> str | None:
     """The second-factor step for the grant's pending login, with the grant's approval as
     what it grants (committed together, or not at all: an approval refused because the
@@ -492,7 +493,11 @@ _APPROVE = (
 
 
 def approval(
-    grant: CliGrant, *, method: str, ctx: RequestContext, also: tuple[tuple[str, str], ...] = ()
+    grant: CliGrant,
+    *,
+    method: SignInMethod,
+    ctx: RequestContext,
+    also: tuple[tuple[EventType, SignInMethod], ...] = (),
 ) -> Grant[str | None]:
     """The grant approved by ``method`` (the ``cli_login_approved`` event with it), re-checked
     open: not approved, not redeemed or burned by a poll meanwhile, not expired. A
@@ -503,9 +508,9 @@ def approval(
     if grant.redirect_uri is None:
         detail = f"device hand-off requested from {grant.requested_ip or 'an unknown address'}"
     user_id = _user_id(grant)
-    recorded = tuple((type_, event_method, None) for type_, event_method in also) + (
-        (events.CLI_LOGIN_APPROVED, method, detail),
-    )
+    recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
+        (type_, event_method, None) for type_, event_method in also
+    ) + ((events.CLI_LOGIN_APPROVED, method, detail),)
     event_rows = [
         events.row(user_id=user_id, type=t, method=m, ctx=ctx, detail=d) for t, m, d in recorded
     ]
@@ -538,7 +543,7 @@ def approval(
 
 
 def approve_without_factor(
-    db: Session, *, grant: CliGrant, method: str, ctx: RequestContext
+    db: Session, *, grant: CliGrant, method: SignInMethod, ctx: RequestContext
 ) -> str | None:
     """Approve a grant whose account has no second factor, by an explicit act on the page
     that showed what is approved (commits). Raises :class:`MfaTokenInvalid` once over."""

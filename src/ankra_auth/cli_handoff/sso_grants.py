@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ from ankra_auth.security import tokens
 
 # As long as a single sign-on flow may take; the second factor then has its login's time.
 SSO_TTL = timedelta(minutes=10)
-METHOD = "sso"
+METHOD: Final = "sso"
 
 
 @dataclass(frozen=True, slots=True)

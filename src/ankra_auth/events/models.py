@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
+from ankra_auth.events.types import EventType, SignInMethod
 
 
 class SecurityEvent(Base):
@@ -22,8 +23,8 @@ class SecurityEvent(Base):
     )
     id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(40))
-    method: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    type: Mapped[EventType] = mapped_column(String(40))
+    method: Mapped[SignInMethod | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Final
 
 from sqlalchemy import Insert, bindparam, delete, select
 from sqlalchemy import insert as sql_insert
@@ -18,37 +19,38 @@ from ankra_auth.db import affected_rows, new_id, table
 from ankra_auth.db_flow import Run
 from ankra_auth.errors import InvalidCursor
 from ankra_auth.events.models import SecurityEvent
+from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.observability import metrics
 
-# Stable event types (clients may rely on these strings).
-SIGN_IN = "sign_in"
-SECOND_FACTOR_FAILED = "second_factor_failed"
-PENDING_LOGIN_VOIDED = "pending_login_voided"
-THROTTLED = "throttled"
-PASSWORD_FAILED = "password_failed"  # noqa: S105 - an event name
-REAUTHENTICATED = "reauthenticated"
-SIGN_OUT = "sign_out"
-SESSION_REVOKED = "session_revoked"
-TOTP_ENABLED = "totp_enabled"
-TOTP_REMOVED = "totp_removed"
-PASSKEY_ADDED = "passkey_added"
-PASSKEY_RENAMED = "passkey_renamed"
-PASSKEY_REMOVED = "passkey_removed"
-PASSKEY_SIGN_COUNT_MISMATCH = "passkey_sign_count_mismatch"
-RECOVERY_CODES_ISSUED = "recovery_codes_issued"
-RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
-RECOVERY_CODE_USED = "recovery_code_used"
-TWO_FACTOR_DISABLED = "two_factor_disabled"
-TWO_FACTOR_RESET_BY_ADMIN = "two_factor_reset_by_admin"
-ORG_ENFORCEMENT_ENABLED = "org_enforcement_enabled"
-ORG_ENFORCEMENT_DISABLED = "org_enforcement_disabled"
-ORG_INVITED = "org_invited"
-ORG_INVITATION_ACCEPTED = "org_invitation_accepted"
-ORG_INVITATION_DECLINED = "org_invitation_declined"
-ORG_INVITATION_WITHDRAWN = "org_invitation_withdrawn"
-ORG_LEFT = "org_left"
-ORG_MEMBER_REMOVED = "org_member_removed"
-CLI_LOGIN_APPROVED = "cli_login_approved"
+# Stable event types (clients may rely on these strings); each is one of ``EventType``.
+SIGN_IN: Final = "sign_in"
+SECOND_FACTOR_FAILED: Final = "second_factor_failed"
+PENDING_LOGIN_VOIDED: Final = "pending_login_voided"
+THROTTLED: Final = "throttled"
+PASSWORD_FAILED: Final = "password_failed"  # noqa: S105 - an event name
+REAUTHENTICATED: Final = "reauthenticated"
+SIGN_OUT: Final = "sign_out"
+SESSION_REVOKED: Final = "session_revoked"
+TOTP_ENABLED: Final = "totp_enabled"
+TOTP_REMOVED: Final = "totp_removed"
+PASSKEY_ADDED: Final = "passkey_added"
+PASSKEY_RENAMED: Final = "passkey_renamed"
+PASSKEY_REMOVED: Final = "passkey_removed"
+PASSKEY_SIGN_COUNT_MISMATCH: Final = "passkey_sign_count_mismatch"
+RECOVERY_CODES_ISSUED: Final = "recovery_codes_issued"
+RECOVERY_CODES_REGENERATED: Final = "recovery_codes_regenerated"
+RECOVERY_CODE_USED: Final = "recovery_code_used"
+TWO_FACTOR_DISABLED: Final = "two_factor_disabled"
+TWO_FACTOR_RESET_BY_ADMIN: Final = "two_factor_reset_by_admin"
+ORG_ENFORCEMENT_ENABLED: Final = "org_enforcement_enabled"
+ORG_ENFORCEMENT_DISABLED: Final = "org_enforcement_disabled"
+ORG_INVITED: Final = "org_invited"
+ORG_INVITATION_ACCEPTED: Final = "org_invitation_accepted"
+ORG_INVITATION_DECLINED: Final = "org_invitation_declined"
+ORG_INVITATION_WITHDRAWN: Final = "org_invitation_withdrawn"
+ORG_LEFT: Final = "org_left"
+ORG_MEMBER_REMOVED: Final = "org_member_removed"
+CLI_LOGIN_APPROVED: Final = "cli_login_approved"
 
 MAX_PAGE = 100
 
@@ -57,9 +59,9 @@ def record(
     db: Session,
     *,
     user_id: str,
-    type: str,  # noqa: A002 - the contract's field name
+    type: EventType,  # noqa: A002 - the contract's field name
     ctx: RequestContext,
-    method: str | None = None,
+    method: SignInMethod | None = None,
     detail: str | None = None,
 ) -> None:
     row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
@@ -70,9 +72,9 @@ def insert(
     db: Session,
     *,
     user_id: str,
-    type: str,  # noqa: A002 - the contract's field name
+    type: EventType,  # noqa: A002 - the contract's field name
     ctx: RequestContext,
-    method: str | None = None,
+    method: SignInMethod | None = None,
     detail: str | None = None,
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
@@ -101,9 +103,9 @@ def counted_row(
     db: Session,
     *,
     user_id: str,
-    type: str,  # noqa: A002 - the contract's field name
+    type: EventType,  # noqa: A002 - the contract's field name
     ctx: RequestContext,
-    method: str | None = None,
+    method: SignInMethod | None = None,
     detail: str | None = None,
 ) -> dict[str, object]:
     """An event's row for a caller that inserts it with others (``signin.rows``), counted
@@ -115,9 +117,9 @@ def counted_row(
 def row(
     *,
     user_id: str,
-    type: str,  # noqa: A002 - the contract's field name
+    type: EventType,  # noqa: A002 - the contract's field name
     ctx: RequestContext,
-    method: str | None,
+    method: SignInMethod | None,
     detail: str | None,
 ) -> dict[str, object]:
     """An event's row, the same for the ORM (:func:`record`) and Core (:func:`insert`); not

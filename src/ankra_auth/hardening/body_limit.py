@@ -74,7 +74,5 @@ class BodyLimitMiddleware:
             f"Request bodies are limited to {self.max_bytes // 1024} KiB",
             headers={"Connection": "close"},
         )
-        response = problem(
-            error.status, error.code, error.title, error.detail, headers=error.headers
-        )
+        response = problem(error)
         await response(scope, receive, send)

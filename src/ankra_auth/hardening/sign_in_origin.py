@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 import re
 from types import SimpleNamespace
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ankra_auth.config import Settings
-from ankra_auth.errors import PROBLEM_JSON, AnkraError, OriginNotAllowed, problem
+from ankra_auth.errors import AnkraError, OriginNotAllowed, problem
 
 log = logging.getLogger("ankra_auth.hardening")
 
@@ -78,7 +77,7 @@ class SignInOriginMiddleware:
             origin[:_ECHO_LIMIT],
             ", ".join(sorted(settings.origins)),
         )
-        response = problem(error.status, error.code, error.title, error.detail, extra=error.extra)
+        response = problem(error)
         await response(scope, receive, send)
 
     def _name_the_route(self, scope: Scope) -> None:
@@ -94,35 +93,3 @@ class SignInOriginMiddleware:
             if pattern.fullmatch(scope["path"]):
                 scope["route"] = route
                 return
-
-
-def document_in_openapi(schema: dict[str, Any]) -> None:
-    """Every sign-in operation may answer 403 ``origin_not_allowed``: one shared response,
-    with an example, referred to by each of them."""
-    example = {
-        "type": "https://ankra.dev/problems/origin_not_allowed",
-        "title": OriginNotAllowed.title,
-        "status": 403,
-        "detail": "This page was opened at http://127.0.0.1:8000, but Ankra Auth signs in "
-        "only at http://localhost:8000. Open http://localhost:8000/login and sign in there.",
-        "code": "origin_not_allowed",
-        "allowed_origins": ["http://localhost:8000"],
-        "login_url": "http://localhost:8000/login",
-    }
-    responses = schema.setdefault("components", {}).setdefault("responses", {})
-    responses["OriginNotAllowed"] = {
-        "description": "`origin_not_allowed`: the request has an `Origin` header that is not "
-        "an allowed origin (a page opened at another address), so nothing was done; "
-        "`allowed_origins` lists the allowed origins and `login_url` the sign-in page to "
-        "open instead. Requests without `Origin` are not affected. Other 403 problems of "
-        "this operation carry their own `code`.",
-        "content": {
-            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
-        },
-    }
-    for path, item in schema.get("paths", {}).items():
-        if path.startswith(SIGN_IN_PREFIX):
-            for operation in item.values():
-                operation.setdefault("responses", {})["403"] = {
-                    "$ref": "#/components/responses/OriginNotAllowed"
-                }

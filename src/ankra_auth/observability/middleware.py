@@ -13,7 +13,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ankra_auth.errors import problem
+from ankra_auth.errors import InternalError, problem
 from ankra_auth.observability import metrics
 from ankra_auth.observability.logging import REQUEST_ID, request_id_from
 
@@ -66,9 +66,9 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             if not started:  # answer here so even a 500 carries the request id
-                await problem(
-                    500, "internal_error", "Internal error", "Something went wrong on our side"
-                )(scope, receive, send_with_id)
+                await problem(InternalError("Something went wrong on our side"))(
+                    scope, receive, send_with_id
+                )
             raise  # the app's error handler logs it
         finally:
             seconds = perf_counter() - begin

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.errors import NotFound, raises
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.router import org_out
 from ankra_auth.orgs.schemas import InvitationOrg, InvitationOut, OrgOut
@@ -38,6 +39,7 @@ def list_invitations(
 
 
 @router.post("/{id}/accept", name="accept_invitation")
+@raises(NotFound)
 def accept_invitation(
     invitation_id: InvitationId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> OrgOut:
@@ -49,7 +51,9 @@ def accept_invitation(
 
 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, name="decline_invitation")
+@raises(NotFound)
 def decline_invitation(
     invitation_id: InvitationId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> None:
+    """Decline an invitation: it is gone, and the organisation's owners see it declined."""
     invitations.decline(db, invitation_id=invitation_id, user_id=principal.user.id, ctx=ctx)

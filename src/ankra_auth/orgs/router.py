@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
+from ankra_auth.errors import AlreadyMember, Forbidden, LastOwner, OwnerTwoFactorRequired, raises
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.schemas import MemberAdd, MemberOut, OrgCreate, OrgOut, OrgUpdate
 from ankra_auth.text import resource_id
@@ -42,6 +43,7 @@ def _member_out(view: service.MemberView) -> MemberOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED, name="create_org")
 def create_org(body: OrgCreate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep) -> OrgOut:
+    """Create an organisation; its creator is its `owner`."""
     return org_out(service.create(db, user_id=principal.user.id, name=body.name, now=ctx.now))
 
 
@@ -52,9 +54,12 @@ def list_orgs(principal: CurrentPrincipal, db: DbDep) -> list[OrgOut]:
 
 
 @router.patch("/{id}", name="update_org")
+@raises(Forbidden, OwnerTwoFactorRequired)
 def update_org(
     org_id: OrgId, body: OrgUpdate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> OrgOut:
+    """Require two-factor authentication of every member, or stop (owners only; an owner
+    must have 2FA to require it)."""
     view = service.set_require_two_factor(
         db,
         org_id=org_id,
@@ -66,6 +71,7 @@ def update_org(
 
 
 @router.post("/{id}/members", status_code=status.HTTP_201_CREATED, name="add_org_member")
+@raises(Forbidden, AlreadyMember)
 def add_org_member(
     org_id: OrgId, body: MemberAdd, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> MemberOut:
@@ -83,6 +89,7 @@ def add_org_member(
 
 
 @router.get("/{id}/members", name="list_org_members")
+@raises(Forbidden)
 def list_org_members(
     org_id: OrgId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> list[MemberOut]:
@@ -96,6 +103,7 @@ def list_org_members(
     status_code=status.HTTP_204_NO_CONTENT,
     name="remove_org_member",
 )
+@raises(Forbidden, LastOwner)
 def remove_org_member(
     org_id: OrgId, user_id: UserId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> None:

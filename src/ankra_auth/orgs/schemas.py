@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ankra_auth.accounts.emails import EmailLookup
 from ankra_auth.text import NoControl, NoInvisible
@@ -18,14 +18,31 @@ OrgName = Annotated[
 
 
 class OrgCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Acme"}]})
+
     name: OrgName
 
 
 class OrgUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"require_two_factor": True}]})
+
     require_two_factor: bool
 
 
 class OrgOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7c4e2a1b0d9f4e8a9b6c3d2e1f0a5b4c",
+                    "name": "Acme",
+                    "require_two_factor": True,
+                    "role": "owner",
+                }
+            ]
+        }
+    )
+
     id: str
     name: str
     require_two_factor: bool
@@ -33,6 +50,10 @@ class OrgOut(BaseModel):
 
 
 class MemberAdd(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "grace@example.com", "role": "member"}]}
+    )
+
     # Not validated as an email: an address nobody registered is simply not found.
     email: EmailLookup
     role: Role = "member"
@@ -40,6 +61,20 @@ class MemberAdd(BaseModel):
 
 class MemberOut(BaseModel):
     """A member (``active``) or an invitation (``invited``) of an organisation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
+                    "email": "grace@example.com",
+                    "role": "member",
+                    "status": "active",
+                    "two_factor_enabled": True,
+                }
+            ]
+        }
+    )
 
     user_id: str
     email: str
@@ -58,6 +93,25 @@ class InvitationOrg(BaseModel):
 
 class InvitationOut(BaseModel):
     """An open invitation, as the invited account sees it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
+                    "org": {
+                        "id": "7c4e2a1b0d9f4e8a9b6c3d2e1f0a5b4c",
+                        "name": "Acme",
+                        "require_two_factor": True,
+                    },
+                    "role": "member",
+                    "invited_by": "ada@example.com",
+                    "created_at": "2026-01-14T09:30:00Z",
+                    "expires_at": "2026-01-21T09:30:00Z",
+                }
+            ]
+        }
+    )
 
     id: str
     org: InvitationOrg

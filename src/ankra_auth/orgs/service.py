@@ -26,6 +26,7 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import Forbidden, LastOwner, NotFound, OwnerTwoFactorRequired
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType
 from ankra_auth.orgs import invitations
 from ankra_auth.orgs.access import (
     OWNER,
@@ -103,7 +104,9 @@ def set_require_two_factor(
         )
     if org.require_two_factor != require:
         org.require_two_factor = require
-        kind = events.ORG_ENFORCEMENT_ENABLED if require else events.ORG_ENFORCEMENT_DISABLED
+        kind: EventType = (
+            events.ORG_ENFORCEMENT_ENABLED if require else events.ORG_ENFORCEMENT_DISABLED
+        )
         members = db.scalars(select(Membership.user_id).where(Membership.org_id == org_id))
         for member_id in members:
             events.record(db, user_id=member_id, type=kind, ctx=ctx, detail=quoted(org.name))
@@ -167,6 +170,6 @@ def remove_member(
     if not owners:
         db.rollback()
         raise LastOwner("An organisation needs at least one owner: invite another owner first")
-    kind = events.ORG_LEFT if leaving else events.ORG_MEMBER_REMOVED
+    kind: EventType = events.ORG_LEFT if leaving else events.ORG_MEMBER_REMOVED
     events.record(db, user_id=user_id, type=kind, ctx=ctx, detail=quoted(org.name))
     db.commit()

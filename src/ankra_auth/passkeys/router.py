@@ -14,14 +14,16 @@ from ankra_auth.api.deps import (
     RecentlyVerified,
     SettingsDep,
 )
+from ankra_auth.errors import InvalidCredential, LastFactor, raises
 from ankra_auth.passkeys import service
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.schemas import (
-    CreationOptionsJSON,
     PasskeyOut,
     PasskeyRegisteredOut,
     PasskeyRegisterIn,
     PasskeyRenameIn,
+    PublicKeyCredentialCreationOptionsJSON,
+    is_transport,
 )
 from ankra_auth.text import resource_id
 
@@ -39,29 +41,35 @@ def passkey_out(passkey: Passkey) -> PasskeyOut:
         created_at=passkey.created_at,
         last_used_at=passkey.last_used_at,
         backed_up=passkey.backed_up,
-        transports=service.transports(passkey),
+        transports=[t for t in service.transports(passkey) if is_transport(t)],
     )
 
 
 @router.get(PROFILE, name="list_passkeys")
 def list_passkeys(principal: CurrentPrincipal, db: DbDep) -> list[PasskeyOut]:
+    """The account's passkeys and security keys."""
     return [passkey_out(p) for p in service.list_for(db, user_id=principal.user.id)]
 
 
 @router.post(
     f"{PROFILE}/options",
     name="passkey_registration_options",
-    response_model=CreationOptionsJSON,
+    response_model=PublicKeyCredentialCreationOptionsJSON,
     response_model_exclude_none=True,
 )
 def passkey_registration_options(
     principal: AddingAFactor, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> CreationOptionsJSON:
+) -> PublicKeyCredentialCreationOptionsJSON:
+    """Options for `navigator.credentials.create()` (after
+    `PublicKeyCredential.parseCreationOptionsFromJSON()`); the account's passkeys are
+    excluded, so one authenticator is not registered twice. An account with 2FA needs a
+    check within 10 minutes first (`reauthentication_required`)."""
     options = service.registration_options(db, user=principal.user, settings=settings, ctx=ctx)
-    return CreationOptionsJSON.model_validate(options)
+    return PublicKeyCredentialCreationOptionsJSON.model_validate(options)
 
 
 @router.post(PROFILE, status_code=status.HTTP_201_CREATED, name="register_passkey")
+@raises(InvalidCredential)
 def register_passkey(
     body: PasskeyRegisterIn,
     principal: AddingAFactor,
@@ -69,6 +77,8 @@ def register_passkey(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> PasskeyRegisteredOut:
+    """Register a passkey: `credential` is the browser's `credential.toJSON()` for the
+    options above. When this turns 2FA on, the answer holds the 10 new recovery codes."""
     registered = service.register(
         db,
         user=principal.user,
@@ -90,6 +100,7 @@ def rename_passkey(
     db: DbDep,
     ctx: ContextDep,
 ) -> PasskeyOut:
+    """Rename a passkey."""
     passkey = service.rename(
         db, user=principal.user, passkey_id=passkey_id, name=body.name, ctx=ctx
     )
@@ -97,7 +108,9 @@ def rename_passkey(
 
 
 @router.delete(f"{PROFILE}/{{id}}", status_code=status.HTTP_204_NO_CONTENT, name="remove_passkey")
+@raises(LastFactor)
 def remove_passkey(
     passkey_id: PasskeyId, principal: RecentlyVerified, db: DbDep, ctx: ContextDep
 ) -> None:
+    """Remove a passkey; refused when it is the last factor while 2FA is on."""
     service.remove(db, user=principal.user, passkey_id=passkey_id, ctx=ctx)

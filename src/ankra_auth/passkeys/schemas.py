@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard, get_args
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, JsonValue, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypeAliasType
 
 from ankra_auth.text import NoControl, NoInvisible
+
+# WebAuthn Level 3's enumerations, as TypeScript's DOM lib names them.
+AuthenticatorTransport = TypeAliasType(
+    "AuthenticatorTransport",
+    Literal["usb", "nfc", "ble", "smart-card", "hybrid", "internal", "cable"],
+)
+UserVerificationRequirement = TypeAliasType(
+    "UserVerificationRequirement", Literal["required", "preferred", "discouraged"]
+)
+ResidentKeyRequirement = TypeAliasType(
+    "ResidentKeyRequirement", Literal["required", "preferred", "discouraged"]
+)
+AuthenticatorAttachment = TypeAliasType(
+    "AuthenticatorAttachment", Literal["platform", "cross-platform"]
+)
+AttestationConveyancePreference = TypeAliasType(
+    "AttestationConveyancePreference", Literal["none", "indirect", "direct", "enterprise"]
+)
+PublicKeyCredentialHint = TypeAliasType(
+    "PublicKeyCredentialHint", Literal["security-key", "client-device", "hybrid"]
+)
+
+TRANSPORTS: frozenset[str] = frozenset(get_args(AuthenticatorTransport.__value__))
+
+
+def is_transport(value: str) -> TypeGuard[AuthenticatorTransport]:
+    return value in TRANSPORTS
+
 
 PasskeyName = Annotated[
     str,
@@ -20,84 +50,192 @@ CredentialJSON = dict[str, Any]
 
 
 class PasskeyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
+                    "name": "MacBook Touch ID",
+                    "created_at": "2026-01-14T09:30:00Z",
+                    "last_used_at": "2026-01-15T08:12:44Z",
+                    "backed_up": True,
+                    "transports": ["hybrid", "internal"],
+                }
+            ]
+        }
+    )
+
     id: str
     name: str
     created_at: datetime
     last_used_at: datetime | None
     backed_up: bool
-    transports: list[str]
+    transports: list[AuthenticatorTransport]
 
 
 class PasskeyRegisterIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "MacBook Touch ID",
+                    "credential": {
+                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0",
+                            "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVg",
+                            "transports": ["hybrid", "internal"],
+                        },
+                        "clientExtensionResults": {"credProps": {"rk": True}},
+                        "authenticatorAttachment": "platform",
+                    },
+                }
+            ]
+        }
+    )
+
     name: PasskeyName
     credential: CredentialJSON
 
 
 class PasskeyRegisteredOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "passkey": {
+                        "id": "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
+                        "name": "MacBook Touch ID",
+                        "created_at": "2026-01-14T09:30:00Z",
+                        "last_used_at": None,
+                        "backed_up": True,
+                        "transports": ["hybrid", "internal"],
+                    },
+                    "recovery_codes": None,
+                }
+            ]
+        }
+    )
+
     passkey: PasskeyOut
     recovery_codes: list[str] | None
 
 
 class PasskeyRenameIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Work laptop"}]})
+
     name: PasskeyName
 
 
-# The options JSON as py_webauthn produces it, typed for generated clients; field names
-# are the WebAuthn JSON ones (camelCase) on purpose.
+# The options as py_webauthn produces them, typed as WebAuthn Level 3's JSON dictionaries
+# (camelCase on purpose) so that a generated client passes them to
+# ``PublicKeyCredential.parse*OptionsFromJSON()`` as they are. A member the server may
+# leave out is optional, never null (routes answer with ``response_model_exclude_none``);
+# an unknown member is refused, so the document cannot fall behind what is sent.
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
 
-class RelyingPartyJSON(_Options):
+class PublicKeyCredentialRpEntity(_Options):
     id: str
     name: str
 
 
-class UserEntityJSON(_Options):
+class PublicKeyCredentialUserEntityJSON(_Options):
     id: str
     name: str
     displayName: str
 
 
-class CredentialParameterJSON(_Options):
+class PublicKeyCredentialParameters(_Options):
     type: Literal["public-key"]
     alg: int
 
 
-class CredentialDescriptorJSON(_Options):
+class PublicKeyCredentialDescriptorJSON(_Options):
     id: str
     type: Literal["public-key"]
-    transports: list[str] | None = None
+    transports: list[AuthenticatorTransport] | SkipJsonSchema[None] = None
 
 
-class AuthenticatorSelectionJSON(_Options):
-    authenticatorAttachment: str | None = None
-    residentKey: str | None = None
-    requireResidentKey: bool | None = None
-    userVerification: str | None = None
+class AuthenticatorSelectionCriteria(_Options):
+    authenticatorAttachment: AuthenticatorAttachment | SkipJsonSchema[None] = None
+    residentKey: ResidentKeyRequirement
+    requireResidentKey: bool
+    userVerification: UserVerificationRequirement
 
 
-class CreationOptionsJSON(_Options):
-    """PublicKeyCredentialCreationOptionsJSON."""
+CHALLENGE_EXAMPLE = "x5UBPFuaut9diMlYL8fkxpLsWhvY2YXvu_jCMHet4yV_3ZyxvJgdDkoU1u93XRfsXTsQwHJQs_Chhp"
+DESCRIPTOR_EXAMPLE: dict[str, JsonValue] = {
+    "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+    "type": "public-key",
+    "transports": ["hybrid", "internal"],
+}
 
-    rp: RelyingPartyJSON
-    user: UserEntityJSON
+
+class PublicKeyCredentialCreationOptionsJSON(_Options):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rp": {"id": "localhost", "name": "Ankra"},
+                    "user": {
+                        "id": "3q2-7wAAAAAAAAAAAAAAAA",
+                        "name": "ada@example.com",
+                        "displayName": "ada@example.com",
+                    },
+                    "challenge": CHALLENGE_EXAMPLE,
+                    "pubKeyCredParams": [
+                        {"type": "public-key", "alg": -7},
+                        {"type": "public-key", "alg": -8},
+                        {"type": "public-key", "alg": -257},
+                    ],
+                    "timeout": 60000,
+                    "excludeCredentials": [DESCRIPTOR_EXAMPLE],
+                    "authenticatorSelection": {
+                        "residentKey": "preferred",
+                        "requireResidentKey": False,
+                        "userVerification": "preferred",
+                    },
+                    "attestation": "none",
+                }
+            ]
+        }
+    )
+
+    rp: PublicKeyCredentialRpEntity
+    user: PublicKeyCredentialUserEntityJSON
     challenge: str
-    pubKeyCredParams: list[CredentialParameterJSON]
-    timeout: int | None = None
-    excludeCredentials: list[CredentialDescriptorJSON] = []
-    authenticatorSelection: AuthenticatorSelectionJSON | None = None
-    attestation: str | None = None
-    hints: list[str] | None = None
+    pubKeyCredParams: list[PublicKeyCredentialParameters]
+    timeout: int
+    excludeCredentials: list[PublicKeyCredentialDescriptorJSON]
+    authenticatorSelection: AuthenticatorSelectionCriteria
+    attestation: AttestationConveyancePreference
+    hints: list[PublicKeyCredentialHint] | SkipJsonSchema[None] = None
 
 
-class RequestOptionsJSON(_Options):
-    """PublicKeyCredentialRequestOptionsJSON."""
+class PublicKeyCredentialRequestOptionsJSON(_Options):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "challenge": CHALLENGE_EXAMPLE,
+                    "timeout": 60000,
+                    "rpId": "localhost",
+                    "allowCredentials": [DESCRIPTOR_EXAMPLE],
+                    "userVerification": "preferred",
+                }
+            ]
+        }
+    )
 
     challenge: str
-    timeout: int | None = None
-    rpId: str | None = None
-    allowCredentials: list[CredentialDescriptorJSON] = []
-    userVerification: str | None = None
+    timeout: int
+    rpId: str
+    allowCredentials: list[PublicKeyCredentialDescriptorJSON]
+    userVerification: UserVerificationRequirement
+    hints: list[PublicKeyCredentialHint] | SkipJsonSchema[None] = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -17,12 +17,13 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.errors import InvalidCredential, LastFactor, NotFound
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.passkeys import ceremonies
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import webauthn
 
-METHOD = "passkey"
+METHOD: Final[SignInMethod] = "passkey"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from ankra_auth import two_factor_status
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified
+from ankra_auth.errors import InvalidCursor, TwoFactorEnforced, raises
 from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.profile import service
@@ -16,6 +17,8 @@ router = APIRouter(prefix="/api/v1/profile/auth", tags=["profile"])
 
 @router.get("", name="get_profile_auth")
 def get_profile_auth(principal: CurrentPrincipal, db: DbDep) -> ProfileAuthOut:
+    """The two-factor card: which factors are set up, how many recovery codes remain, and
+    the organisations that require 2FA of this account."""
     summary = two_factor_status.summarize(db, principal.user.id)
     return ProfileAuthOut(
         two_factor_enabled=summary.two_factor_enabled,
@@ -28,17 +31,23 @@ def get_profile_auth(principal: CurrentPrincipal, db: DbDep) -> ProfileAuthOut:
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT, name="disable_two_factor")
+@raises(TwoFactorEnforced)
 def disable_two_factor(principal: RecentlyVerified, db: DbDep, ctx: ContextDep) -> None:
+    """Turn two-factor authentication off: every factor and recovery code is removed.
+    Refused while an organisation of the account requires 2FA."""
     service.disable(db, user_id=principal.user.id, ctx=ctx)
 
 
 @router.get("/events", name="list_security_events")
+@raises(InvalidCursor)
 def list_security_events(
     principal: CurrentPrincipal,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=events.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> EventPageOut:
+    """The security log, newest first: `limit` events from `cursor` (the `next_cursor` of
+    the page before; `null` on the last page)."""
     page = events.list_page(db, user_id=principal.user.id, limit=limit, cursor=cursor)
     return EventPageOut(
         events=[

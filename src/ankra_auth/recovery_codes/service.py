@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import String, Update, any_, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,6 +20,7 @@ from ankra_auth.db import UTCDateTime, table
 from ankra_auth.db_flow import Flow, just
 from ankra_auth.errors import TwoFactorNotEnabled
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.security import recovery_codes as codes
 from ankra_auth.security.keys import derive_key, derive_keys
@@ -28,7 +30,7 @@ LOW_WATERMARK = 3  # the page warns when this many or fewer remain
 
 
 PURPOSE = "ankra/recovery-codes"
-METHOD = "recovery_code"
+METHOD: Final[SignInMethod] = "recovery_code"
 
 
 def _key(settings: Settings) -> bytes:
@@ -81,7 +83,7 @@ class Code:
     dialect: str
 
     @property
-    def method(self) -> str:
+    def method(self) -> SignInMethod:
         return METHOD
 
     @property

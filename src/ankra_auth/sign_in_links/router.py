@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, SettingsDep
 from ankra_auth.sign_in_links import service
@@ -14,11 +14,24 @@ router = APIRouter(prefix="/api/v1/auth/sign-in-links", tags=["accounts"])
 
 
 class SignInLinkIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"next": "/profile/authentication"}]})
+
     # A path on this site; anything else falls back to the profile page (no open redirects).
     next: Annotated[str, Field(max_length=2048), NoControl] = DEFAULT_NEXT
 
 
 class SignInLinkOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "http://localhost:8000/auth/link?token=Qm9vTjR4Wk1hN3BWc0x5UjJ0Q2dFNnVI",
+                    "expires_in": 60,
+                }
+            ]
+        }
+    )
+
     url: str
     expires_in: int
 

@@ -14,6 +14,7 @@ from ankra_auth.challenges.second_step import Grant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.signin import rows
 
@@ -78,8 +79,8 @@ def session_grant(
     settings: Settings,
     ctx: RequestContext,
     pending: challenges.Pending,
-    method: str,
-    also: tuple[tuple[str, str], ...] = (),
+    method: SignInMethod,
+    also: tuple[tuple[EventType, SignInMethod], ...] = (),
 ) -> Grant[Authenticated]:
     """The session a pending login grants once its second factor ``method`` is spent, for
     ``challenges.second_step``: its rows, and the answer once they commit.
@@ -92,9 +93,9 @@ def session_grant(
     sign_in_method = _sign_in_method(pending, method)
     token, session = _session_row(settings, ctx, pending.user_id, sign_in_method)
     # The factor's own events first: the log, newest first, then ends with the sign-in.
-    recorded = tuple((type_, event_method, None) for type_, event_method in also) + (
-        (events.SIGN_IN, sign_in_method, pending.sso_provider),
-    )
+    recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
+        (type_, event_method, None) for type_, event_method in also
+    ) + ((events.SIGN_IN, sign_in_method, pending.sso_provider),)
     written = rows.Rows(
         user_id=pending.user_id,
         now=ctx.now,
@@ -117,7 +118,7 @@ def session_grant(
     )
 
 
-def _sign_in_method(pending: challenges.Pending, factor: str) -> str:
+def _sign_in_method(pending: challenges.Pending, factor: SignInMethod) -> SignInMethod:
     """How the ``sign_in`` event and the session name a sign-in finished by ``factor``."""
     return factor if pending.sso_provider is None else "sso"
 
@@ -128,9 +129,9 @@ def grant_session(
     settings: Settings,
     ctx: RequestContext,
     user_id: str,
-    method: str,
+    method: SignInMethod,
     detail: str | None = None,
-    session_method: str | None = None,
+    session_method: SignInMethod | None = None,
     device_token_id: str | None = None,
 ) -> Authenticated:
     """Issue a session and a fresh device token for a sign-in completed without a second
@@ -155,7 +156,7 @@ def grant_session(
 
 
 def _session_row(
-    settings: Settings, ctx: RequestContext, user_id: str, method: str
+    settings: Settings, ctx: RequestContext, user_id: str, method: SignInMethod
 ) -> tuple[str, dict[str, object]]:
     return accounts.new_session_values(
         user_id=user_id,

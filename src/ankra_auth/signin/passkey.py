@@ -16,6 +16,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.passkeys import ceremonies, credentials
 from ankra_auth.passkeys.service import METHOD, known_credentials, list_for, user_handle
 from ankra_auth.security import webauthn
@@ -63,7 +64,7 @@ class Assertion:
     credential: Mapping[str, Any]
 
     @property
-    def method(self) -> str:
+    def method(self) -> SignInMethod:
         return METHOD
 
     @property
@@ -102,8 +103,7 @@ class Assertion:
                 user_handle=user_handle(pending.user_id),
             )
         except webauthn.SignCountRejected as exc:
-            mismatch = (events.PASSKEY_SIGN_COUNT_MISMATCH, f"{passkey.name}: {exc}")
-            return Wrong(also=(mismatch,))
+            return Wrong(also=((events.PASSKEY_SIGN_COUNT_MISMATCH, f"{passkey.name}: {exc}"),))
         except webauthn.CredentialRejected:
             return Wrong()
         # Conditional on the count verified against: two assertions cannot both advance it.

@@ -15,12 +15,21 @@ from ankra_auth.api.threads import run_second_factor
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db_flow import Flow
-from ankra_auth.passkeys.schemas import RequestOptionsJSON
+from ankra_auth.errors import (
+    InvalidCode,
+    InvalidCredentials,
+    MfaTokenInvalid,
+    RateLimited,
+    TooManyAttempts,
+    raises,
+)
+from ankra_auth.passkeys.schemas import PublicKeyCredentialRequestOptionsJSON
 from ankra_auth.signin import passkey, password, second_factor
 from ankra_auth.signin.answers import authenticated_body, authenticated_out
 from ankra_auth.signin.cookies import device_cookie, from_allowed_origin
 from ankra_auth.signin.grant import Authenticated, MfaRequired
 from ankra_auth.signin.schemas import (
+    LOGIN_EXAMPLES,
     AuthenticatedOut,
     LoginIn,
     LoginOut,
@@ -36,9 +45,12 @@ router = APIRouter(prefix="/api/v1/auth")
 # The operations keep the tags they had before sign-in got its own package.
 ACCOUNTS: list[str | Enum] = ["accounts"]
 PASSKEYS: list[str | Enum] = ["passkeys"]
+# A failed second factor: the answers of every step that checks one.
+SECOND_FACTOR_FAILURES = (InvalidCode, TooManyAttempts, MfaTokenInvalid, RateLimited)
 
 
-@router.post("/login", name="login", tags=ACCOUNTS)
+@router.post("/login", name="login", tags=ACCOUNTS, responses={200: {"content": LOGIN_EXAMPLES}})
+@raises(InvalidCredentials, RateLimited)
 def login_with_password(
     body: LoginIn,
     request: Request,
@@ -47,6 +59,11 @@ def login_with_password(
     settings: SettingsDep,
     ctx: ContextDep,
 ) -> LoginOut:
+    """Sign in with email and password. The answer is either `authenticated` (a session:
+    `access_token`) or `mfa_required` (an `mfa_token` for one of the second-factor steps,
+    with the `methods` this account can use). An unknown email answers like a wrong
+    password. Send back the `device_token` of an earlier authenticated answer: attempts
+    from this device then count on it, not on the account."""
     result = password.password_step(
         db,
         settings=settings,
@@ -113,7 +130,13 @@ def _body(result: Authenticated) -> BaseModel:
 
 
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_totp(body: TotpCodeIn, request: Request, response: Response) -> Response:
+    """The second step with an authenticator app's code. A wrong code answers
+    `invalid_code` with `attempts_remaining`; the fifth ends the sign-in
+    (`too_many_attempts`). A code that cannot be right by its form (not 6 digits)
+    answers `validation_error` and spends no attempt."""
+
     def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
         return second_factor.sign_in_with_totp(
             dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
@@ -128,9 +151,14 @@ async def login_with_totp(body: TotpCodeIn, request: Request, response: Response
     tags=ACCOUNTS,
     response_model=RecoveryAuthenticatedOut,
 )
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_recovery_code(
     body: RecoveryCodeIn, request: Request, response: Response
 ) -> Response:
+    """The second step with a recovery code (`XXXXX-XXXXX`; case, dashes and spaces are
+    forgiven). Each code works once; the answer says how many remain. A code that cannot
+    be right by its form answers `validation_error` and spends no attempt."""
+
     def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
         return second_factor.sign_in_with_recovery_code(
             dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
@@ -143,24 +171,31 @@ async def login_with_recovery_code(
     "/mfa/passkey/options",
     name="passkey_login_options",
     tags=PASSKEYS,
-    response_model=RequestOptionsJSON,
+    response_model=PublicKeyCredentialRequestOptionsJSON,
     response_model_exclude_none=True,
 )
+@raises(MfaTokenInvalid)
 def passkey_login_options(
     body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> RequestOptionsJSON:
+) -> PublicKeyCredentialRequestOptionsJSON:
+    """Options for `navigator.credentials.get()` (after
+    `PublicKeyCredential.parseRequestOptionsFromJSON()`), limited to this account's passkeys."""
     options = passkey.login_options_for_token(
         db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
     )
-    return RequestOptionsJSON.model_validate(options)
+    return PublicKeyCredentialRequestOptionsJSON.model_validate(options)
 
 
 @router.post(
     "/mfa/passkey", name="login_with_passkey", tags=PASSKEYS, response_model=AuthenticatedOut
 )
+@raises(*SECOND_FACTOR_FAILURES)
 async def login_with_passkey(
     body: PasskeyLoginIn, request: Request, response: Response
 ) -> Response:
+    """The second step with a passkey: `credential` is the browser's `credential.toJSON()`.
+    An assertion that fails verification counts as a wrong code."""
+
     def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
         return passkey.sign_in_with_passkey(
             dialect=dialect,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from ankra_auth.accounts.emails import EmailLookup
 from ankra_auth.passkeys.schemas import CredentialJSON
@@ -14,6 +14,12 @@ Method = Literal["passkey", "totp", "recovery_code"]
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ada@example.com", "password": "correct horse battery staple"}]
+        }
+    )
+
     # Not validated as an email: any malformed address simply fails like a wrong password.
     email: EmailLookup
     password: Annotated[str, Field(min_length=1, max_length=1024)]
@@ -21,7 +27,33 @@ class LoginIn(BaseModel):
     device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
+AUTHENTICATED_EXAMPLE: dict[str, JsonValue] = {
+    "status": "authenticated",
+    "access_token": "kQ3v1bM9xY8cWm2ZtR5nJ0pL7aHs4dFe6gUiVoBy",
+    "token_type": "bearer",
+    "expires_in": 86400,
+    "enrollment_required": False,
+    "device_token": "Zp8sLq2Vx6Nc0Rt4Hy9Kb3Mw7Jd1Ff5Gg8Ua2Ee",
+}
+MFA_REQUIRED_EXAMPLE: dict[str, JsonValue] = {
+    "status": "mfa_required",
+    "mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci",
+    "expires_in": 300,
+    "methods": ["passkey", "totp", "recovery_code"],
+}
+
+
+def _answer(example: dict[str, JsonValue]) -> ConfigDict:
+    # Answers always carry their defaulted fields: the document marks them required, so
+    # a generated client narrows the sign-in union on `status`.
+    return ConfigDict(
+        json_schema_serialization_defaults_required=True, json_schema_extra={"examples": [example]}
+    )
+
+
 class AuthenticatedOut(BaseModel):
+    model_config = _answer(AUTHENTICATED_EXAMPLE)
+
     status: Literal["authenticated"] = "authenticated"
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a type name, not a secret
@@ -32,10 +64,14 @@ class AuthenticatedOut(BaseModel):
 
 
 class RecoveryAuthenticatedOut(AuthenticatedOut):
+    model_config = _answer({**AUTHENTICATED_EXAMPLE, "recovery_codes_remaining": 9})
+
     recovery_codes_remaining: int
 
 
 class MfaRequiredOut(BaseModel):
+    model_config = _answer(MFA_REQUIRED_EXAMPLE)
+
     status: Literal["mfa_required"] = "mfa_required"
     mfa_token: str
     expires_in: int
@@ -43,6 +79,22 @@ class MfaRequiredOut(BaseModel):
 
 
 LoginOut = Annotated[AuthenticatedOut | MfaRequiredOut, Field(discriminator="status")]
+
+# The login answer's two shapes, each an example of its own in the document.
+LOGIN_EXAMPLES = {
+    "application/json": {
+        "examples": {
+            "authenticated": {
+                "summary": "Signed in: the account has no second factor",
+                "value": AUTHENTICATED_EXAMPLE,
+            },
+            "mfa_required": {
+                "summary": "The password was right: now a second factor",
+                "value": MFA_REQUIRED_EXAMPLE,
+            },
+        }
+    }
+}
 
 MfaToken = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -66,19 +118,60 @@ RecoveryCode = Annotated[str, Field(min_length=1, max_length=64), AfterValidator
 
 
 class TotpCodeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci", "code": "492039"}]
+        }
+    )
+
     mfa_token: MfaToken
     code: TotpCode
 
 
 class RecoveryCodeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci", "code": "7KQ2M-9XH4P"}
+            ]
+        }
+    )
+
     mfa_token: MfaToken
     code: RecoveryCode
 
 
 class PasskeyLoginOptionsIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci"}]}
+    )
+
     mfa_token: MfaToken
 
 
 class PasskeyLoginIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci",
+                    "credential": {
+                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                            "signature": "MEUCIQDQ",
+                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
+                        },
+                        "clientExtensionResults": {},
+                        "authenticatorAttachment": "platform",
+                    },
+                }
+            ]
+        }
+    )
+
     mfa_token: MfaToken
     credential: CredentialJSON

@@ -12,6 +12,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
+from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.signin.grant import Authenticated, session_grant
 from ankra_auth.totp import service as totp
@@ -32,7 +33,9 @@ def sign_in_with_totp(
     )
 
 
-RECOVERY_CODE_USED = ((events.RECOVERY_CODE_USED, recovery_codes.METHOD),)
+RECOVERY_CODE_USED: tuple[tuple[EventType, SignInMethod], ...] = (
+    (events.RECOVERY_CODE_USED, recovery_codes.METHOD),
+)
 
 
 def sign_in_with_recovery_code(

@@ -14,6 +14,7 @@ from ankra_auth.api.deps import (
     RecentlyVerified,
     SettingsDep,
 )
+from ankra_auth.errors import NotFound, raises
 from ankra_auth.sso import service
 from ankra_auth.sso.pages_router import page_routes
 from ankra_auth.sso.schemas import LinkedIdentityOut, ProviderOut
@@ -34,6 +35,7 @@ router = APIRouter()
 
 @api.get("/auth/sso/providers", name="list_sso_providers")
 def list_providers(settings: SettingsDep) -> list[ProviderOut]:
+    """The single sign-on providers the pages offer ("Sign in with NAME")."""
     return [ProviderOut(id=p.id, name=p.name) for p in settings.sso_providers]
 
 
@@ -41,6 +43,7 @@ def list_providers(settings: SettingsDep) -> list[ProviderOut]:
 def list_links(
     principal: CurrentPrincipal, db: DbDep, settings: SettingsDep
 ) -> list[LinkedIdentityOut]:
+    """The single sign-on identities linked to the account."""
     names = {p.id: p.name for p in settings.sso_providers}
     return [
         LinkedIdentityOut(
@@ -56,12 +59,14 @@ def list_links(
 
 
 @api.delete("/profile/sso/{provider_id}", status_code=status.HTTP_204_NO_CONTENT, name="unlink_sso")
+@raises(NotFound, service.LastSignInMethod)
 def unlink(
     provider_id: Annotated[str, PROVIDER_ID],
     principal: RecentlyVerified,
     db: DbDep,
     ctx: ContextDep,
 ) -> None:
+    """Unlink a provider; an account without a password keeps its last link."""
     service.unlink(db, user=principal.user, provider_id=provider_id, ctx=ctx)
 
 

@@ -2,15 +2,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ProviderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "corp", "name": "Acme SSO"}]})
+
     id: str
     name: str
 
 
 class LinkedIdentityOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider": {"id": "corp", "name": "Acme SSO"},
+                    "email": "ada@acme.example",
+                    "linked_at": "2026-01-14T09:30:00Z",
+                    "last_used_at": "2026-01-15T08:12:44Z",
+                }
+            ]
+        }
+    )
+
     provider: ProviderOut
     email: str | None
     linked_at: datetime

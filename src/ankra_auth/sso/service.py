@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +24,8 @@ from ankra_auth.sso.client import VerifiedIdentity
 from ankra_auth.sso.config import SsoProvider
 from ankra_auth.sso.models import SsoIdentity, SsoPendingLink
 
-SSO_LINKED = "sso_linked"
-SSO_UNLINKED = "sso_unlinked"
+SSO_LINKED: Final = "sso_linked"
+SSO_UNLINKED: Final = "sso_unlinked"
 PENDING_LINK_TTL = timedelta(minutes=10)
 # A re-authentication must come from a login at the provider just before it issued the
 # ID token (both times are the provider's own, so no clock between us is compared).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Row, Select, Update, bindparam, delete, or_, update
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from ankra_auth.errors import (
     TotpNotStarted,
 )
 from ankra_auth.events import service as events
+from ankra_auth.events.types import SignInMethod
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import secretbox, totp
 from ankra_auth.security.keys import derive_key, derive_keys
@@ -40,7 +41,7 @@ class TotpSetup:
 
 
 PURPOSE = "ankra/totp-secrets"
-METHOD = "totp"
+METHOD: Final[SignInMethod] = "totp"
 
 
 def _key(settings: Settings) -> bytes:
@@ -180,7 +181,7 @@ class Code:
     now: datetime
 
     @property
-    def method(self) -> str:
+    def method(self) -> SignInMethod:
         return METHOD
 
     @property
