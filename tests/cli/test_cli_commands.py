@@ -138,13 +138,15 @@ def test_recovery_codes_and_disable(ankra: Ankra) -> None:
     assert answer["recovery_codes_remaining"] == 9
     account.token = answer["access_token"]
 
-    fresh = json.loads(_ok(ankra.run("profile", "auth", "recovery-codes", "regenerate", "--json")))
+    fresh = json.loads(
+        _ok(ankra.run("profile", "auth", "recovery-codes", "regenerate", "--yes", "--json"))
+    )
     assert len(fresh["recovery_codes"]) == 10
     assert not set(fresh["recovery_codes"]) & set(account.recovery_codes)
-    human = _ok(ankra.run("profile", "auth", "recovery-codes", "regenerate"))
+    human = _ok(ankra.run("profile", "auth", "recovery-codes", "regenerate", "-y"))
     assert "no longer work" in human
 
-    assert json.loads(_ok(ankra.run("profile", "auth", "disable", "--json"))) == {}
+    assert json.loads(_ok(ankra.run("profile", "auth", "disable", "--yes", "--json"))) == {}
     assert account.get("/api/v1/profile/auth")["two_factor_enabled"] is False
     _fails(
         ankra.run("profile", "auth", "recovery-codes", "regenerate"),
@@ -175,7 +177,8 @@ def test_passkey_commands(ankra: Ankra) -> None:
     listed = json.loads(_ok(ankra.run("profile", "auth", "passkeys", "list", "--json")))
     assert [p["id"] for p in listed] == [passkey_id] and listed[0]["name"] == "Laptop"
     table = _ok(ankra.run("profile", "auth", "passkeys", "list"))
-    assert passkey_id in table and "Laptop" in table
+    # tables show a short unique prefix of the id (the commands take it back; --json has it whole)
+    assert f"│ {passkey_id[:8]} │ Laptop" in table
 
     renamed = json.loads(
         _ok(ankra.run("profile", "auth", "passkeys", "rename", passkey_id, "Work key", "--json"))
@@ -193,7 +196,7 @@ def test_passkey_commands(ankra: Ankra) -> None:
     assert "ankra profile auth disable" in stderr
     second = _register_passkey(account, SoftAuthenticator(origin=ankra.server), "Spare")
     assert f"Removed passkey {passkey_id}" in _ok(
-        ankra.run("profile", "auth", "passkeys", "remove", passkey_id)
+        ankra.run("profile", "auth", "passkeys", "remove", passkey_id, "--yes")
     )
     listed = json.loads(_ok(ankra.run("profile", "auth", "passkeys", "list", "--json")))
     assert [p["id"] for p in listed] == [second]
@@ -236,7 +239,9 @@ def test_totp_remove_is_refused_for_the_last_factor(ankra: Ankra) -> None:
     _fails(ankra.run("profile", "auth", "totp", "remove"), "The authenticator app is your last")
     account.token = _saved_token(ankra)
     _register_passkey(account, SoftAuthenticator(origin=ankra.server), "Key")
-    assert "Authenticator app removed" in _ok(ankra.run("profile", "auth", "totp", "remove"))
+    assert "Authenticator app removed" in _ok(
+        ankra.run("profile", "auth", "totp", "remove", "--yes")
+    )
     assert account.get("/api/v1/profile/auth")["totp_enabled"] is False
 
 
