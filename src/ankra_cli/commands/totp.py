@@ -73,7 +73,18 @@ def confirm(
 
 
 def run_confirm(client: AnkraClient, *, code: str) -> dict[str, Any]:
-    result: dict[str, Any] = client.call("POST", "/profile/auth/totp/confirm", json={"code": code})
+    from ankra_cli.code_forms import totp_code
+    from ankra_cli.errors import CliError
+
+    digits = totp_code(code)
+    if digits is None:  # refused here, so a typo is not sent as a wrong code
+        raise CliError(
+            "An authenticator code is 6 digits: check the code the app shows and run "
+            "`ankra profile auth totp confirm CODE` again (nothing was sent)"
+        )
+    result: dict[str, Any] = client.call(
+        "POST", "/profile/auth/totp/confirm", json={"code": digits}
+    )
     return result
 
 
