@@ -51,10 +51,9 @@ class AnkraClient(httpx.Client):
         except httpx.TimeoutException as exc:
             raise ConnectionFailed(f"{self.server} did not answer in time") from exc
         except httpx.TransportError as exc:
-            raise ConnectionFailed(
-                f"Could not connect to {self.server} ({exc.__class__.__name__}: {exc})",
-                hint="Check the server address (--server or ANKRA_SERVER) and that it is running.",
-            ) from exc
+            from ankra_cli.server_check import transport_failure
+
+            raise transport_failure(self.server, exc) from exc
         if response.is_error:
             raise api_error(response)
         if response.status_code == 204 or not response.content:

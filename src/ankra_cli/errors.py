@@ -14,6 +14,10 @@ class CliError(Exception):
         self.hint = hint
 
 
+class Cancelled(CliError):
+    """The person answered no to a ``[y/N]`` question: said as is, not as an error."""
+
+
 class ConnectionFailed(CliError):
     """The server could not be reached (or did not answer in time)."""
 
@@ -34,3 +38,8 @@ _HINTS = {
     "enrollment_required": "Run `ankra profile auth totp start` or `ankra profile auth passkeys open`.",
     "last_factor": "Add another factor first, or run `ankra profile auth disable`.",
 }
+
+
+def hint_for(code: str) -> str | None:
+    """What to do next after the API's ``code`` (also for the same case found beforehand)."""
+    return _HINTS.get(code)

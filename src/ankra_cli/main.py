@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ankra_cli.errors import CliError
+from ankra_cli.errors import Cancelled, CliError
 
 if TYPE_CHECKING:
     app: typer.Typer
@@ -103,6 +103,9 @@ def main() -> None:
     """Entry point: failures become one ``Error:`` line on stderr and exit status 1."""
     try:
         build(named_command(sys.argv[1:]))(prog_name="ankra")
+    except Cancelled as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        sys.exit(1)
     except CliError as exc:
         from ankra_cli.output import terminal_safe
 

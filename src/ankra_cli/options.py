@@ -18,3 +18,11 @@ ServerOption = Annotated[
         show_default=False,
     ),
 ]
+YesOption = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Do it without asking [y/N] (for scripts; needed when standard input is not a terminal).",
+    ),
+]

@@ -142,14 +142,21 @@ class Output:
         sys.stdout.flush()
 
     def table(
-        self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        title: str | None = None,
+        whole: Sequence[str] = (),
     ) -> None:
+        """A table; the ``whole`` columns (ids) are never wrapped or folded, the others
+        wrap at spaces and fold only a word longer than their width."""
         from rich.table import Table
         from rich.text import Text
 
         table = Table(title=title, title_justify="left")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column in whole)
         for row in rows:
             table.add_row(*(Text(terminal_safe(cell, multiline=False)) for cell in row))
         self.console.print(table)

@@ -19,6 +19,10 @@ class Prompter(Protocol):
 
     def password(self, label: str = "Password") -> str: ...
 
+    def confirm(self, question: str) -> bool | None:
+        """``question [y/N]``: true only for yes; ``None`` when nobody can answer."""
+        ...
+
 
 class TerminalPrompter:
     def text(self, label: str) -> str:
@@ -39,6 +43,22 @@ class TerminalPrompter:
             except EOFError as exc:
                 raise CliError("No password given") from exc
         return self._line(label)
+
+    def confirm(self, question: str) -> bool | None:
+        # Only a person at a terminal answers: a script's standard input must not say yes
+        # by accident (it passes --yes instead).
+        if not sys.stdin.isatty():
+            return None
+        from ankra_cli.output import terminal_safe
+
+        sys.stderr.write(f"{terminal_safe(question)} [y/N] ")
+        sys.stderr.flush()
+        try:
+            answer = input()
+        except EOFError:
+            sys.stderr.write("\n")
+            return False
+        return answer.strip().lower() in {"y", "yes"}
 
     @staticmethod
     def _line(label: str) -> str:

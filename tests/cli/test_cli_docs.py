@@ -35,6 +35,8 @@ def test_reference_names_every_command_of_the_contract() -> None:
     ]:
         assert f"## `{command}`" in text
     assert "--no-browser" in text and "--limit N" in text
+    assert "`--cursor CURSOR`" in text and "`--all`" in text
+    assert text.count("`-y, --yes`") == 5  # every command that asks [y/N] first
     assert "--timeout" not in text  # hidden options stay out of the reference
 
 

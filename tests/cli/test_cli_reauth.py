@@ -33,21 +33,21 @@ def test_commands_ask_for_the_password_and_retry(ankra_frozen: Ankra, clock: Fro
 
     clock.advance(601)  # the sign-in's password check is now too old
     result = ankra.run(
-        "profile", "auth", "recovery-codes", "regenerate", "--json", input=f"{PASSWORD}\n"
+        "profile", "auth", "recovery-codes", "regenerate", "--yes", "--json", input=f"{PASSWORD}\n"
     )
     assert result.returncode == 0, result.stderr
     assert "Confirm your password:" in result.stderr
     assert len(json.loads(result.stdout)["recovery_codes"]) == 10
 
     # Confirmed a moment ago: no question this time.
-    again = ankra.run("profile", "auth", "recovery-codes", "regenerate", "--json")
+    again = ankra.run("profile", "auth", "recovery-codes", "regenerate", "--yes", "--json")
     assert again.returncode == 0 and "Confirm your password" not in again.stderr
 
     clock.advance(601)
-    wrong = ankra.run("profile", "auth", "disable", input="not my password\n")
+    wrong = ankra.run("profile", "auth", "disable", "--yes", input="not my password\n")
     assert wrong.returncode == 1 and "Error: Wrong email or password" in wrong.stderr
     assert "Traceback" not in wrong.stderr
-    off = ankra.run("profile", "auth", "disable", ANKRA_PASSWORD=PASSWORD)
+    off = ankra.run("profile", "auth", "disable", "--yes", ANKRA_PASSWORD=PASSWORD)
     assert off.returncode == 0 and "Two-factor authentication is off" in off.stdout
 
     page = json.loads(ankra.run("profile", "auth", "events", "--limit", "100", "--json").stdout)

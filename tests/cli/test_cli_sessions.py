@@ -54,7 +54,7 @@ def test_revoke_all_others_keeps_the_cli_signed_in(ankra: Ankra) -> None:
     _login(ankra, account)
     others = [_sign_in_elsewhere(ankra.server, account.email) for _ in range(2)]
 
-    out = _ok(ankra.run("profile", "auth", "sessions", "revoke", "--all-others"))
+    out = _ok(ankra.run("profile", "auth", "sessions", "revoke", "--all-others", "--yes"))
     assert "Signed out everywhere else" in out
     assert not any(_alive(ankra.server, token) for token in others)
     sessions = json.loads(_ok(ankra.run("profile", "auth", "sessions", "list", "--json")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +19,16 @@ from ankra_auth.db import make_engine
 from ankra_cli.output import terminal_safe
 from tests.cli.conftest import make_ankra
 from tests.cli.live_accounts import PASSWORD, enroll_totp, sign_up
+from tests.cli.terminal import spawn
+from tests.cli.test_cli_commands import _register_passkey
+from tests.cli.test_cli_confirmations import use_session
 from tests.live_server import service_process
+from tests.soft_authenticator import SoftAuthenticator
 
 # What a name stored before the API refused control characters may hold.
 HOSTILE = "Acme\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\x1b[2J\r\x07\x9b31m\x00 Ltd"
+# rich's own styles (bold headers) on a terminal: the only escape codes we write ourselves.
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
 RAW_CONTROLS = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
 
 
@@ -125,3 +132,40 @@ def test_a_problem_detail_with_escapes_is_printed_inert(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert_clean(result.stdout + result.stderr)
     assert "Error: Denied" in result.stderr
+
+
+def test_questions_tables_and_the_log_print_names_inert(
+    live: tuple[str, str], tmp_path: Path
+) -> None:
+    base, url = live
+    account = enroll_totp(sign_up(base))
+    passkey = _register_passkey(account, SoftAuthenticator(origin=base), "Key")
+    user_id = account.get("/api/v1/me")["id"]
+    engine = make_engine(Settings(database_url=url, secret_key="x"))
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE passkeys SET name = :name WHERE id = :id"),
+            {"name": HOSTILE, "id": passkey},
+        )
+        connection.execute(
+            text("UPDATE security_events SET detail = :detail WHERE user_id = :user"),
+            {"detail": HOSTILE, "user": user_id},
+        )
+    engine.dispose()
+    ankra = make_ankra(base, tmp_path)
+    use_session(ankra, account)
+
+    for command in (["events"], ["events", "--all"], ["passkeys", "list"]):
+        result = ankra.run("profile", "auth", *command)
+        assert result.returncode == 0, result.stderr
+        assert_clean(result.stdout + result.stderr)
+        assert "Ltd" in result.stdout
+
+    # The [y/N] question names the passkey, at a real terminal.
+    terminal = spawn(ankra, "profile", "auth", "passkeys", "remove", passkey[:8])
+    terminal.expect("will be removed")
+    terminal.send("n")
+    assert terminal.finish() == 1
+    shown = _SGR.sub("", bytes(terminal.output).decode()).replace("\r\n", "\n")
+    assert_clean(shown)
+    assert "Acme" in shown and "Ltd" in shown

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,11 +15,11 @@ if TYPE_CHECKING:
 
     from ankra_cli.browser import BrowserOpener
     from ankra_cli.client import AnkraClient
+    from ankra_cli.credentials import Credentials
     from ankra_cli.output import Output
     from ankra_cli.prompts import Prompter
 
 DEFAULT_TIMEOUT = 300.0  # seconds the browser hand-off waits: the pending login's lifetime
-TOTP_CODE = re.compile(r"^\d{6}$")
 LOW_RECOVERY_CODES = 3
 
 
@@ -95,7 +94,8 @@ def login(
             "--sso signs in at the provider: it takes no --email",
             hint="The account is the one the provider signs you in to.",
         )
-    server_url = credentials.resolve_server(server, credentials.load())
+    previous = credentials.load()
+    server_url = credentials.resolve_server(server, previous)
     wait = timeout or _timeout_from_environment()
     with AnkraClient(server_url) as client:
         if sso:
@@ -134,10 +134,15 @@ def login(
             email=signed_in.email,
         )
     )
+    ended = end_previous(previous, new_token=str(signed_in.answer["access_token"]))
     if out.json_mode:
         out.data(signed_in.answer)
+        if ended:
+            out.info(ended)
         return
     out.plain(f"Signed in to {server_url} as {signed_in.email} (saved in {saved_at}).")
+    if ended:
+        out.plain(ended)
     remaining = signed_in.answer.get("recovery_codes_remaining")
     if isinstance(remaining, int) and remaining <= LOW_RECOVERY_CODES:
         out.line(
@@ -149,6 +154,27 @@ def login(
             "[bold yellow]An organisation you belong to requires two-factor authentication.[/] "
             "Set it up now: `ankra profile auth totp start` or `ankra profile auth passkeys open`."
         )
+
+
+def end_previous(previous: Credentials | None, *, new_token: str) -> str | None:
+    """Sign out the session this terminal held before (its token is no longer kept, so
+    nothing could end it later); what to tell the person, if there was one."""
+    from ankra_cli.client import AnkraClient
+    from ankra_cli.errors import ApiError, CliError
+
+    if previous is None or previous.access_token == new_token:
+        return None
+    who = f"{previous.email or 'your account'} on {previous.server}"
+    try:
+        with AnkraClient(previous.server, token=previous.access_token) as old:
+            old.call("POST", "/auth/logout")
+    except ApiError as exc:
+        if exc.code != "not_authenticated":
+            return f"The previous session ({who}) could not be signed out: {exc.detail}"
+        return f"The previous session ({who}) had already ended."
+    except CliError as exc:
+        return f"The previous session ({who}) could not be signed out: {exc.message}"
+    return f"Signed out the previous session ({who})."
 
 
 def _timeout_from_environment() -> float:
@@ -182,8 +208,9 @@ def run_login(
     ``device_token_for`` gives this terminal's device token for an email, sent with the
     password so that the attempt (and its second factor) counts on it.
     """
-    from ankra_cli import handoff
+    from ankra_cli import handoff, server_check
 
+    server_check.check(client)  # before anything is asked: a password typed for nothing
     address = email or prompter.text("Email")
     password = prompter.password("Password")
     body = {"email": address, "password": password}
@@ -248,9 +275,10 @@ def run_sso_login(
     hand-off), starting at the provider; returns the API's authenticated answer and the
     account's email (nothing is saved here). ``device_token_for`` gives this terminal's
     device token for the chosen provider: the second factor after it counts there."""
-    from ankra_cli import handoff
+    from ankra_cli import handoff, server_check
     from ankra_cli.client import AnkraClient
 
+    server_check.check(client)
     providers = client.call("GET", "/auth/sso/providers")
     chosen = choose_provider(list(providers or []), provider)
     token = device_token_for(chosen)
@@ -275,19 +303,23 @@ def _in_terminal(
     client: AnkraClient, *, prompter: Prompter, out: Output, mfa_token: str, methods: list[str]
 ) -> dict[str, Any]:
     """A code typed here (six digits: authenticator; else a recovery code), or, on an
-    empty answer, the device hand-off."""
+    empty answer, the device hand-off. A code that cannot be right by its form is refused
+    here and asked again: it would spend one of the pending login's 5 attempts."""
     from ankra_cli import handoff
     from ankra_cli.errors import ApiError
 
     if set(methods) <= {"passkey"}:  # a passkey needs a browser: approve on another device
         return handoff.on_other_device(client, mfa_token=mfa_token, out=out)
     while True:
-        code = prompter.text(
+        typed = prompter.text(
             "Authenticator code or recovery code (leave empty to approve on another device)"
         )
-        if not code:
+        if not typed:
             return handoff.on_other_device(client, mfa_token=mfa_token, out=out)
-        path = "/auth/mfa/totp" if TOTP_CODE.match(code) else "/auth/mfa/recovery-code"
+        path, code, refusal = classify_code(typed, methods)
+        if refusal is not None:
+            out.info(f"{refusal} Nothing was sent; try again.")
+            continue
         try:
             answer: dict[str, Any] = client.call(
                 "POST", path, json={"mfa_token": mfa_token, "code": code}
@@ -298,3 +330,26 @@ def _in_terminal(
             out.info(exc.detail)
             continue
         return answer
+
+
+def classify_code(typed: str, methods: list[str]) -> tuple[str, str, str | None]:
+    """Where a typed code goes and in what form, or why it is not sent (third element)."""
+    from ankra_cli.code_forms import recovery_code, totp_code
+
+    offered = set(methods) or {"totp", "recovery_code"}  # no list: leave it to the server
+    digits = totp_code(typed)
+    if digits is not None:
+        if "totp" not in offered:
+            return "", "", "This account has no authenticator app: type a recovery code."
+        return "/auth/mfa/totp", digits, None
+    canonical = recovery_code(typed)
+    if canonical is not None:
+        if "recovery_code" not in offered:
+            return "", "", "This account has no recovery codes left."
+        return "/auth/mfa/recovery-code", canonical, None
+    return (
+        "",
+        "",
+        "That is neither an authenticator code (6 digits) nor a recovery code "
+        "(10 characters, XXXXX-XXXXX).",
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ankra_cli.options import JsonOption, ServerOption
+from ankra_cli.options import JsonOption, ServerOption, YesOption
 
 if TYPE_CHECKING:
     from ankra_cli.browser import BrowserOpener
@@ -18,7 +18,13 @@ if TYPE_CHECKING:
     from ankra_cli.prompts import Prompter
 
 PROFILE_PAGE = "/profile/authentication"
-PasskeyId = Annotated[str, typer.Argument(metavar="ID", help="The passkey's id (see `list`).")]
+LIST_COMMAND = "ankra profile auth passkeys list"
+PasskeyId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="The passkey's id, or its first characters (4 or more; see `list`)."
+    ),
+]
 
 
 def list_(server: ServerOption = None, json_output: JsonOption = False) -> None:
@@ -41,25 +47,39 @@ def run_list(client: AnkraClient) -> list[dict[str, Any]]:
 
 
 def render_list(out: Output, passkeys: list[dict[str, Any]]) -> None:
+    from ankra_cli.ids import short_ids
     from ankra_cli.output import when
 
     if not passkeys:
         out.line("No passkeys yet. Add one in the browser: `ankra profile auth passkeys open`.")
         return
+    ids = short_ids([str(p["id"]) for p in passkeys])
     out.table(
         ["ID", "Name", "Added", "Last used", "Synced", "Transports"],
         [
             [
-                str(p["id"]),
+                short,
                 str(p["name"]),
                 when(p.get("created_at")),
                 when(p.get("last_used_at")),
                 "yes" if p.get("backed_up") else "no",
                 ", ".join(p.get("transports") or []) or "-",
             ]
-            for p in passkeys
+            for short, p in zip(ids, passkeys, strict=True)
         ],
+        whole=["ID"],
     )
+
+
+def find(client: AnkraClient, given: str) -> dict[str, Any]:
+    """The caller's passkey whose id is ``given`` or starts with it."""
+    from ankra_cli.ids import resolve
+
+    passkeys = run_list(client)
+    wanted = resolve(
+        given, [str(p["id"]) for p in passkeys], kind="passkey", list_command=LIST_COMMAND
+    )
+    return next(p for p in passkeys if p["id"] == wanted)
 
 
 def open_(server: ServerOption = None, json_output: JsonOption = False) -> None:
@@ -123,32 +143,61 @@ def rename(
 def run_rename(client: AnkraClient, *, passkey_id: str, name: str) -> dict[str, Any]:
     from ankra_cli.client import path_segment
 
+    target = find(client, passkey_id)
     passkey: dict[str, Any] = client.call(
-        "PATCH", f"/profile/auth/passkeys/{path_segment(passkey_id)}", json={"name": name}
+        "PATCH", f"/profile/auth/passkeys/{path_segment(str(target['id']))}", json={"name": name}
     )
     return passkey
 
 
 def remove(
-    passkey_id: PasskeyId, server: ServerOption = None, json_output: JsonOption = False
+    passkey_id: PasskeyId,
+    yes: YesOption = False,
+    server: ServerOption = None,
+    json_output: JsonOption = False,
 ) -> None:
-    """Remove a passkey (asks for your password if you have not confirmed it lately)."""
+    """Remove a passkey (asks first, and for your password if you have not confirmed it
+    lately)."""
     from ankra_cli.output import Output
     from ankra_cli.prompts import TerminalPrompter
     from ankra_cli.session import signed_in
 
     out = Output(json_mode=json_output)
     with signed_in(server) as client:
-        run_remove(client, prompter=TerminalPrompter(), passkey_id=passkey_id)
+        removed = run_remove(client, prompter=TerminalPrompter(), passkey_id=passkey_id, yes=yes)
     if out.json_mode:
         out.data({})
     else:
-        out.plain(f"Removed passkey {passkey_id}.")
+        out.plain(f"Removed passkey {removed['id']} ({removed['name']}).")
 
 
-def run_remove(client: AnkraClient, *, prompter: Prompter, passkey_id: str) -> None:
+def run_remove(
+    client: AnkraClient, *, prompter: Prompter, passkey_id: str, yes: bool
+) -> dict[str, Any]:
+    """Remove the passkey ``passkey_id`` names; returns it as listed before."""
     from ankra_cli.client import path_segment
+    from ankra_cli.confirmation import ask
+    from ankra_cli.errors import CliError, hint_for
+    from ankra_cli.ids import short_ids
     from ankra_cli.session import with_reauthentication
 
-    path = f"/profile/auth/passkeys/{path_segment(passkey_id)}"
+    target = find(client, passkey_id)
+    # Checked before any question: the server would ask for the password first.
+    state: dict[str, Any] = client.call("GET", "/profile/auth")
+    if not state["totp_enabled"] and int(state["passkey_count"]) <= 1:
+        raise CliError(
+            "This passkey is your last second factor: add another one first, "
+            "or turn two-factor authentication off",
+            hint=hint_for("last_factor"),
+        )
+    short = short_ids([str(target["id"])])[0]
+    ask(
+        prompter,
+        f"Passkey {target['name']!r} ({short}) will be removed: it will no longer sign you "
+        "in. Continue?",
+        action="remove the passkey",
+        yes=yes,
+    )
+    path = f"/profile/auth/passkeys/{path_segment(str(target['id']))}"
     with_reauthentication(client, prompter, lambda: client.call("DELETE", path))
+    return target

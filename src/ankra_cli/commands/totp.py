@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ankra_cli.options import JsonOption, ServerOption
+from ankra_cli.options import JsonOption, ServerOption, YesOption
 
 if TYPE_CHECKING:
     from ankra_cli.client import AnkraClient
@@ -73,26 +73,58 @@ def confirm(
 
 
 def run_confirm(client: AnkraClient, *, code: str) -> dict[str, Any]:
-    result: dict[str, Any] = client.call("POST", "/profile/auth/totp/confirm", json={"code": code})
+    from ankra_cli.code_forms import totp_code
+    from ankra_cli.errors import CliError
+
+    digits = totp_code(code)
+    if digits is None:  # refused here, so a typo is not sent as a wrong code
+        raise CliError(
+            "An authenticator code is 6 digits: check the code the app shows and run "
+            "`ankra profile auth totp confirm CODE` again (nothing was sent)"
+        )
+    result: dict[str, Any] = client.call(
+        "POST", "/profile/auth/totp/confirm", json={"code": digits}
+    )
     return result
 
 
-def remove(server: ServerOption = None, json_output: JsonOption = False) -> None:
-    """Remove the authenticator app (asks for your password if you have not confirmed it lately)."""
+def remove(
+    yes: YesOption = False, server: ServerOption = None, json_output: JsonOption = False
+) -> None:
+    """Remove the authenticator app (asks first, and for your password if you have not
+    confirmed it lately)."""
     from ankra_cli.output import Output
     from ankra_cli.prompts import TerminalPrompter
     from ankra_cli.session import signed_in
 
     out = Output(json_mode=json_output)
     with signed_in(server) as client:
-        run_remove(client, prompter=TerminalPrompter())
+        run_remove(client, prompter=TerminalPrompter(), yes=yes)
     if out.json_mode:
         out.data({})
     else:
         out.line("Authenticator app removed.")
 
 
-def run_remove(client: AnkraClient, *, prompter: Prompter) -> None:
+def run_remove(client: AnkraClient, *, prompter: Prompter, yes: bool) -> None:
+    from ankra_cli.confirmation import ask
+    from ankra_cli.errors import CliError, hint_for
     from ankra_cli.session import with_reauthentication
 
+    # Checked before any question: the server would ask for the password first.
+    state: dict[str, Any] = client.call("GET", "/profile/auth")
+    if not state["totp_enabled"]:
+        raise CliError("No authenticator app is set up")
+    if not state["passkey_count"]:
+        raise CliError(
+            "The authenticator app is your last second factor: add a passkey first, "
+            "or turn two-factor authentication off",
+            hint=hint_for("last_factor"),
+        )
+    ask(
+        prompter,
+        "Your authenticator app will be removed: its codes will no longer sign you in. Continue?",
+        action="remove the authenticator app",
+        yes=yes,
+    )
     with_reauthentication(client, prompter, lambda: client.call("DELETE", "/profile/auth/totp"))

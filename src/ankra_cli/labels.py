@@ -1,0 +1,62 @@
+"""The security log's words: the same as the profile page's (web/static/profile.js).
+
+tests/cli/test_cli_events.py reads profile.js and fails when the two differ, so the
+terminal and the page never call one event by two names.
+"""
+
+from __future__ import annotations
+
+EVENT_LABELS = {
+    "sign_in": "Signed in",
+    "sign_out": "Signed out",
+    "session_revoked": "Session signed out",
+    "sso_linked": "Single sign-on linked",
+    "sso_unlinked": "Single sign-on unlinked",
+    "password_failed": "Wrong password entered",
+    "second_factor_failed": "Second factor failed",
+    "pending_login_voided": "Sign-in stopped after too many attempts",
+    "throttled": "Sign-in attempts paused",
+    "reauthenticated": "Password confirmed",
+    "totp_enabled": "Authenticator app set up",
+    "totp_removed": "Authenticator app removed",
+    "passkey_added": "Passkey added",
+    "passkey_renamed": "Passkey renamed",
+    "passkey_removed": "Passkey removed",
+    "passkey_sign_count_mismatch": "Passkey counter mismatch (possible copied key)",
+    "recovery_codes_issued": "Recovery codes issued",
+    "recovery_codes_regenerated": "Recovery codes regenerated",
+    "recovery_code_used": "Recovery code used",
+    "two_factor_disabled": "Two-factor authentication turned off",
+    "two_factor_reset_by_admin": "Two-factor authentication reset by an administrator",
+    "org_enforcement_enabled": "Organisation started requiring two-factor authentication",
+    "org_enforcement_disabled": "Organisation stopped requiring two-factor authentication",
+    "cli_login_approved": "CLI sign-in approved",
+    "org_invited": "Invited to an organisation",
+    "org_invitation_accepted": "Organisation invitation accepted",
+    "org_invitation_declined": "Organisation invitation declined",
+    "org_invitation_withdrawn": "Organisation invitation withdrawn",
+    "org_left": "Left an organisation",
+    "org_member_removed": "Removed from an organisation",
+}
+
+# The page's methods, and the two that only CLI sign-ins record (the page shows those raw).
+METHOD_LABELS = {
+    "password": "Password",
+    "totp": "Authenticator app",
+    "passkey": "Passkey",
+    "recovery_code": "Recovery code",
+    "sso": "Single sign-on",
+    "cli": "CLI",
+    "link": "Sign-in link",
+}
+
+
+def event_label(event_type: str) -> str:
+    """The event's name in words; a type this CLI does not know yet, as the server sent it."""
+    return EVENT_LABELS.get(event_type, event_type)
+
+
+def method_label(method: str | None) -> str:
+    if not method:
+        return "-"
+    return METHOD_LABELS.get(method, method)
