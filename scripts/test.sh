@@ -29,4 +29,6 @@ source scripts/venv.sh
 ensure_venv test
 # The real OpenID provider the single sign-on tests run (tests/oidc_provider, Node 20).
 [ -d tests/oidc_provider/node_modules ] || (cd tests/oidc_provider && npm ci --no-audit --no-fund)
+# axe-core, pinned, for the browser tests' accessibility checks (tests/browser/axe.py).
+[ -d tests/axe/node_modules ] || (cd tests/axe && npm ci --no-audit --no-fund)
 exec python -m pytest "$@"
