@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class OrgRef(BaseModel):
@@ -26,6 +26,10 @@ class EventOut(BaseModel):
     created_at: datetime
     ip: str | None
     user_agent: str | None
+    device: str | None = Field(
+        description='The user agent as a person would name the device, e.g. "Firefox on Linux" '
+        "(as in the session list); null without a user agent"
+    )
     detail: str | None
 
 
