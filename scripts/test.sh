@@ -31,4 +31,6 @@ ensure_venv test
 [ -d tests/oidc_provider/node_modules ] || (cd tests/oidc_provider && npm ci --no-audit --no-fund)
 # The strict TypeScript clients generated from openapi/openapi.json (tests/ts_client).
 [ -d tests/ts_client/node_modules ] || (cd tests/ts_client && npm ci --no-audit --no-fund)
+# axe-core, pinned, for the browser tests' accessibility checks (tests/browser/axe.py).
+[ -d tests/axe/node_modules ] || (cd tests/axe && npm ci --no-audit --no-fund)
 exec python -m pytest "$@"

@@ -83,6 +83,28 @@ def test_sign_in_with_password_and_sign_out(client: TestClient) -> None:
     assert new_events(client, alice, 1) == [("sign_out", None), ("sign_in", "password")]
 
 
+EDGE = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0"
+)
+
+
+def test_each_event_names_its_device_as_the_session_list_does(client: TestClient) -> None:
+    alice = sign_up(client)
+    r = client.post(
+        "/api/v1/auth/login",
+        json={"email": alice.email, "password": alice.password},
+        headers={"User-Agent": EDGE},
+    )
+    assert r.status_code == 200, r.text
+    newest, first = log(client, alice)
+    assert (newest["user_agent"], newest["device"]) == (EDGE, "Edge on Windows")
+    sessions = client.get("/api/v1/profile/sessions", headers=alice.auth).json()
+    assert newest["device"] in {s["device"] for s in sessions}
+    # An agent nobody can name is said to be so; the raw one stays beside it.
+    assert (first["user_agent"], first["device"]) == ("testclient", "Unknown device")
+
+
 def test_totp_lifecycle_events(client: TestClient, clock: FrozenClock) -> None:
     alice = sign_up(client)
     r = client.post("/api/v1/profile/auth/totp", headers=alice.auth)

@@ -151,7 +151,7 @@ def add_authenticator(context: BrowserContext, page: Page) -> Callable[[str], Au
 @pytest.fixture(scope="session")
 def screenshot(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[Page | Driver, str], Path]:
+) -> Callable[..., Path]:
     """Full-page PNGs: into docs/screenshots with ANKRA_SCREENSHOTS=1, else a temporary dir."""
     if refreshing():
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -160,9 +160,10 @@ def screenshot(
         target = tmp_path_factory.mktemp("screenshots")
     scratch = tmp_path_factory.mktemp("other-engine-screenshots")
 
-    def take(page: Page | Driver, name: str) -> Path:
+    def take(page: Page | Driver, name: str, *, window_only: bool = False) -> Path:
         """``name`` as docs/screenshots knows it; other engines than Chromium add theirs
-        (``login-firefox.png``)."""
+        (``login-firefox.png``). ``window_only``: not the whole page (a modal dialog, whose
+        backdrop covers the window only)."""
         if not isinstance(page, Page):
             engine = page.engine
             if engine == "chromium":
@@ -171,7 +172,7 @@ def screenshot(
                 # Other engines: the key pages only, beside Chromium's (keeps docs/ small).
                 folder = target if name in OTHER_ENGINE_SHOTS else scratch
                 path = folder / f"{name}-{engine}.png"
-            page.screenshot(path)
+            page.screenshot(path, full_page=not window_only)
             return path
         return full_page(page, target / f"{name}.png")
 

@@ -13,6 +13,7 @@ from playwright.sync_api import CDPSession, Locator, Page, expect
 
 from ankra_auth.clock import FrozenClock
 from tests.helpers import Account, code_now, enroll_totp, sign_up
+from tests.soft_authenticator import SoftAuthenticator
 
 PROFILE = "/profile/authentication"
 CODE_SHAPE = re.compile(r"[0-9A-Z]{5}-[0-9A-Z]{5}")
@@ -53,6 +54,23 @@ def new_account(live: Live, email: str = "alice@example.com", *, totp: bool = Fa
         if totp:
             enroll_totp(api, account, live.clock)  # type: ignore[arg-type]
     return account
+
+
+def register_passkey_through_the_api(
+    live: Live, account: Account, name: str = "Phone"
+) -> dict[str, Any]:
+    """A passkey made by a software authenticator, registered through the API; its record."""
+    with live.api() as api:
+        options = api.post("/api/v1/profile/auth/passkeys/options", headers=account.auth).json()
+        credential = SoftAuthenticator().create(options, origin=live.url)
+        r = api.post(
+            "/api/v1/profile/auth/passkeys",
+            json={"name": name, "credential": credential},
+            headers=account.auth,
+        )
+        assert r.status_code == 201, r.text
+    passkey: dict[str, Any] = r.json()["passkey"]
+    return passkey
 
 
 def status(page: Page) -> Locator:

@@ -20,11 +20,27 @@ def sign_in_password(browser: Driver, account: Account, path: str = "/login") ->
     browser.click("Sign in")
 
 
+def sign_in_with_totp(browser: Driver, live: Live, account: Account) -> None:
+    """Password, then the authenticator code, to the profile page (its data loaded)."""
+    sign_in_password(browser, account)
+    browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
+    browser.click("Verify code")
+    expect_profile(browser)
+
+
 def expect_profile(browser: Driver, path: str = PROFILE) -> None:
     browser.expect_url(path)
     browser.expect_visible("heading", "Authentication", exact=True)
-    # The page's script has run and loaded the profile: its buttons now answer.
+    # The page's script has run and loaded the profile: its buttons now answer, and the
+    # security log (loaded last) is drawn.
     browser.expect_no_text("Loading…", within="Two-factor authentication")
+    browser.wait_for(
+        lambda: browser.js(
+            "return document.querySelector('[data-field=\"events\"]').childElementCount > 0"
+            " || !document.querySelector('[data-field=\"no-events\"]').hidden"
+        ),
+        "the security log",
+    )
 
 
 def expect_second_factor_step(browser: Driver) -> None:

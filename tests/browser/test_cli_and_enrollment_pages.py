@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ankra_auth.security.pkce import s256_challenge
+from tests.browser.axe import check_accessibility
 from tests.browser.drivers import PASSKEY_ENGINES, Driver
 from tests.browser.flows import PROFILE, Account, Live, new_account
 from tests.browser.steps import (
@@ -61,6 +62,7 @@ def test_cli_loopback_hand_off_with_authenticator_code(
         # The page names the account being signed in.
         browser.expect_text(f"Signing in to the Ankra CLI as {account.email}")
         screenshot(browser, "cli-login")
+        check_accessibility(browser, "cli-login")
         browser.fill("Authenticator app code", "000000")
         browser.click("Verify code")
         browser.expect_status("attempts left")
@@ -111,15 +113,18 @@ def test_cli_device_hand_off_type_the_code_then_totp(
     browser.expect_visible("field", "Code from your terminal")
     browser.expect_no_text(account.email)
     screenshot(browser, "cli-device-code")
+    check_accessibility(browser, "cli-device-code")
 
     type_user_code(browser, "0000-0000" if answer["user_code"] != "0000-0000" else "1111-1111")
     browser.expect_status("That code is not valid")
     browser.expect_no_text(WARNING)
+    check_accessibility(browser, "cli-device-wrong-code")
 
     # Typed as a person might: lower case, a space for the dash.
     type_user_code(browser, answer["user_code"].lower().replace("-", " "))
     expect_what_is_approved(browser, account)
     screenshot(browser, "cli-device-check")
+    check_accessibility(browser, "cli-device-check")
     browser.click("Continue", exact=True)
     expect_second_factor_step(browser)
     browser.fill("Authenticator app code", code_now(account.totp_secret, live.clock))
@@ -128,6 +133,7 @@ def test_cli_device_hand_off_type_the_code_then_totp(
     browser.expect_no_text(WARNING)
     assert "approval" not in browser.url and browser.url == f"{live.url}/cli/device"
     screenshot(browser, "cli-device-done")
+    check_accessibility(browser, "cli-device-done")
 
     live.clock.advance(5)
     with live.api() as api:
@@ -195,11 +201,13 @@ def test_organisation_requirement_shows_secure_your_account_until_enrolled(
     else:
         browser.expect_visible("button", "Add passkey")
     screenshot(browser, "secure-account")
+    check_accessibility(browser, "secure-account")
 
     browser.goto(PROFILE)  # every other page sends them back here
     browser.expect_url("/secure-account?next=/profile/authentication")
 
     set_up_authenticator_app(browser, live)
+    check_accessibility(browser, "secure-account-recovery-codes")
     browser.click("I have saved my codes, continue")
     expect_profile(browser)
     browser.expect_text("Required by Acme Corp")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import check_accessibility
 from tests.browser.drivers import Driver
 from tests.browser.flows import PROFILE, Account, Live, new_account
 from tests.browser.steps import expect_profile, sign_in_password
@@ -53,6 +54,7 @@ def test_accepting_an_invitation_on_the_profile_page(
     requiring = "Requires two-factor authentication of every member."
     assert sum(requiring in item for item in items) == 1, items
     screenshot(browser, "profile-invitations")
+    check_accessibility(browser, "profile-invitations")
 
     browser.click("Decline invitation to Book Club", within=INVITATIONS)
     browser.expect_status("You declined the invitation to Book Club")
@@ -89,6 +91,7 @@ def test_leaving_organisations_on_the_secure_account_page(
     browser.click("Leave Umbrella", exact=True)
     browser.expect_text("Leave Umbrella? You will no longer be a member")
     screenshot(browser, "secure-account-leave")
+    check_accessibility(browser, "secure-account-leave")
     browser.click("Stay", exact=True)
     browser.expect_hidden("button", "Yes, leave Umbrella")
     browser.expect_focused("Leave Umbrella")

@@ -8,44 +8,33 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser import steps
+from tests.browser.axe import check_accessibility
 from tests.browser.drivers import PASSKEY_ENGINES, Driver
 from tests.browser.drivers import expect as expect_in
+from tests.browser.drivers.chromium import ChromiumDriver
 from tests.browser.flows import (
-    Account,
     Authenticator,
     Live,
     add_passkey,
     expect_profile,
     expect_second_factor_step,
     new_account,
+    register_passkey_through_the_api,
     sign_in_password,
     sign_out,
     status,
     two_factor_card,
 )
 from tests.helpers import code_now
-from tests.soft_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.browser
 
 AddAuthenticator = Callable[[str], Authenticator]
 Shot = Callable[[Page, str], Path]
 DriverShot = Callable[[Driver, str], Path]
-
-
-def register_passkey_through_the_api(live: Live, account: Account) -> None:
-    with live.api() as api:
-        options = api.post("/api/v1/profile/auth/passkeys/options", headers=account.auth).json()
-        credential = SoftAuthenticator().create(options, origin=live.url)
-        r = api.post(
-            "/api/v1/profile/auth/passkeys",
-            json={"name": "Phone", "credential": credential},
-            headers=account.auth,
-        )
-        assert r.status_code == 201, r.text
 
 
 def register_first_passkey(page: Page, live: Live, name: str) -> list[str]:
@@ -69,6 +58,7 @@ def test_platform_passkey_added_renamed_and_used_to_sign_in(
     if browser.engine == "webkit":  # no PublicKeyCredential: said so, no dead button
         browser.expect_text("This browser can’t create passkeys")
         browser.expect_hidden("button", "Add passkey")
+        check_accessibility(browser, "profile-no-passkeys")
     authenticator = browser.add_virtual_authenticator("internal")  # WebKit: unavailable
 
     steps.add_passkey(browser, "This laptop")
@@ -83,12 +73,14 @@ def test_platform_passkey_added_renamed_and_used_to_sign_in(
 
     browser.click("Rename This laptop")
     browser.expect_focused("New name for This laptop")
+    check_accessibility(browser, "profile-rename-passkey")
     browser.fill("New name for This laptop", "Work laptop")
     browser.press_enter("New name for This laptop")
     browser.expect_focused("Rename Work laptop")
     browser.expect_visible("button", "Remove Work laptop")
     browser.expect_text("Passkey renamed", within="Security log")
     screenshot(browser, "profile-passkeys")
+    check_accessibility(browser, "profile-passkeys")
 
     steps.sign_out(browser)
     steps.sign_in_password(browser, account)
@@ -97,6 +89,7 @@ def test_platform_passkey_added_renamed_and_used_to_sign_in(
     browser.expect_focused("Use a passkey")
     browser.expect_visible("button", "Use a recovery code instead")
     screenshot(browser, "login-passkey")
+    check_accessibility(browser, "login-passkey")
     browser.click("Use a passkey")
     steps.expect_profile(browser)
     assert authenticator.credentials()[0]["signCount"] > credential["signCount"]
@@ -117,6 +110,7 @@ def test_the_second_factor_step_offers_what_this_browser_can_use(
         browser.expect_text("This browser can’t use passkeys")
         browser.expect_hidden("button", "Use a passkey")
         screenshot(browser, "login-no-passkeys")
+        check_accessibility(browser, "login-no-passkeys")
     else:
         browser.expect_visible("button", "Use a passkey")
         browser.expect_no_text("This browser can’t use passkeys")
@@ -147,18 +141,23 @@ def test_security_key_sign_in_then_removing_factors_and_turning_off(
     browser.get_by_role("button", name="Use a passkey").click()
     steps.expect_profile(browser)  # the foreign `next` was ignored
 
-    # Removing the only factor: re-authentication first, then a clear refusal.
+    # Removing the only factor: refused at once, before any question or password.
     live.clock.advance(11 * 60)
     browser.get_by_role("button", name="Remove Blue key").click()
-    dialog = browser.get_by_role("dialog", name="Confirm your password")
-    dialog.get_by_label("Password").fill(account.password)
-    dialog.get_by_role("button", name="Confirm password").click()
     expect_in(browser.get_by_role("status")).to_contain_text("last second factor")
+    expect_in(browser.get_by_role("dialog", name="Remove the passkey “Blue key”?")).to_be_hidden()
+    dialog = browser.get_by_role("dialog", name="Confirm your password")
+    expect_in(dialog).to_be_hidden()
     expect_in(browser.get_by_role("button", name="Remove Blue key")).to_be_visible()
 
-    # With an authenticator app added, the key can go; then the app is the last factor.
+    # With an authenticator app added, the key can go (asked first, then the password: the
+    # sign-in is 11 minutes old); then the app is the last factor.
     steps.set_up_authenticator_app(browser, live, first_factor=False)
     browser.get_by_role("button", name="Remove Blue key").click()
+    question = browser.get_by_role("dialog", name="Remove the passkey “Blue key”?")
+    question.get_by_role("button", name="Remove passkey").click()
+    dialog.get_by_label("Password").fill(account.password)
+    dialog.get_by_role("button", name="Confirm password").click()
     expect_in(browser.get_by_role("status")).to_contain_text("Passkey “Blue key” removed")
     expect_in(browser.get_by_role("heading", name="Passkeys and security keys")).to_be_focused()
     browser.get_by_role("button", name="Remove authenticator app").click()
@@ -166,7 +165,8 @@ def test_security_key_sign_in_then_removing_factors_and_turning_off(
 
     # Within 10 minutes of the password check, no second prompt.
     browser.get_by_role("button", name="Turn off two-factor authentication").click()
-    browser.get_by_role("button", name="Yes, turn it off").click()
+    question = browser.get_by_role("dialog", name="Turn off two-factor authentication?")
+    question.get_by_role("button", name="Turn it off").click()
     expect_in(browser.get_by_role("status")).to_contain_text("Two-factor authentication is off")
     expect_in(dialog).to_be_hidden()
     card = browser.get_by_role("region", name="Two-factor authentication", exact=True)
@@ -194,6 +194,34 @@ def test_failed_passkey_ceremonies_say_what_happened(
     page.get_by_role("button", name="Use a passkey").click()
     expect(status(page)).to_contain_text("no passkey for this site was found")
     expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
+
+
+def one_second_ceremony(route: Route) -> None:
+    answer = route.fetch()
+    options = answer.json()
+    options["timeout"] = 1000
+    route.fulfill(response=answer, json=options)
+
+
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_cancelling_add_passkey_says_it_was_not_added(live: Live, browser: Driver) -> None:
+    """The person says no to the browser's prompt: nothing was looked for, so nothing was
+    "not found"; the page says the passkey was not added."""
+    account = new_account(live)
+    browser.add_virtual_authenticator("internal", consenting=False)  # WebKit: unavailable
+    steps.sign_in_password(browser, account)
+    steps.expect_profile(browser)
+    if isinstance(browser, ChromiumDriver):
+        # Firefox's soft token says no at once; Chromium's never answers, so the request
+        # times out (the same NotAllowedError): make that 1 s instead of the options' 60 s.
+        browser.page.route("**/api/v1/profile/auth/passkeys/options", one_second_ceremony)
+    browser.fill("Passkey name", "Laptop")
+    browser.click("Add passkey")
+    browser.expect_status("The passkey was not added")
+    assert "no passkey for this site" not in browser.status()
+    check_accessibility(browser, "profile-add-passkey-cancelled")
+    browser.expect_text("You have no passkeys yet")
+    browser.expect_text("Two-factor authentication is off", within="Two-factor authentication")
 
 
 @pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser.axe import check_accessibility
 from tests.browser.drivers import Driver, expect
 from tests.browser.flows import Live, new_account
 from tests.browser.steps import expect_profile, set_up_authenticator_app, sign_in_password
@@ -61,6 +62,7 @@ def test_the_card_lists_sessions_and_signs_them_out(
     browser.expect_text("ankra CLI on macOS", within=CARD)
     browser.expect_text("from 127.0.0.1", within=CARD)
     screenshot(browser, "profile-sessions")
+    check_accessibility(browser, "profile-sessions")
 
     browser.click("Sign out Edge on Windows", within=CARD)
     browser.expect_status("Signed out Edge on Windows")
@@ -68,6 +70,7 @@ def test_the_card_lists_sessions_and_signs_them_out(
     assert not alive(live, edge) and alive(live, cli)
 
     browser.click("Sign out everywhere else", within=CARD)
+    browser.click("Sign out other sessions", within="Sign out everywhere else?")
     browser.expect_status("Signed out everywhere else")
     browser.expect_items(ROWS, 1)
     browser.expect_hidden("button", "Sign out everywhere else", within=CARD)

@@ -16,6 +16,7 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.security import totp
 from ankra_auth.sso.config import SsoProvider
+from tests.browser.axe import check_accessibility
 from tests.browser.conftest import SECRET
 from tests.browser.drivers import Driver
 from tests.browser.flows import Live, expect_profile, expect_second_factor_step, status
@@ -100,6 +101,7 @@ def test_sso_sign_in_then_the_second_factor_on_the_page(
     button = page.get_by_role("link", name="Sign in with Acme SSO")
     expect(button).to_be_visible()
     screenshot(page, "login-sso")
+    check_accessibility(page, "login-sso")
     button.click()
     _provider_login(page, person)
 
@@ -108,6 +110,7 @@ def test_sso_sign_in_then_the_second_factor_on_the_page(
     page.get_by_label("Authenticator app code").fill("000000")
     page.get_by_role("button", name="Verify code").click()
     expect(status(page)).to_contain_text("4 attempts left")
+    check_accessibility(page, "sso-second-factor")
     page.get_by_label("Authenticator app code").fill(_code(live, secret))
     page.get_by_role("button", name="Verify code").click()
     expect_profile(page, live)
@@ -118,6 +121,7 @@ def test_sso_sign_in_then_the_second_factor_on_the_page(
     expect(card.get_by_role("button", name="Unlink Acme SSO")).to_be_visible()
     card.scroll_into_view_if_needed()
     screenshot(page, "profile-sso-card")
+    check_accessibility(page, "profile-sso-card")
     # The account has no password: its last link stays.
     card.get_by_role("button", name="Unlink Acme SSO").click()
     expect(status(page)).to_contain_text("no password")
@@ -143,6 +147,7 @@ def test_email_collision_links_after_signing_in_to_the_local_account(
     message = f"An Ankra account already uses {email}. Sign in to it to link Acme SSO."
     expect(page.get_by_text(message)).to_be_visible()
     screenshot(page, "sso-link-awaits-sign-in")
+    check_accessibility(page, "sso-message")
 
     page.get_by_role("link", name="Sign in to link Acme SSO").click()
     page.get_by_label("Email").fill(email)
@@ -166,6 +171,7 @@ def test_the_sign_in_page_offers_each_provider_in_every_engine(
     """Chromium, Firefox and WebKit: "Sign in with NAME" is a link that starts the flow."""
     browser.goto("/login")
     browser.expect_visible("link", "Sign in with Acme SSO")
+    check_accessibility(browser, "login-sso")
     browser.click("Sign in with Acme SSO", role="link")
     # The start route sent the browser to the provider with our client's request.
     browser.wait_for(lambda: browser.url.startswith(openid_provider.issuer), "the provider")

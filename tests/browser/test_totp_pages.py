@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.axe import check_accessibility
 from tests.browser.drivers import Driver
 from tests.browser.flows import CODE_SHAPE, Live, new_account
 from tests.browser.steps import (
@@ -20,7 +21,7 @@ from tests.helpers import code_now, start_login
 
 pytestmark = pytest.mark.browser
 
-Shot = Callable[[Driver, str], Path]
+Shot = Callable[..., Path]
 TWO_FACTOR = "Two-factor authentication"
 
 
@@ -31,9 +32,11 @@ def test_set_up_authenticator_app_then_save_recovery_codes(
     browser.goto("/login")
     browser.expect_visible("button", "Sign in")
     screenshot(browser, "login")
+    check_accessibility(browser, "login")
     sign_in_password(browser, account)
     expect_profile(browser)
     browser.expect_text("Two-factor authentication is off", within=TWO_FACTOR)
+    check_accessibility(browser, "profile-2fa-off")
 
     browser.click("Set up authenticator app")
     browser.wait_for(
@@ -48,6 +51,7 @@ def test_set_up_authenticator_app_then_save_recovery_codes(
     )
     assert len(secret) == 32
     screenshot(browser, "profile-set-up-authenticator-app")
+    check_accessibility(browser, "profile-set-up-authenticator-app")
     browser.fill("Code from your authenticator app", code_now(secret, live.clock))
     browser.click("Confirm", exact=True)
 
@@ -55,6 +59,7 @@ def test_set_up_authenticator_app_then_save_recovery_codes(
     assert all(CODE_SHAPE.fullmatch(code) for code in codes)
     browser.expect_text("Two-factor authentication is on", within=TWO_FACTOR)
     screenshot(browser, "profile-recovery-codes")
+    check_accessibility(browser, "profile-recovery-codes")
 
     # The file is dated by the browser's calendar: make it follow the service's frozen clock.
     freeze_page_clock(browser, live.clock.now())
@@ -74,6 +79,7 @@ def test_set_up_authenticator_app_then_save_recovery_codes(
     browser.expect_visible("button", "Remove authenticator app")
     browser.expect_text("Authenticator app set up", within="Security log")
     screenshot(browser, "profile-authentication")
+    check_accessibility(browser, "profile-2fa-on")
 
     # What the page showed is what the service stored: a shown code signs in.
     live.clock.advance(30)
@@ -97,11 +103,13 @@ def test_wrong_authenticator_code_shows_attempts_left_then_starts_over(
     expect_second_factor_step(browser)
     browser.expect_hidden("button", "Use a passkey")  # no passkeys
     screenshot(browser, "login-second-factor")
+    check_accessibility(browser, "login-second-factor")
     browser.expect_focused("Authenticator app code")
     browser.fill("Authenticator app code", wrong)
     browser.press_enter("Authenticator app code")
     browser.expect_status("4 attempts left")
     screenshot(browser, "login-wrong-code")
+    check_accessibility(browser, "login-wrong-code")
 
     for left in (3, 2, 1):
         browser.fill("Authenticator app code", wrong)
@@ -128,6 +136,7 @@ def test_sign_in_with_a_recovery_code_instead(live: Live, browser: Driver) -> No
     browser.click("Use a recovery code instead")
     browser.expect_hidden("field", "Authenticator app code")
     browser.expect_focused("Recovery code")
+    check_accessibility(browser, "login-recovery-code")
 
     browser.fill("Recovery code", "AAAAA-AAAAA")
     browser.click("Verify recovery code")
@@ -154,7 +163,7 @@ def test_sign_in_with_a_recovery_code_instead(live: Live, browser: Driver) -> No
 
 
 def test_low_recovery_codes_warning_and_regenerate_after_reauthentication(
-    live: Live, browser: Driver
+    live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     account = new_account(live, totp=True)
     with live.api() as api:
@@ -170,14 +179,20 @@ def test_low_recovery_codes_warning_and_regenerate_after_reauthentication(
     browser.click("Verify code")
     expect_profile(browser)
     browser.expect_text("Only 3 recovery codes left")
+    check_accessibility(browser, "profile-few-recovery-codes")
 
     live.clock.advance(11 * 60)  # the sign-in no longer counts as a recent check
     browser.click("Regenerate recovery codes")
+    browser.click("Regenerate codes", within="Regenerate your recovery codes?")
     dialog = "Confirm your password"
     browser.expect_visible("dialog", dialog)
     browser.fill("Password", "not my password", within=dialog)
     browser.click("Confirm password", within=dialog)
-    browser.expect_text("Wrong email or password", within=dialog)
+    # Only a password was typed: the words say so.
+    browser.expect_text("Wrong password", within=dialog)
+    assert "email" not in browser.text(dialog).lower()
+    check_accessibility(browser, "profile-reauthenticate-wrong-password")
+    screenshot(browser, "profile-reauthenticate-wrong-password", window_only=True)
     browser.fill("Password", account.password, within=dialog)
     browser.click("Confirm password", within=dialog)
     browser.expect_hidden("dialog", dialog)
@@ -196,10 +211,11 @@ def test_turning_two_factor_off_asks_for_the_password_again(live: Live, browser:
 
     browser.click("Remove authenticator app")
     browser.expect_status("last second factor")  # codes alone are no second factor
+    browser.expect_hidden("dialog", "Remove your authenticator app?")  # nothing to ask
 
     live.clock.advance(11 * 60)  # the sign-in no longer counts as a recent check
     browser.click("Turn off two-factor authentication")
-    browser.click("Yes, turn it off")
+    browser.click("Turn it off", within="Turn off two-factor authentication?")
     dialog = "Confirm your password"
     browser.fill("Password", account.password, within=dialog)
     browser.click("Confirm password", within=dialog)

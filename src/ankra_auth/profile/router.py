@@ -11,6 +11,7 @@ from ankra_auth.events import service as events
 from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.profile import service
 from ankra_auth.profile.schemas import EventOut, EventPageOut, OrgRef, ProfileAuthOut
+from ankra_auth.sessions.devices import describe
 
 router = APIRouter(prefix="/api/v1/profile/auth", tags=["profile"])
 
@@ -58,6 +59,7 @@ def list_security_events(
                 created_at=e.created_at,
                 ip=e.ip,
                 user_agent=e.user_agent,
+                device=describe(e.user_agent) if e.user_agent else None,
                 detail=e.detail,
             )
             for e in page.events

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ankra_auth.events.types import EventType, SignInMethod
 
@@ -43,6 +43,10 @@ class EventOut(BaseModel):
     created_at: datetime
     ip: str | None
     user_agent: str | None
+    device: str | None = Field(
+        description='The user agent as a person would name the device, e.g. "Firefox on Linux" '
+        "(as in the session list); null without a user agent"
+    )
     detail: str | None
 
 
@@ -59,6 +63,7 @@ class EventPageOut(BaseModel):
                             "created_at": "2026-01-15T08:12:44Z",
                             "ip": "203.0.113.7",
                             "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+                            "device": "Firefox on Linux",
                             "detail": None,
                         },
                         {
@@ -68,6 +73,7 @@ class EventPageOut(BaseModel):
                             "created_at": "2026-01-14T09:30:00Z",
                             "ip": "203.0.113.7",
                             "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+                            "device": "Firefox on Linux",
                             "detail": None,
                         },
                     ],

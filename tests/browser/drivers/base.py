@@ -51,6 +51,38 @@ if (navigator.clipboard && !window.__ankraCopied) {
 """
 
 
+# WebDriver's key codes (the W3C spec's table; Selenium's and Marionette's ``Keys`` agree).
+KEY_CODES = {
+    "Tab": "\ue004",
+    "Shift": "\ue008",
+    "Enter": "\ue007",
+    "Space": "\ue00d",
+    "Escape": "\ue00c",
+}
+
+# The focused element as a keyboard user meets it: its accessible name (labelledby, label,
+# aria-label or text); whether it is on the Tab path; whether the engine draws it as focused
+# from the keyboard (:focus-visible) with a visible outline (or a box-shadow); and whether
+# it is on screen and not hidden under something else, such as the sticky status bar
+# (WCAG 2.2's "Focus Not Obscured").
+FOCUS_STATE = """
+const el = document.activeElement;
+if (!el || el === document.body) return { name: '', tag: '', tabbable: false, focusVisible: false, outline: false, unobscured: false };
+const byIds = (ids) => ids.split(/\\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ');
+const name = el.hasAttribute('aria-labelledby') ? byIds(el.getAttribute('aria-labelledby'))
+  : el.labels && el.labels.length ? [...el.labels].map((l) => l.textContent).join(' ')
+  : el.getAttribute('aria-label') || el.textContent;
+const style = getComputedStyle(el);
+const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+const shadow = Boolean(style.boxShadow) && style.boxShadow !== 'none';
+const box = el.getBoundingClientRect();
+const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+const unobscured = Boolean(top) && (el === top || el.contains(top) || [...(el.labels || [])].includes(top));
+return { name, tag: el.tagName.toLowerCase(), tabbable: el.tabIndex >= 0,
+         focusVisible: el.matches(':focus-visible'), outline: outline || shadow, unobscured };
+"""
+
+
 class WebAuthnUnavailable(RuntimeError):
     """The engine has no WebAuthn (WebKitGTK): passkey tests mark themselves unavailable."""
 
@@ -82,6 +114,21 @@ class ScriptedDriver:
 
     def _navigate(self, url: str) -> None:
         raise NotImplementedError
+
+    def press(self, key: str) -> None:
+        """Presses ``key`` ("Tab", "Shift+Tab", "Enter", "Space", "Escape") in the focused
+        element, as the keyboard does (real key events, not a script's)."""
+        raise NotImplementedError
+
+    def type_text(self, text: str) -> None:
+        """Types ``text`` into the focused element, key by key."""
+        raise NotImplementedError
+
+    def inject_script(self, source: str) -> None:
+        """Runs a library's ``source`` in the page's own world (axe-core). As a driver script,
+        not a ``<script>`` element: the pages' CSP (``script-src 'self'``) refuses inline
+        scripts, Playwright's ``add_script_tag`` too, and the tests keep that CSP on."""
+        self._script(source)
 
     def _pause(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -304,6 +351,13 @@ class ScriptedDriver:
 
     def expect_focused(self, name: str) -> None:
         self.wait_for(lambda: name.lower() in self.focused().lower(), f"focus on {name!r}")
+
+    def focus_state(self) -> dict[str, Any]:
+        """The focused element: ``name``, ``tag``, ``tabbable``, ``focusVisible``, ``outline``,
+        ``unobscured``."""
+        state: dict[str, Any] = self._script(FOCUS_STATE)
+        state["name"] = normalise(str(state["name"]))
+        return state
 
     # -- files the page hands over ------------------------------------------------------------
     def download(self, button: str) -> tuple[str, str]:

@@ -41,6 +41,12 @@ class ChromiumDriver(ScriptedDriver):
     def _navigate(self, url: str) -> None:
         self.page.goto(url)
 
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+
+    def type_text(self, text: str) -> None:
+        self.page.keyboard.type(text)
+
     def _pause(self, seconds: float) -> None:
         # Playwright's sync API takes in events (a navigation: page.url) only during its calls.
         self.page.wait_for_timeout(seconds * 1000)
@@ -49,9 +55,11 @@ class ChromiumDriver(ScriptedDriver):
     def url(self) -> str:
         return self.page.url
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, *, full_page: bool = True) -> None:
         self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+        self.page.screenshot(
+            path=str(path), full_page=full_page, animations="disabled", caret="hide"
+        )
 
     def download(self, button: str) -> tuple[str, str]:
         # A real download: Chromium saves it headless.
@@ -69,7 +77,9 @@ class ChromiumDriver(ScriptedDriver):
         assert on_clipboard == copied, (on_clipboard, copied)
         return on_clipboard
 
-    def add_virtual_authenticator(self, transport: str = "internal") -> Authenticator:
+    def add_virtual_authenticator(
+        self, transport: str = "internal", *, consenting: bool = True
+    ) -> Authenticator:
         cdp = self.page.context.new_cdp_session(self.page)
         cdp.send("WebAuthn.enable", {"enableUI": False})
         options = {
@@ -78,7 +88,10 @@ class ChromiumDriver(ScriptedDriver):
             "hasResidentKey": True,
             "hasUserVerification": True,
             "isUserVerified": True,
-            "automaticPresenceSimulation": True,
+            # Not consenting: nobody answers the prompt, so the request waits for its timeout
+            # (Chromium's authenticator cannot say no; presence simulation would say yes).
+            "isUserConsenting": consenting,
+            "automaticPresenceSimulation": consenting,
         }
         added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
         return Authenticator(cdp, added["authenticatorId"])

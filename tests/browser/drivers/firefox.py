@@ -13,7 +13,7 @@ from marionette_driver.keys import Keys
 from marionette_driver.marionette import Marionette, WebElement
 from marionette_driver.webauthn import WebAuthn
 
-from tests.browser.drivers.base import ScriptedDriver
+from tests.browser.drivers.base import KEY_CODES, ScriptedDriver
 from tests.postgres_server import free_port
 
 FIREFOX = "/usr/bin/firefox-esr"
@@ -93,27 +93,43 @@ class FirefoxDriver(ScriptedDriver):
     def _navigate(self, url: str) -> None:
         self.marionette.navigate(url)
 
+    def press(self, key: str) -> None:
+        codes = [KEY_CODES[part] for part in key.split("+")]
+        keys = self.marionette.actions.sequence("key", "keyboard")
+        for code in codes:
+            keys.key_down(code)
+        for code in reversed(codes):
+            keys.key_up(code)
+        keys.perform()
+        self.marionette.actions.release()
+
+    def type_text(self, text: str) -> None:
+        self.marionette.actions.sequence("key", "keyboard").send_keys(text).perform()
+        self.marionette.actions.release()
+
     @property
     def url(self) -> str:
         return str(self.marionette.get_url())
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, *, full_page: bool = True) -> None:
         self._script("window.scrollTo(0, 0)")
-        path.write_bytes(base64.b64decode(self.marionette.screenshot(full=True)))
+        path.write_bytes(base64.b64decode(self.marionette.screenshot(full=full_page)))
 
     def download(self, button: str) -> tuple[str, str]:
         # A real download: Firefox saves it into our folder without a dialog.
         name, built = super().download(button)
         return name, self._saved(self.downloads, name, built)
 
-    def add_virtual_authenticator(self, transport: str = "internal") -> FirefoxAuthenticator:
+    def add_virtual_authenticator(
+        self, transport: str = "internal", *, consenting: bool = True
+    ) -> FirefoxAuthenticator:
         id = WebAuthn(self.marionette).add_virtual_authenticator(
             {
                 "protocol": "ctap2",
                 "transport": transport,
                 "hasResidentKey": True,
                 "hasUserVerification": True,
-                "isUserConsenting": True,
+                "isUserConsenting": consenting,
                 "isUserVerified": True,
             }
         )

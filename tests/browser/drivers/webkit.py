@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.browser.drivers.base import ScriptedDriver, WebAuthnUnavailable
+from tests.browser.drivers.base import KEY_CODES, ScriptedDriver, WebAuthnUnavailable
 
 # In libwebkit2gtk-4.1-0 (webkit2gtk-driver depends on it), under the multiarch directory.
 MINIBROWSER = next(
@@ -105,12 +106,28 @@ class WebKitDriver(ScriptedDriver):
     def _navigate(self, url: str) -> None:
         self.driver.get(url)
 
+    def press(self, key: str) -> None:
+        codes = [KEY_CODES[part] for part in key.split("+")]
+        chain = ActionChains(self.driver)
+        for code in codes:
+            chain.key_down(code)
+        for code in reversed(codes):
+            chain.key_up(code)
+        chain.perform()
+
+    def type_text(self, text: str) -> None:
+        ActionChains(self.driver).send_keys(text).perform()
+
     @property
     def url(self) -> str:
         return str(self.driver.current_url)
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, *, full_page: bool = True) -> None:
         self._script("window.scrollTo(0, 0)")
+        if not full_page:
+            time.sleep(0.3)  # the next paint; WebKitGTK shows a blank frame before it
+            self.driver.save_screenshot(str(path))
+            return
         # Grow the window to the page so the shot is whole, as in the other engines.
         height = int(self._script("return document.documentElement.scrollHeight"))
         self.driver.set_window_size(1280, max(1000, height + 100))
@@ -123,8 +140,10 @@ class WebKitDriver(ScriptedDriver):
         name, built = super().download(button)
         return name, self._saved(self.home, name, built)
 
-    def add_virtual_authenticator(self, transport: str = "internal") -> Any:
-        del transport  # the same signature as the other engines'
+    def add_virtual_authenticator(
+        self, transport: str = "internal", *, consenting: bool = True
+    ) -> Any:
+        del transport, consenting  # the same signature as the other engines'
         raise WebAuthnUnavailable("WebKitGTK has no WebAuthn (no PublicKeyCredential)")
 
     def quit(self) -> None:

@@ -105,17 +105,20 @@ export const localDate = (d = new Date()) => `${d.getFullYear()}-${pad(d.getMont
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '');
 
 // What a failed ceremony means to a person (API errors carry their own detail).
-export function problemText(error) {
+// `creating`: the ceremony was adding a passkey, so nothing was looked for, nothing found.
+export function problemText(error, { creating = false } = {}) {
   if (error instanceof ApiError) return error.message;
   switch (error?.name) {
     case 'NotAllowedError':
-      return 'The passkey request was cancelled or timed out, or no passkey for this site was found. Try again, or use another way to confirm it’s you.';
+      return creating
+        ? 'The passkey was not added: the request was cancelled or timed out. Nothing was changed. Try again and follow your browser’s prompt to the end.'
+        : 'The passkey request was cancelled or timed out, or no passkey for this site was found. Try again, or use another way to confirm it’s you.';
     case 'InvalidStateError':
       return 'This passkey or security key is already registered to your account.';
     case 'SecurityError':
       return 'Passkeys cannot be used on this address. Open Ankra at its usual address (not an IP address).';
     case 'AbortError':
-      return 'The passkey request was cancelled.';
+      return creating ? 'The passkey was not added: the request was cancelled.' : 'The passkey request was cancelled.';
     default:
       return error?.message || String(error);
   }

@@ -157,7 +157,7 @@ export function addPasskey({ onAdded }) {
         say(`Passkey “${answer.passkey.name}” added.`, 'success');
         await onAdded(answer);
       } catch (error) {
-        say(problemText(error), 'error');
+        say(problemText(error, { creating: true }), 'error');
       }
     });
   });

@@ -1,5 +1,6 @@
 // Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
 import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
+import { confirmDialog } from './confirm.js';
 import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
 import { sessionsCard } from './sessions.js';
 import { ssoCard } from './sso-card.js';
@@ -38,6 +39,59 @@ const EVENT_LABELS = {
   org_member_removed: 'Removed from an organisation',
 };
 const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code', sso: 'Single sign-on' };
+const EVENTS_PAGE = 20;
+// Events whose `detail` names a passkey (the others' detail is a provider, a device, a note).
+const PASSKEY_NAMED = new Set(['passkey_added', 'passkey_renamed', 'passkey_removed']);
+
+/** "Details": how (the method) and what (the passkey, the provider, the device signed out). */
+function eventDetails(e) {
+  const method = METHOD_LABELS[e.method] || e.method || '';
+  // Organisation events name the organisation in the Event column already.
+  if (!e.detail || e.type.startsWith('org_')) return method;
+  if (PASSKEY_NAMED.has(e.type)) return `${method || 'Passkey'} “${e.detail}”`;
+  return method ? `${method} · ${e.detail}` : e.detail;
+}
+
+/** "Device": the user agent as the sessions card names it, the raw one when unrecognised. */
+function eventDevice(e) {
+  if (!e.device) return '';
+  const cell = document.createDocumentFragment();
+  cell.append(e.device);
+  if (e.device === 'Unknown device' && e.user_agent) {
+    const raw = e.user_agent.length > 60 ? `${e.user_agent.slice(0, 59)}…` : e.user_agent;
+    cell.append(Object.assign(document.createElement('span'), { className: 'meta', textContent: raw }));
+  }
+  return cell;
+}
+
+function eventRow(e) {
+  const row = document.createElement('tr');
+  const time = Object.assign(document.createElement('time'), { dateTime: e.created_at, textContent: when(e.created_at) });
+  // Organisation events name the organisation (their detail).
+  const label = EVENT_LABELS[e.type] || e.type;
+  const event = e.type.startsWith('org_') && e.detail ? `${label}: ${e.detail}` : label;
+  const cells = [time, event, eventDetails(e), eventDevice(e), e.ip || ''];
+  row.append(...cells.map((content) => {
+    const cell = document.createElement('td');
+    cell.append(content);
+    return cell;
+  }));
+  return row;
+}
+
+/**
+ * A table wider than its box scrolls sideways (a phone): then the box takes the focus, so
+ * the keyboard can scroll it too (WCAG 2.1.1); otherwise it is no stop on the Tab path.
+ * Returns the check, to run again when rows change.
+ */
+function scrollableByKeyboard(box) {
+  const check = () => {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute('tabindex');
+  };
+  new ResizeObserver(check).observe(box);
+  return check;
+}
 
 /** Asks for the password when the API wants a recent check; resolves false on cancel. */
 function reauthDialog() {
@@ -63,7 +117,10 @@ function reauthDialog() {
         await api('POST', '/api/v1/auth/reauthenticate', { password });
         close(true);
       } catch (problem) {
-        error.textContent = problemText(problem);
+        // The API's words fit the sign-in form ("Wrong email or password"); here only a
+        // password was typed.
+        const wrong = problem instanceof ApiError && problem.code === 'invalid_credentials';
+        error.textContent = wrong ? 'Wrong password. Try again.' : problemText(problem);
         form.elements.password.select();
       }
     });
@@ -82,6 +139,9 @@ function reauthDialog() {
 
 async function profilePage() {
   const askPassword = reauthDialog();
+  const ask = confirmDialog();
+  // Asks before a change made with `button`; not while that change is already running.
+  const confirmed = (button, question) => button.getAttribute('aria-disabled') !== 'true' && ask(question);
   const codes = newCodesPanel({
     onDone: async ({ signedOutOthers }) => {
       say(signedOutOthers ? 'Signed out everywhere else. Keep your recovery codes somewhere safe.' : 'Keep your recovery codes somewhere safe.', 'success');
@@ -91,7 +151,7 @@ async function profilePage() {
   });
   const totp = totpSetup({ onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh, { turnedOn: true }); } });
   addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
-  const sessions = sessionsCard();
+  const sessions = sessionsCard({ ask });
   signOutButton();
   if ($('#sso-card')) ssoCard();
   // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
@@ -138,7 +198,18 @@ async function profilePage() {
     await loadEvents(false);
   }
 
+  // The last status drawn: a factor that is the last one is refused at once, not after a
+  // question and a password (the API refuses it too, with the same words).
+  let current = null;
+  const isLastFactor = (kind) => current !== null
+    && (kind === 'totp' ? current.passkey_count === 0 : !current.totp_enabled && current.passkey_count === 1);
+  const LAST_FACTOR = {
+    totp: 'The authenticator app is your last second factor: add a passkey first, or turn two-factor authentication off.',
+    passkey: 'This passkey is your last second factor: add another one first, or turn two-factor authentication off.',
+  };
+
   function renderStatus(status) {
+    current = status;
     const on = status.two_factor_enabled;
     field('summary').replaceChildren(
       Object.assign(document.createElement('span'), { className: `badge ${on ? 'on' : 'off'}`, textContent: on ? 'On' : 'Off' }),
@@ -194,12 +265,25 @@ async function profilePage() {
     actions.className = 'actions';
     actions.append(
       button('Rename', passkey.name, () => renameForm(row, passkey)),
-      button('Remove', passkey.name, (event) => act(
-        event.currentTarget,
-        () => api('DELETE', `/api/v1/profile/auth/passkeys/${encodeURIComponent(passkey.id)}`),
-        `Passkey “${passkey.name}” removed.`,
-        () => focusHeading($('#passkeys-card')),
-      ), 'danger'),
+      button('Remove', passkey.name, async (event) => {
+        const remove = event.currentTarget;
+        if (isLastFactor('passkey')) {
+          say(LAST_FACTOR.passkey, 'error');
+          return;
+        }
+        const sure = await confirmed(remove, {
+          question: `Remove the passkey “${passkey.name}”?`,
+          consequence: 'You will no longer be able to sign in with it. To use it again, you would have to add it again.',
+          action: 'Remove passkey',
+        });
+        if (!sure) return;
+        await act(
+          remove,
+          () => api('DELETE', `/api/v1/profile/auth/passkeys/${encodeURIComponent(passkey.id)}`),
+          `Passkey “${passkey.name}” removed.`,
+          () => focusHeading($('#passkeys-card')),
+        );
+      }, 'danger'),
     );
     for (const [element, verb] of [[actions.children[0], 'rename'], [actions.children[1], 'remove']]) {
       element.dataset.passkey = passkey.id;
@@ -243,72 +327,75 @@ async function profilePage() {
     input.focus();
   }
 
-  $('[data-action="remove-totp"]').addEventListener('click', (event) => act(
-    event.currentTarget,
-    () => api('DELETE', '/api/v1/profile/auth/totp'),
-    'Authenticator app removed.',
-    () => $('[data-action="start-totp"]').focus(),
-  ));
-  $('[data-action="regenerate-codes"]').addEventListener('click', (event) => busy(event.currentTarget, async () => {
-    try {
-      const answer = await sensitive(() => api('POST', '/api/v1/profile/auth/recovery-codes'));
-      await refresh();
-      say('New recovery codes created. The old ones no longer work.', 'success');
-      codes.show(answer.recovery_codes);
-    } catch (error) {
-      say(problemText(error), 'error');
+  $('[data-action="remove-totp"]').addEventListener('click', async (event) => {
+    const remove = event.currentTarget;
+    if (isLastFactor('totp')) {
+      say(LAST_FACTOR.totp, 'error');
+      return;
     }
-  }));
-  const disableCard = $('#disable-card');
-  const confirmDisable = $('[data-view="confirm-disable"]', disableCard);
-  $('[data-action="disable"]', disableCard).addEventListener('click', () => {
-    show(confirmDisable);
-    $('[data-action="confirm-disable"]', disableCard).focus();
+    const sure = await confirmed(remove, {
+      question: 'Remove your authenticator app?',
+      consequence: 'Its codes will no longer sign you in to Ankra. You can set up an app again later.',
+      action: 'Remove app',
+    });
+    if (!sure) return;
+    await act(remove, () => api('DELETE', '/api/v1/profile/auth/totp'), 'Authenticator app removed.',
+      () => $('[data-action="start-totp"]').focus());
   });
-  $('[data-action="cancel-disable"]', disableCard).addEventListener('click', () => {
-    show(confirmDisable, false);
-    $('[data-action="disable"]', disableCard).focus();
+  $('[data-action="regenerate-codes"]').addEventListener('click', async (event) => {
+    const regenerate = event.currentTarget;
+    const sure = await confirmed(regenerate, {
+      question: 'Regenerate your recovery codes?',
+      consequence: 'Your current recovery codes stop working at once, including any you have saved or printed. You will get 10 new codes to save.',
+      action: 'Regenerate codes',
+    });
+    if (!sure) return;
+    await busy(regenerate, async () => {
+      try {
+        const answer = await sensitive(() => api('POST', '/api/v1/profile/auth/recovery-codes'));
+        await refresh();
+        say('New recovery codes created. The old ones no longer work.', 'success');
+        codes.show(answer.recovery_codes);
+      } catch (error) {
+        say(problemText(error), 'error');
+      }
+    });
   });
-  $('[data-action="confirm-disable"]', disableCard).addEventListener('click', async (event) => {
-    await act(
-      event.currentTarget,
-      () => api('DELETE', '/api/v1/profile/auth'),
-      'Two-factor authentication is off.',
-      () => focusHeading($('#two-factor-card')),
-    );
-    show(confirmDisable, false);
+  $('[data-action="disable"]').addEventListener('click', async (event) => {
+    const disable = event.currentTarget;
+    const sure = await confirmed(disable, {
+      question: 'Turn off two-factor authentication?',
+      consequence: 'This removes your authenticator app, passkeys and recovery codes. Anyone who learns your password could then sign in as you.',
+      action: 'Turn it off',
+    });
+    if (!sure) return;
+    await act(disable, () => api('DELETE', '/api/v1/profile/auth'), 'Two-factor authentication is off.',
+      () => focusHeading($('#two-factor-card')));
   });
 
-  // Security log: newest first, 20 at a time.
+  // Security log: newest first, 20 at a time; "Show more events" follows next_cursor.
   let cursor = null;
   const moreEvents = $('[data-action="more-events"]');
+  const logScrolls = scrollableByKeyboard($('#events-card .table-wrap'));
   async function loadEvents(more) {
     const query = more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const answer = await api('GET', `/api/v1/profile/auth/events?limit=20${query}`);
-    const rows = answer.events.map((e) => {
-      const row = document.createElement('tr');
-      const time = Object.assign(document.createElement('time'), { dateTime: e.created_at, textContent: when(e.created_at) });
-      // Organisation events name the organisation (their detail).
-      const label = EVENT_LABELS[e.type] || e.type;
-      const event = e.type.startsWith('org_') && e.detail ? `${label}: ${e.detail}` : label;
-      const cells = [time, event, METHOD_LABELS[e.method] || e.method || '', e.ip || ''];
-      row.append(...cells.map((content) => {
-        const cell = document.createElement('td');
-        cell.append(content);
-        return cell;
-      }));
-      return row;
-    });
+    const answer = await api('GET', `/api/v1/profile/auth/events?limit=${EVENTS_PAGE}${query}`);
+    const rows = answer.events.map(eventRow);
     const body = field('events');
     if (more) body.append(...rows);
     else body.replaceChildren(...rows);
     cursor = answer.next_cursor;
     show(moreEvents, Boolean(cursor));
     show(field('no-events'), body.childElementCount === 0);
+    logScrolls();
+    return rows.length;
   }
   moreEvents.addEventListener('click', (event) => busy(event.currentTarget, async () => {
     try {
-      await loadEvents(true);
+      const added = await loadEvents(true);
+      say(cursor ? `${added} more events shown.` : `${added} more events shown. That is the whole log.`);
+      // The button is gone at the end of the log: keep keyboard users in the card.
+      if (!cursor) focusHeading($('#events-card'));
     } catch (error) {
       say(problemText(error), 'error');
     }

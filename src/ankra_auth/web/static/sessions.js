@@ -12,7 +12,8 @@ const METHODS = {
   link: 'a sign-in link from the CLI',
 };
 
-export function sessionsCard() {
+/** The card; `ask` is the page's confirmation (confirm.js), asked before signing out the rest. */
+export function sessionsCard({ ask }) {
   const card = $('#sessions-card');
   const list = field('sessions', card);
   const othersButton = $('[data-action="sign-out-others"]', card);
@@ -60,15 +61,24 @@ export function sessionsCard() {
     return item;
   }
 
+  let others = 0;
   async function refresh() {
     const sessions = await api('GET', '/api/v1/profile/sessions');
     list.replaceChildren(...sessions.map(row));
-    show(othersButton, sessions.some((session) => !session.current));
+    others = sessions.filter((session) => !session.current).length;
+    show(othersButton, others > 0);
   }
 
-  othersButton.addEventListener('click', () => signOut(
-    othersButton, '/api/v1/profile/sessions', 'Signed out everywhere else. This device stays signed in.',
-  ));
+  othersButton.addEventListener('click', async () => {
+    if (othersButton.getAttribute('aria-disabled') === 'true') return;
+    const sure = await ask({
+      question: 'Sign out everywhere else?',
+      consequence: `${others === 1 ? 'Your other session ends' : `Your ${others} other sessions end`} at once: those browsers, devices and CLIs must sign in again. This device stays signed in.`,
+      action: 'Sign out other sessions',
+    });
+    if (!sure) return;
+    await signOut(othersButton, '/api/v1/profile/sessions', 'Signed out everywhere else. This device stays signed in.');
+  });
 
   return { refresh };
 }
