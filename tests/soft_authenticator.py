@@ -73,7 +73,14 @@ class SoftAuthenticator:
     credential_id_length: int = 32
     attest_broken_key: bool = False  # attest a COSE key without its algorithm
     algorithm: int = -7  # the COSE algorithm of new credentials (see CURVES)
+    # False: a security key without a PIN (no UV flag); ``resident`` is what the browser
+    # reports as credProps.rk at registration (None: it does not say).
+    user_verifies: bool = True
+    resident: bool | None = True
     credentials: dict[bytes, SoftCredential] = field(default_factory=dict)
+
+    def _verified(self, flags: int) -> int:
+        return flags | UV if self.user_verifies else flags
 
     def _auth_data(self, rp_id: str, flags: int, sign_count: int, attested: bytes = b"") -> bytes:
         rp_id_hash = hashlib.sha256(rp_id.encode()).digest()
@@ -113,7 +120,7 @@ class SoftAuthenticator:
             + (cbor2.dumps({1: 2}) if self.attest_broken_key else cred.cose_public_key())
         )
         auth_data = self._auth_data(
-            rp_id or options["rp"]["id"], UP | UV | AT, cred.sign_count, attested
+            rp_id or options["rp"]["id"], self._verified(UP | AT), cred.sign_count, attested
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
@@ -122,7 +129,9 @@ class SoftAuthenticator:
             "rawId": b64url(cred.credential_id),
             "type": "public-key",
             "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
+            "clientExtensionResults": (
+                {} if self.resident is None else {"credProps": {"rk": self.resident}}
+            ),
             "response": {
                 "clientDataJSON": b64url(client_data),
                 "attestationObject": b64url(attestation),
@@ -149,14 +158,15 @@ class SoftAuthenticator:
         """
         if credential_id is None:
             allowed = [unb64url(c["id"]) for c in options.get("allowCredentials", [])]
-            credential_id = next(c for c in allowed if c in self.credentials)
+            # No list (a passkey alone): the browser offers the discoverable credentials held.
+            credential_id = next(c for c in allowed or self.credentials if c in self.credentials)
         cred = self.credentials[credential_id]
         if sign_count is not None:
             cred.sign_count = sign_count
         elif self.counts:
             cred.sign_count += 1
         auth_data = self._auth_data(
-            rp_id or options.get("rpId", self.rp_id), UP | UV, cred.sign_count
+            rp_id or options.get("rpId", self.rp_id), self._verified(UP), cred.sign_count
         )
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
         signature = cred.sign(auth_data + hashlib.sha256(client_data).digest())

@@ -190,3 +190,66 @@ def test_right_second_factors_at_once_start_no_backoff(pair: Pair) -> None:
     wrong = httpx.post(f"{pair.b}{TOTP}", json={"mfa_token": login, "code": "000000"})
     assert wrong.status_code == 401, wrong.text
     assert wrong.json()["code"] == "invalid_code" and wrong.json()["attempts_remaining"] == 4
+
+
+def _with_passkey(pair: Pair, email: str, key: SoftAuthenticator) -> str:
+    """An account (no password 2FA) with ``key`` registered; its device token."""
+    with httpx.Client(base_url=pair.a, timeout=30) as http:
+        assert http.post("/api/v1/users", json={"email": email, "password": PASSWORD}).is_success
+        signed_in = http.post(LOGIN, json={"email": email, "password": PASSWORD}).json()
+        auth = {"Authorization": f"Bearer {signed_in['access_token']}"}
+        options = http.post("/api/v1/profile/auth/passkeys/options", headers=auth).json()
+        r = http.post(
+            "/api/v1/profile/auth/passkeys",
+            json={"name": "Key", "credential": key.create(options)},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+        return str(signed_in["device_token"])
+
+
+def _alone(pair: Pair, i: int, key: SoftAuthenticator, **get: Any) -> dict[str, Any]:
+    options = httpx.post(f"{pair.instance(i)}/api/v1/auth/passkey/options", json={}).json()
+    return key.get(options, **get)
+
+
+def test_a_passkey_alone_challenge_works_once_across_instances(pair: Pair) -> None:
+    key = SoftAuthenticator(origin=PUBLIC_URL, counts=False)
+    _with_passkey(pair, "alone-race@example.com", key)
+    body = {"credential": _alone(pair, 1, key)}
+    answers = race(
+        [
+            lambda http, i=i: http.post(f"{pair.instance(i)}/api/v1/auth/passkey", json=body)
+            for i in range(10)
+        ]
+    )
+    assert sorted(r.status_code for r in answers) == [200] + [401] * 9, codes(answers)
+    assert codes(answers).count("invalid_credential") == 9
+
+
+def test_a_burst_of_bad_passkey_assertions_compares_at_most_ten(pair: Pair) -> None:
+    key = SoftAuthenticator(origin=PUBLIC_URL)
+    device_token = _with_passkey(pair, "alone-burst@example.com", key)
+    bodies = [{"credential": _alone(pair, i, key, tamper=True)} for i in range(30)]
+    user = str(next(iter(key.credentials.values())).user_handle.decode())
+    before = pair.comparisons("passkey", user)
+    answers = race(
+        [
+            lambda http, i=i: http.post(f"{pair.instance(i)}/api/v1/auth/passkey", json=bodies[i])
+            for i in range(30)
+        ]
+    )
+    seen = codes(answers)
+    assert pair.comparisons("passkey", user) - before <= 10, seen
+    assert seen.count("invalid_credential") <= 10, seen
+    assert seen.count("invalid_credential") + seen.count("rate_limited") == 30, seen
+    # The owner's known device still gets in; a stranger does not.
+    stranger = httpx.post(
+        f"{pair.a}/api/v1/auth/passkey", json={"credential": _alone(pair, 0, key)}
+    )
+    assert stranger.status_code == 429, stranger.text
+    known = httpx.post(
+        f"{pair.b}/api/v1/auth/passkey",
+        json={"credential": _alone(pair, 1, key), "device_token": device_token},
+    )
+    assert known.status_code == 200, known.text

@@ -134,7 +134,20 @@ def test_list_shape_and_exclusion_of_existing_keys(client: TestClient) -> None:
 
     listed = client.get(PASSKEYS, headers=account.auth).json()
     assert listed == [first]
-    assert set(first) == {"id", "name", "created_at", "last_used_at", "backed_up", "transports"}
+    assert set(first) == {
+        "id",
+        "name",
+        "created_at",
+        "last_used_at",
+        "backed_up",
+        "transports",
+        # Passkeys first: who made it, synced or not, and whether it signs in by itself.
+        "provider",
+        "aaguid",
+        "backup_eligible",
+        "discoverable",
+        "signs_in_alone",
+    }
     assert first["backed_up"] is True
     assert first["created_at"].startswith("2026-11-27T12:00:15")
 

@@ -83,6 +83,8 @@ def test_registration_options_ask_for_what_we_verify() -> None:
         {"id": b64url(b"k" * 16), "type": "public-key", "transports": ["usb"]},
         {"id": b64url(b"u"), "type": "public-key"},  # no known transport: none sent
     ]
+    # Whether the credential is discoverable, the browser says in credProps.rk.
+    assert sent["extensions"] == {"credProps": True}
     assert registration_options(timeout_ms=5_000).json["timeout"] == 5_000
     assert registration_options().challenge != options.challenge
 
@@ -101,6 +103,8 @@ def test_authentication_options_allow_only_the_accounts_keys() -> None:
     }
     assert len(options.challenge) >= 16
     assert webauthn.authentication_options(rp_id=RP_ID, allow=[], timeout_ms=7).json["timeout"] == 7
+    alone = webauthn.authentication_options(rp_id=RP_ID, allow=[], require_user_verification=True)
+    assert alone.json["userVerification"] == "required" and alone.json["allowCredentials"] == []
 
 
 @pytest.mark.parametrize("backed_up", [False, True])
@@ -115,6 +119,21 @@ def test_registration_returns_the_attested_facts(backed_up: bool) -> None:
     assert new.aaguid == str(uuid.UUID(bytes=AAGUID))
     assert new.backup_eligible is backed_up and new.backed_up is backed_up
     assert new.transports == ["nfc", "usb"]  # known ones, once each, sorted
+    assert new.user_verified is True and new.discoverable is True
+
+
+@pytest.mark.parametrize("resident", [True, False, None])
+def test_registration_reports_uv_and_credprops(resident: bool | None) -> None:
+    _, _, new = register(SoftAuthenticator(user_verifies=False, resident=resident))
+    assert new.user_verified is False and new.discoverable is resident
+
+
+@pytest.mark.parametrize(
+    "results",
+    [{}, {"credProps": "yes"}, {"credProps": {"rk": "true"}}, {"credProps": {}}, "x", None],
+)
+def test_credprops_said_otherwise_is_not_said(results: object) -> None:
+    assert webauthn.discoverable_of({"clientExtensionResults": results}) is None
 
 
 @pytest.mark.parametrize(
@@ -178,7 +197,23 @@ def test_an_assertion_verifies_and_reports_the_new_counter() -> None:
         allow=[webauthn.KnownCredential(credential_id=new.credential_id, transports=[])],
     )
     assertion = assert_assertion(key.get(options.json), options.challenge, new, sign_count=1)
-    assert assertion == webauthn.Assertion(sign_count=2, backed_up=False)
+    assert assertion == webauthn.Assertion(sign_count=2, backed_up=False, user_verified=True)
+    unverified = SoftAuthenticator(user_verifies=False)
+    _, _, new = register(unverified)
+    assertion = assert_assertion(
+        unverified.get(options.json, credential_id=new.credential_id),
+        options.challenge,
+        new,
+        sign_count=1,
+    )
+    assert assertion.user_verified is False
+
+
+def test_the_user_handle_an_assertion_claims() -> None:
+    assert webauthn.user_handle_of({"response": {"userHandle": b64url(b"someone")}}) == b"someone"
+    assert webauthn.user_handle_of({"response": {}}) is None
+    with pytest.raises(webauthn.CredentialRejected):
+        webauthn.user_handle_of({"response": {"userHandle": 7}})
 
 
 @pytest.mark.parametrize(

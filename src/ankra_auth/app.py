@@ -27,6 +27,7 @@ from ankra_auth.recovery_codes.router import router as recovery_codes_router
 from ankra_auth.security import passwords
 from ankra_auth.sessions.router import router as sessions_router
 from ankra_auth.sign_in_links.router import router as sign_in_links_router
+from ankra_auth.signin.passkey_router import router as passkey_sign_in_router
 from ankra_auth.signin.router import router as signin_router
 from ankra_auth.sso.router import router as sso_router
 from ankra_auth.startup import install_schema_gate
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         health.router,
         accounts_router,
         signin_router,
+        passkey_sign_in_router,
         profile_router,
         totp_router,
         recovery_codes_router,

@@ -213,6 +213,19 @@ TwoFactorEnforced = _error(
 InvalidCredential = _error(
     "InvalidCredential", 400, "invalid_credential", "The passkey could not be verified"
 )
+# A passkey alone (the whole sign-in): 401, as every failed sign-in.
+PasskeyNotVerified = _error(
+    "PasskeyNotVerified", 401, "invalid_credential", "The passkey could not be verified"
+)
+UnknownCredential = _error(
+    "UnknownCredential", 401, "unknown_credential", "No account has this passkey"
+)
+UserVerificationRequired = _error(
+    "UserVerificationRequired",
+    401,
+    "user_verification_required",
+    "This passkey did not verify you (no PIN or biometrics)",
+)
 EnrollmentRequired = _error(
     "EnrollmentRequired",
     403,

@@ -6,7 +6,6 @@ one's own right code never resets the count.
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,16 +17,8 @@ WINDOW = timedelta(minutes=15)
 
 
 def address_key(ip: str | None) -> str:
-    """One key per IPv4 address, per IPv6 /64 (what one subscriber usually holds)."""
-    try:
-        address = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return f"device:{(ip or 'unknown')[:64]}"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return f"device:{address.ipv4_mapped}"
-        return f"device:{ipaddress.ip_network(f'{address}/64', strict=False)}"
-    return f"device:{address}"
+    """One budget per IPv4 address, per IPv6 /64 (``windows.address``)."""
+    return f"device:{windows.address(ip)}"
 
 
 def reserve(db: Session, *, key: str, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -13,6 +14,8 @@ from ankra_auth.passkeys.models import WebAuthnChallenge
 
 REGISTRATION = "registration"
 AUTHENTICATION = "authentication"
+# A passkey alone: no owner until the assertion names one, and kept only as a hash.
+PASSKEY_SIGN_IN = "passkey_sign_in"
 CHALLENGE_TTL = timedelta(minutes=5)
 
 
@@ -106,3 +109,35 @@ def _spend(*, by_user: bool) -> Update:
 # Spend a sign-in's challenge, issued for the pending login ``owner`` (a flow's statement:
 # ``spent``, ``of_purpose``, ``owner``, ``now``); returns a row only when it spent it.
 SPEND_FOR_PENDING_LOGIN = _spend(by_user=False)
+
+
+def sign_in_hash(challenge: bytes) -> bytes:
+    """How a passkey-alone challenge is kept and found: its SHA-256, never the value."""
+    return hashlib.sha256(challenge).digest()
+
+
+def store_sign_in(db: Session, *, challenge: bytes, now: datetime) -> None:
+    """Remember a passkey-alone challenge (not committed): 5 minutes, single use, hashed."""
+    db.add(
+        WebAuthnChallenge(
+            challenge=sign_in_hash(challenge),
+            purpose=PASSKEY_SIGN_IN,
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+        )
+    )
+
+
+# Spend a passkey-alone challenge by its hash (``spent``, ``now``); a row only when it did.
+# One issued for a second-factor step or a registration has another purpose: not found.
+SPEND_SIGN_IN = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.challenge == bindparam("spent"),
+        _CHALLENGES.c.purpose == PASSKEY_SIGN_IN,
+        _CHALLENGES.c.used_at.is_(None),
+        _CHALLENGES.c.expires_at > bindparam("now", type_=UTCDateTime),
+    )
+    .values(used_at=bindparam("now", type_=UTCDateTime))
+    .returning(_CHALLENGES.c.id)
+)

@@ -1,16 +1,19 @@
 """A passkey as a sign-in reads and advances it: Core statements built once (hot path),
-sent by the second-factor step (``signin.passkey.Assertion``)."""
+sent by the second-factor step (``signin.passkey.Assertion``) and by a passkey alone
+(``signin.passkey_alone``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy import Select, Update, and_, bindparam, select, update
 
 from ankra_auth.db import UTCDateTime, table
+from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.passkeys.models import Passkey
 
 _PASSKEYS = table(Passkey)
+_TOKENS = table(DeviceToken)
 FIND: Select[Any] = select(
     _PASSKEYS.c.id, _PASSKEYS.c.name, _PASSKEYS.c.public_key, _PASSKEYS.c.sign_count
 ).where(
@@ -29,3 +32,29 @@ ADVANCE: Update = (
     )
     .returning(_PASSKEYS.c.id)
 )
+
+
+# A passkey alone's first read: the credential, whose account it is, and the presented
+# device token when it is a valid one of that account (``credential_id``, ``token_hash``,
+# ``now``). No row: no account has this credential.
+OWNER: Select[Any] = (
+    select(
+        _PASSKEYS.c.id,
+        _PASSKEYS.c.user_id,
+        _PASSKEYS.c.name,
+        _PASSKEYS.c.public_key,
+        _PASSKEYS.c.sign_count,
+        _TOKENS.c.id.label("token_id"),
+    )
+    .outerjoin(
+        _TOKENS,
+        and_(
+            _TOKENS.c.token_hash == bindparam("token_hash"),
+            _TOKENS.c.user_id == _PASSKEYS.c.user_id,
+            _TOKENS.c.expires_at > bindparam("now", type_=UTCDateTime),
+        ),
+    )
+    .where(_PASSKEYS.c.credential_id == bindparam("credential_id"))
+)
+# ADVANCE for a passkey-only sign-in: it has now shown that it signs in by itself.
+ADVANCE_ALONE: Update = ADVANCE.values(signed_in_alone=True)

@@ -23,6 +23,12 @@ class Passkey(Base):
     backup_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
     backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
     aaguid: Mapped[str] = mapped_column(String(36), default="")
+    # What the authenticator reported at registration: the UV flag, and credProps.rk (None:
+    # not said, or registered before these were kept).
+    user_verified: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    discoverable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Set by its first passkey-only sign-in: it has shown it signs in by itself.
+    signed_in_alone: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

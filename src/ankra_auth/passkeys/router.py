@@ -15,7 +15,7 @@ from ankra_auth.api.deps import (
     SettingsDep,
 )
 from ankra_auth.errors import InvalidCredential, LastFactor, raises
-from ankra_auth.passkeys import service
+from ankra_auth.passkeys import providers, service
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.passkeys.schemas import (
     PasskeyOut,
@@ -42,6 +42,11 @@ def passkey_out(passkey: Passkey) -> PasskeyOut:
         last_used_at=passkey.last_used_at,
         backed_up=passkey.backed_up,
         transports=[t for t in service.transports(passkey) if is_transport(t)],
+        provider=providers.name(passkey.aaguid),
+        aaguid=passkey.aaguid or None,
+        backup_eligible=passkey.backup_eligible,
+        discoverable=passkey.discoverable,
+        signs_in_alone=service.signs_in_alone(passkey),
     )
 
 

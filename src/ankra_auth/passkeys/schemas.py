@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeGuard, get_args
 
-from pydantic import BaseModel, ConfigDict, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypeAliasType
 
@@ -60,6 +60,11 @@ class PasskeyOut(BaseModel):
                     "last_used_at": "2026-01-15T08:12:44Z",
                     "backed_up": True,
                     "transports": ["hybrid", "internal"],
+                    "provider": "iCloud Keychain",
+                    "aaguid": "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+                    "backup_eligible": True,
+                    "discoverable": True,
+                    "signs_in_alone": True,
                 }
             ]
         }
@@ -71,6 +76,20 @@ class PasskeyOut(BaseModel):
     last_used_at: datetime | None
     backed_up: bool
     transports: list[AuthenticatorTransport]
+    provider: str | None = Field(
+        description="The authenticator's name from its AAGUID (a maintained list); null when "
+        "unknown, the all-zero AAGUID included"
+    )
+    aaguid: str | None = Field(description="The AAGUID as registered; null for keys from before")
+    backup_eligible: bool = Field(description="The BE flag: a synced passkey can be backed up")
+    discoverable: bool | None = Field(
+        description="Whether the authenticator made a discoverable credential "
+        "(`credProps.rk`); null when the browser did not say"
+    )
+    signs_in_alone: bool = Field(
+        description="It verified the user at registration and is not known to be "
+        "non-discoverable, or it has completed a passkey-only sign-in"
+    )
 
 
 class PasskeyRegisterIn(BaseModel):
@@ -177,6 +196,12 @@ DESCRIPTOR_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
+class AuthenticationExtensionsClientInputsJSON(_Options):
+    credProps: bool = Field(
+        description="Asks the browser whether the new credential is discoverable (`rk`)"
+    )
+
+
 class PublicKeyCredentialCreationOptionsJSON(_Options):
     model_config = ConfigDict(
         json_schema_extra={
@@ -202,6 +227,7 @@ class PublicKeyCredentialCreationOptionsJSON(_Options):
                         "userVerification": "preferred",
                     },
                     "attestation": "none",
+                    "extensions": {"credProps": True},
                 }
             ]
         }
@@ -215,6 +241,7 @@ class PublicKeyCredentialCreationOptionsJSON(_Options):
     excludeCredentials: list[PublicKeyCredentialDescriptorJSON]
     authenticatorSelection: AuthenticatorSelectionCriteria
     attestation: AttestationConveyancePreference
+    extensions: AuthenticationExtensionsClientInputsJSON
     hints: list[PublicKeyCredentialHint] | SkipJsonSchema[None] = None
 
 

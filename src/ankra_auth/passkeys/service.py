@@ -37,6 +37,14 @@ def user_handle(user_id: str) -> bytes:
     return user_id.encode()
 
 
+def signs_in_alone(passkey: Passkey) -> bool:
+    """It verified the user at registration and is not known to be non-discoverable, or it
+    has already signed in by itself."""
+    return passkey.signed_in_alone or (
+        passkey.user_verified is True and passkey.discoverable is not False
+    )
+
+
 def transports(passkey: Passkey) -> list[str]:
     try:
         stored = json.loads(passkey.transports)
@@ -129,6 +137,8 @@ def register(
         backup_eligible=new.backup_eligible,
         backed_up=new.backed_up,
         aaguid=new.aaguid,
+        user_verified=new.user_verified,
+        discoverable=new.discoverable,
         created_at=ctx.now,
     )
     db.add(passkey)

@@ -79,12 +79,18 @@ class NewCredential:
     backup_eligible: bool
     backed_up: bool
     transports: list[str]
+    # The authenticator verified the user (PIN, biometrics) at registration: the UV flag.
+    user_verified: bool = False
+    # ``credProps.rk`` as the browser reported it: None when it did not say.
+    discoverable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Assertion:
     sign_count: int
     backed_up: bool
+    # The UV flag: a passkey alone is a sign-in only when the authenticator verified the user.
+    user_verified: bool = False
 
 
 def _descriptors(credentials: Iterable[KnownCredential]) -> list[PublicKeyCredentialDescriptor]:
@@ -122,18 +128,31 @@ def registration_options(
         exclude_credentials=_descriptors(exclude),
         supported_pub_key_algs=ALGORITHMS,
     )
-    return Options(challenge=options.challenge, json=options_to_json_dict(options))
+    created = options_to_json_dict(options)
+    # Ask the browser whether the credential is discoverable (credProps.rk): a passkey that
+    # signs in by itself must be found without an account named first.
+    created["extensions"] = {"credProps": True}
+    return Options(challenge=options.challenge, json=created)
 
 
 def authentication_options(
-    *, rp_id: str, allow: Iterable[KnownCredential], timeout_ms: int = TIMEOUT_MS
+    *,
+    rp_id: str,
+    allow: Iterable[KnownCredential],
+    timeout_ms: int = TIMEOUT_MS,
+    require_user_verification: bool = False,
 ) -> Options:
-    """Options for ``navigator.credentials.get()`` limited to the ``allow`` credentials."""
+    """Options for ``navigator.credentials.get()`` limited to the ``allow`` credentials (none:
+    any discoverable credential of this site, for a passkey alone, which must verify the user)."""
     options = generate_authentication_options(
         rp_id=rp_id,
         timeout=timeout_ms,
         allow_credentials=_descriptors(allow),
-        user_verification=UserVerificationRequirement.PREFERRED,
+        user_verification=(
+            UserVerificationRequirement.REQUIRED
+            if require_user_verification
+            else UserVerificationRequirement.PREFERRED
+        ),
     )
     return Options(challenge=options.challenge, json=options_to_json_dict(options))
 
@@ -172,6 +191,21 @@ def client_challenge(credential: Mapping[str, Any]) -> bytes:
 def credential_id(credential: Mapping[str, Any]) -> bytes:
     """The credential's raw id; raises :class:`CredentialRejected` when it cannot be read."""
     return _b64url(credential.get("rawId"), "rawId")
+
+
+def discoverable_of(credential: Mapping[str, Any]) -> bool | None:
+    """``clientExtensionResults.credProps.rk``: whether the authenticator made a discoverable
+    credential, or None when the browser did not say."""
+    results = credential.get("clientExtensionResults")
+    props = results.get("credProps") if isinstance(results, Mapping) else None
+    rk = props.get("rk") if isinstance(props, Mapping) else None
+    return rk if isinstance(rk, bool) else None
+
+
+def user_handle_of(credential: Mapping[str, Any]) -> bytes | None:
+    """The assertion's ``userHandle`` (the account it claims), or None when absent."""
+    handle = _response(credential).get("userHandle")
+    return None if handle is None else _b64url(handle, "userHandle")
 
 
 def transports_of(credential: Mapping[str, Any]) -> list[str]:
@@ -214,6 +248,8 @@ def verify_registration(
         backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
         backed_up=verified.credential_backed_up,
         transports=transports_of(credential),
+        user_verified=verified.user_verified,
+        discoverable=discoverable_of(credential),
     )
 
 
@@ -232,8 +268,8 @@ def verify_assertion(
     Raises :class:`SignCountRejected` for a correctly signed assertion whose counter did not
     advance, and :class:`CredentialRejected` for everything else.
     """
-    handle = _response(credential).get("userHandle")
-    if handle is not None and _b64url(handle, "userHandle") != user_handle:
+    handle = user_handle_of(credential)
+    if handle is not None and handle != user_handle:
         raise CredentialRejected("the credential belongs to another account")
     try:
         # Stored count 0 turns the library's counter check off: ours runs after the
@@ -253,4 +289,8 @@ def verify_assertion(
     received = verified.new_sign_count
     if (received or sign_count) and received <= sign_count:
         raise SignCountRejected(stored=sign_count, received=received)
-    return Assertion(sign_count=received, backed_up=verified.credential_backed_up)
+    return Assertion(
+        sign_count=received,
+        backed_up=verified.credential_backed_up,
+        user_verified=verified.user_verified,
+    )

@@ -87,23 +87,44 @@ def session_grant(
 
     After single sign-on the sign-in is named ``sso`` with the provider in ``detail`` (the
     contract's event), as it is for an account without a second factor. ``also`` are more
-    events (type, method) of the same sign-in (a recovery code used). The factor proves
-    two-factor authentication, so no organisation can restrict the session.
+    events (type, method) of the same sign-in (a recovery code used).
     """
-    sign_in_method = _sign_in_method(pending, method)
-    token, session = _session_row(settings, ctx, pending.user_id, sign_in_method)
+    return new_session(
+        settings=settings,
+        ctx=ctx,
+        user_id=pending.user_id,
+        method=_sign_in_method(pending, method),
+        detail=pending.sso_provider,
+        retire_id=pending.device_token_id,
+        also=also,
+    )
+
+
+def new_session(
+    *,
+    settings: Settings,
+    ctx: RequestContext,
+    user_id: str,
+    method: SignInMethod,
+    detail: str | None,
+    retire_id: str | None,
+    also: tuple[tuple[EventType, SignInMethod], ...] = (),
+) -> Grant[Authenticated]:
+    """A sign-in's session as a grant (its rows, and the answer once they commit), for a
+    step that proved two factors (a second factor, or a passkey alone), so no organisation
+    can restrict it. ``retire_id`` is the device token the new one replaces."""
+    token, session = session_values(settings, ctx, user_id, method)
     # The factor's own events first: the log, newest first, then ends with the sign-in.
     recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
         (type_, event_method, None) for type_, event_method in also
-    ) + ((events.SIGN_IN, sign_in_method, pending.sso_provider),)
+    ) + ((events.SIGN_IN, method, detail),)
     written = rows.Rows(
-        user_id=pending.user_id,
+        user_id=user_id,
         now=ctx.now,
-        retire_id=pending.device_token_id,
+        retire_id=retire_id,
         session=session,
         events=[
-            events.row(user_id=pending.user_id, type=t, method=m, ctx=ctx, detail=d)
-            for t, m, d in recorded
+            events.row(user_id=user_id, type=t, method=m, ctx=ctx, detail=d) for t, m, d in recorded
         ],
     )
     return Grant(
@@ -111,9 +132,7 @@ def session_grant(
         shape=written.shape,
         params=written.params,
         steps=written.steps,
-        result=_authenticated(
-            settings, token, pending.user_id, written.device_token, restricted=False
-        ),
+        result=authenticated(settings, token, user_id, written.device_token, restricted=False),
         counted=tuple((t, m) for t, m, _ in recorded),
     )
 
@@ -142,7 +161,7 @@ def grant_session(
     sign-in counted on, which the new one replaces. Everything is read before the commit,
     so the request holds no pooled connection after it.
     """
-    token, session = _session_row(settings, ctx, user_id, session_method or method)
+    token, session = session_values(settings, ctx, user_id, session_method or method)
     event = events.counted_row(
         db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
     )
@@ -152,10 +171,10 @@ def grant_session(
     rows.write(db, written)
     restricted = enrollment_required(db, user_id)
     db.commit()
-    return _authenticated(settings, token, user_id, written.device_token, restricted=restricted)
+    return authenticated(settings, token, user_id, written.device_token, restricted=restricted)
 
 
-def _session_row(
+def session_values(
     settings: Settings, ctx: RequestContext, user_id: str, method: SignInMethod
 ) -> tuple[str, dict[str, object]]:
     return accounts.new_session_values(
@@ -166,7 +185,7 @@ def _session_row(
     )
 
 
-def _authenticated(
+def authenticated(
     settings: Settings, token: str, user_id: str, device_token: str, *, restricted: bool
 ) -> Authenticated:
     return Authenticated(

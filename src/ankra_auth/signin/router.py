@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
-from ankra_auth import db_async, db_flow
-from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep, context_of
-from ankra_auth.api.json_response import json_response
-from ankra_auth.api.threads import run_second_factor
+from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db_flow import Flow
@@ -23,10 +18,9 @@ from ankra_auth.errors import (
     TooManyAttempts,
     raises,
 )
-from ankra_auth.passkeys.schemas import PublicKeyCredentialRequestOptionsJSON
-from ankra_auth.signin import passkey, password, second_factor
-from ankra_auth.signin.answers import authenticated_body, authenticated_out
-from ankra_auth.signin.cookies import device_cookie, from_allowed_origin
+from ankra_auth.signin import password, second_factor
+from ankra_auth.signin.answers import answer_flow, authenticated_out
+from ankra_auth.signin.cookies import device_cookie
 from ankra_auth.signin.grant import Authenticated, MfaRequired
 from ankra_auth.signin.schemas import (
     LOGIN_EXAMPLES,
@@ -34,8 +28,6 @@ from ankra_auth.signin.schemas import (
     LoginIn,
     LoginOut,
     MfaRequiredOut,
-    PasskeyLoginIn,
-    PasskeyLoginOptionsIn,
     RecoveryAuthenticatedOut,
     RecoveryCodeIn,
     TotpCodeIn,
@@ -79,56 +71,6 @@ def login_with_password(
     return authenticated_out(result, request, response, settings)
 
 
-# A second factor runs as one flow (``challenges.second_step``): on the event loop on
-# PostgreSQL (``db_async.run``), else on a second-factor thread of its own (api/threads.py).
-# The routes take no dependencies but the body: the settings, clock and database come
-# straight from the app, which saves FastAPI's per-dependency work on the busiest routes.
-FlowFor = Callable[[str, Settings, RequestContext], Flow[Authenticated]]
-
-
-async def _second_step(request: Request, response: Response, flow_for: FlowFor) -> Response:
-    state = request.app.state
-    settings: Settings = state.settings
-    ctx = context_of(request, state.clock)
-    if state.loop_pool is not None:
-        result = await db_async.run(state.loop_pool, flow_for("postgresql", settings, ctx))
-    else:
-
-        def on_thread() -> Authenticated:
-            with state.session_factory() as db:
-                flow = flow_for(db.get_bind().dialect.name, settings, ctx)
-                return db_flow.run(db, flow)
-
-        result = await run_second_factor(settings.second_factor_threads, on_thread)
-    return await _answer(result, request, response, settings)
-
-
-async def _answer(
-    result: Authenticated, request: Request, response: Response, settings: Settings
-) -> Response:
-    """The answer to a finished second factor. Our own pages also get cookies and may have
-    a single sign-on link to finish (a database write): that on a thread."""
-    if not from_allowed_origin(request, settings):
-        return json_response(_body(result), response)
-
-    def answer() -> BaseModel:
-        out = authenticated_out(result, request, response, settings)
-        if result.recovery_codes_remaining is None:
-            return out
-        remaining = result.recovery_codes_remaining
-        return RecoveryAuthenticatedOut(**out.model_dump(), recovery_codes_remaining=remaining)
-
-    return json_response(await run_second_factor(settings.second_factor_threads, answer), response)
-
-
-def _body(result: Authenticated) -> BaseModel:
-    body = authenticated_body(result)
-    if result.recovery_codes_remaining is None:
-        return body
-    remaining = result.recovery_codes_remaining
-    return RecoveryAuthenticatedOut(**body.model_dump(), recovery_codes_remaining=remaining)
-
-
 @router.post("/mfa/totp", name="login_with_totp", tags=ACCOUNTS, response_model=AuthenticatedOut)
 @raises(*SECOND_FACTOR_FAILURES)
 async def login_with_totp(body: TotpCodeIn, request: Request, response: Response) -> Response:
@@ -142,7 +84,7 @@ async def login_with_totp(body: TotpCodeIn, request: Request, response: Response
             dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
         )
 
-    return await _second_step(request, response, flow_for)
+    return await answer_flow(request, response, flow_for)
 
 
 @router.post(
@@ -164,45 +106,4 @@ async def login_with_recovery_code(
             dialect=dialect, settings=settings, ctx=ctx, mfa_token=body.mfa_token, code=body.code
         )
 
-    return await _second_step(request, response, flow_for)
-
-
-@router.post(
-    "/mfa/passkey/options",
-    name="passkey_login_options",
-    tags=PASSKEYS,
-    response_model=PublicKeyCredentialRequestOptionsJSON,
-    response_model_exclude_none=True,
-)
-@raises(MfaTokenInvalid)
-def passkey_login_options(
-    body: PasskeyLoginOptionsIn, db: DbDep, settings: SettingsDep, ctx: ContextDep
-) -> PublicKeyCredentialRequestOptionsJSON:
-    """Options for `navigator.credentials.get()` (after
-    `PublicKeyCredential.parseRequestOptionsFromJSON()`), limited to this account's passkeys."""
-    options = passkey.login_options_for_token(
-        db, settings=settings, ctx=ctx, mfa_token=body.mfa_token
-    )
-    return PublicKeyCredentialRequestOptionsJSON.model_validate(options)
-
-
-@router.post(
-    "/mfa/passkey", name="login_with_passkey", tags=PASSKEYS, response_model=AuthenticatedOut
-)
-@raises(*SECOND_FACTOR_FAILURES)
-async def login_with_passkey(
-    body: PasskeyLoginIn, request: Request, response: Response
-) -> Response:
-    """The second step with a passkey: `credential` is the browser's `credential.toJSON()`.
-    An assertion that fails verification counts as a wrong code."""
-
-    def flow_for(dialect: str, settings: Settings, ctx: RequestContext) -> Flow[Authenticated]:
-        return passkey.sign_in_with_passkey(
-            dialect=dialect,
-            settings=settings,
-            ctx=ctx,
-            mfa_token=body.mfa_token,
-            credential=body.credential,
-        )
-
-    return await _second_step(request, response, flow_for)
+    return await answer_flow(request, response, flow_for)

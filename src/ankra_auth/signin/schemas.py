@@ -175,3 +175,36 @@ class PasskeyLoginIn(BaseModel):
 
     mfa_token: MfaToken
     credential: CredentialJSON
+
+
+class PasskeyAloneOptionsIn(BaseModel):
+    """Nothing: a passkey alone names no account before the assertion."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+
+class PasskeyAloneIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "credential": {
+                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+                        "type": "public-key",
+                        "response": {
+                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+                            "signature": "MEUCIQDQ",
+                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
+                        },
+                        "clientExtensionResults": {},
+                    }
+                }
+            ]
+        }
+    )
+
+    credential: CredentialJSON
+    # From an earlier authenticated answer; unknown, void or foreign tokens are ignored.
+    device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
