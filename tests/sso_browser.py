@@ -46,14 +46,11 @@ class SsoBrowser:
         the provider sends the browser to, without following it."""
         response = self.start(query, provider_id)
         assert response.status_code == 302, response.text
-        return self.through_provider(op, user, response)
+        return self.through_provider(op, user, response.headers["location"])
 
-    def through_provider(
-        self, op: OpenIdProvider, user: ProviderUser | None, response: httpx.Response
-    ) -> str:
-        """From Ankra's redirect to the provider, sign in there (when it asks); the
+    def through_provider(self, op: OpenIdProvider, user: ProviderUser | None, location: str) -> str:
+        """From Ankra's authorization URL at the provider, sign in there (when it asks); the
         callback URL the provider sends the browser to, not followed."""
-        location = response.headers["location"]
         assert location.startswith(op.issuer), location
         for _ in range(20):
             if not location.startswith(op.issuer):
@@ -75,13 +72,12 @@ class SsoBrowser:
     def link(
         self, op: OpenIdProvider, user: ProviderUser | None, provider_id: str = "corp"
     ) -> httpx.Response:
-        """ "Link NAME" on the profile page (its same-origin POST), the provider, and back:
-        the page that asks before anything is linked."""
-        response = self.http.post(
-            f"{self.base}/auth/sso/{provider_id}/link", headers={"Origin": self.base}
-        )
-        assert response.status_code == 303, response.text
-        return self.callback(self.through_provider(op, user, response))
+        """The profile's "Link NAME" (its same-origin POST), the provider, and back: the page
+        that asks before anything is linked."""
+        response = self.api("POST", f"/api/v1/profile/sso/{provider_id}/link")
+        assert response.status_code == 200, response.text
+        url = response.json()["authorization_url"]
+        return self.callback(self.through_provider(op, user, url))
 
     def confirm_link(self, page: httpx.Response, provider_id: str = "corp") -> httpx.Response:
         """The person's "Link" on the confirmation page (a form POST from our own page)."""

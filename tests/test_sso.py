@@ -547,11 +547,11 @@ def test_a_link_from_elsewhere_links_nothing(live: Live) -> None:
     # A link someone sent (a GET, as any navigation): nothing starts.
     page = browser.start("?link=1&next=/profile/authentication")
     assert page.status_code == 400 and "from your profile" in page.text
-    # A form on another site posting to the link route: refused.
+    # Another site posting to the link route with the victim's cookie: refused.
     r = browser.http.post(
-        f"{live.base}/auth/sso/corp/link", headers={"Origin": "https://evil.example"}
+        f"{live.base}/api/v1/profile/sso/corp/link", headers={"Origin": "https://evil.example"}
     )
-    assert r.status_code == 403 and "did not come from your profile page" in r.text
+    assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
     assert live.count(SsoFlow) == 0
     # The attacker's own confirmation page, posted from the victim's browser: nothing.
     attacker = live.browser()
@@ -571,10 +571,26 @@ def test_a_link_from_elsewhere_links_nothing(live: Live) -> None:
     assert live.count(SsoIdentity) == 0
 
 
-def test_link_needs_a_signed_in_session(live: Live) -> None:
+def test_link_needs_a_signed_in_session_that_is_not_restricted(live: Live) -> None:
     browser = live.browser()
-    r = browser.http.post(f"{live.base}/auth/sso/corp/link", headers={"Origin": live.base})
-    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    r = browser.api("POST", "/api/v1/profile/sso/corp/link")
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
+    # A restricted session (its organisation requires 2FA) can neither link nor unlink.
+    _local_account(browser, "restricted@example.com")
+    _password_login(browser, "restricted@example.com")
+    owner = live.browser()
+    _local_account(owner, "owner.restricts@example.com")
+    _password_login(owner, "owner.restricts@example.com")
+    _enroll_totp(owner, live)
+    org = owner.api("POST", "/api/v1/orgs", json={"name": "Strict"}).json()["id"]
+    owner.api("POST", f"/api/v1/orgs/{org}/members", json={"email": "restricted@example.com"})
+    (invitation,) = browser.api("GET", "/api/v1/invitations").json()
+    assert browser.api("POST", f"/api/v1/invitations/{invitation['id']}/accept").status_code == 200
+    assert owner.api("PATCH", f"/api/v1/orgs/{org}", json={"require_two_factor": True}).is_success
+    r = browser.api("POST", "/api/v1/profile/sso/corp/link")
+    assert r.status_code == 403 and r.json()["code"] == "enrollment_required"
+    r = browser.api("DELETE", "/api/v1/profile/sso/corp")
+    assert r.status_code == 403 and r.json()["code"] == "enrollment_required"
 
 
 def test_unlink_rules(live: Live) -> None:

@@ -160,7 +160,15 @@ def test_email_collision_links_after_signing_in_to_the_local_account(
     # Link is offered for providers not linked; unlinking (recently signed in) works.
     card.get_by_role("button", name="Unlink Acme SSO").click()
     expect(status(page)).to_contain_text("no longer linked")
-    expect(card.get_by_role("link", name="Link Acme SSO")).to_be_visible()
+    # Linking again starts from the card's button, and asks on our page before it links.
+    card.get_by_role("button", name="Link Acme SSO").click()
+    question = f"Link Acme SSO account {email} to your Ankra account {email}?"
+    expect(page.get_by_role("heading", name=question)).to_be_visible()
+    screenshot(page, "sso-link-confirm")
+    check_accessibility(page, "sso-link-confirm")
+    page.get_by_role("button", name="Link Acme SSO").click()
+    expect_profile(page, live)
+    expect(card.get_by_role("button", name="Unlink Acme SSO")).to_be_visible()
 
 
 def test_the_sign_in_page_offers_each_provider_in_every_engine(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from ankra_auth import migrate
 from ankra_auth.config import Settings
@@ -207,7 +207,12 @@ def test_ankra_login_sso_no_browser_with_totp_in_chromium(
         screenshots.keep(page, "cli-device-sso", scratch=tmp_path / "screenshots")
         page.get_by_role("button", name="Continue with Acme SSO").click()
         _sign_in_at_provider(page, person)
-        expect(page.get_by_text(f"Signing in to the Ankra CLI as {person.email}")).to_be_visible()
+        # Back from the provider: the account now, with the terminal's address and the
+        # warning again, before the factor.
+        facts = page.locator("#cli-device-facts")
+        expect(facts.locator('dd[data-field="device-email"]')).to_have_text(str(person.email))
+        expect(facts.locator('dd[data-field="ip"]')).to_have_text("127.0.0.1")
+        expect(facts.get_by_text("Never enter a code that someone sent you.")).to_be_visible()
         page.get_by_label("Authenticator app code").fill("000000")
         page.get_by_role("button", name="Verify code").click()
         expect(page.get_by_role("status")).to_contain_text("4 attempts left")
@@ -261,3 +266,71 @@ def test_ankra_login_sso_no_browser_refused_at_sign_in_exits_non_zero(
     assert "did not confirm your email address" in stderr
     assert "ankra login --sso --no-browser" in stderr
     assert not ankra.credentials_file.exists()
+
+
+def test_the_sso_start_link_of_a_device_hand_off_completes_nothing_elsewhere(
+    sso_server: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    """The phishing of `--sso --no-browser`: whoever typed the code sends its start link
+    to someone signed in at the provider. In that browser it opens nothing; in the one that
+    typed the code, it completes only with the person's Approve, after the account, the
+    terminal's address and the warning were shown."""
+    person = openid_provider.add_user(email=f"cli-bound-{free_port()}@example.com")
+    victim = browser.new_context()
+    typed_here = browser.new_context()
+    ankra = make_ankra(sso_server, tmp_path)
+    process = ankra.popen("login", "--sso", "--no-browser")
+    try:
+        # The other browser has a session at the provider (it would sign in silently).
+        at_provider = victim.new_page()
+        at_provider.goto(f"{sso_server}/auth/sso/corp/start")
+        _sign_in_at_provider(at_provider, person)
+        url, user_code = _shown_on_terminal(process)
+        page = typed_here.new_page()
+        started: list[str] = []
+
+        def hold(route: Route) -> None:  # the link is copied, not followed
+            started.append(route.request.url)
+            route.abort()
+
+        page.route("**/auth/sso/corp/start?cli=*", hold)
+        page.goto(url)
+        page.get_by_label("Code from your terminal").fill(user_code)
+        page.get_by_role("button", name="Continue", exact=True).click()
+        page.get_by_role("button", name="Continue with Acme SSO").click()
+        deadline = time.monotonic() + 15
+        while not started and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        (link,) = started
+        elsewhere = victim.new_page()
+        elsewhere.goto(link)
+        expect(elsewhere.get_by_text("cannot be used").first).to_be_visible()
+        assert process.poll() is None  # the terminal still waits: nothing was approved
+
+        page.unroute("**/auth/sso/corp/start?cli=*")
+        page.goto(link)
+        _sign_in_at_provider(page, person)
+        facts = page.locator("#cli-device-facts")
+        expect(facts.get_by_role("heading", name="Is this your sign-in?")).to_be_visible()
+        expect(facts.locator('dd[data-field="device-email"]')).to_have_text(str(person.email))
+        expect(facts.locator('dd[data-field="ip"]')).to_have_text("127.0.0.1")
+        expect(facts.get_by_text("Never enter a code that someone sent you.")).to_be_visible()
+        expect(
+            facts.get_by_text(f"Approve sign-in to ankra CLI for {person.email}?")
+        ).to_be_visible()
+        screenshots.keep(page, "cli-device-sso-approve", scratch=tmp_path / "screenshots")
+        assert process.poll() is None  # the provider's sign-in approved nothing by itself
+        page.get_by_role("button", name="Approve").click()
+        expect(
+            page.get_by_text("You can close this window and return to your terminal.")
+        ).to_be_visible()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        victim.close()
+        typed_here.close()
+        if process.poll() is None:
+            process.kill()
+    _assert_signed_in(ankra, process, stdout, stderr, server=sso_server, email=str(person.email))

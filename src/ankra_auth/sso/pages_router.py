@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from ankra_auth.accounts import service as accounts
 from ankra_auth.accounts.models import AuthSession, User
@@ -22,7 +22,7 @@ from ankra_auth.orgs.enforcement import enrollment_required
 from ankra_auth.signin.cookies import (
     SESSION_COOKIE,
     cli_device_cookie,
-    from_allowed_origin,
+    from_our_page,
     presented_device_token,
     set_device_cookie,
     set_session_cookie,
@@ -122,9 +122,10 @@ def _to_provider(
         # A sign-in's second factor counts on this browser's device token, as after a password.
         device_token=presented_device_token(request) if purpose == flows.SIGN_IN else None,
     )
-    # The contract's 302 for the start link; 303 after a form's POST (the link button).
-    status = 303 if request.method == "POST" else 302
-    response = RedirectResponse(url, status_code=status, headers=SECURITY_HEADERS)
+    if purpose == flows.LINK:  # started by the profile's fetch: it goes there itself
+        response: Response = JSONResponse({"authorization_url": url}, headers=SECURITY_HEADERS)
+    else:
+        response = RedirectResponse(url, status_code=302, headers=SECURITY_HEADERS)
     browser.remember(response, value=browser_token, settings=settings)
     return response
 
@@ -135,7 +136,7 @@ def start(
 ) -> Response:
     """302 to the provider: a sign-in; ``?reauth=1`` re-authenticates the signed-in session
     with a fresh login there; ``?cli=TOKEN`` (the ``browser_url`` of ``ankra login --sso``)
-    signs in for that terminal. Linking never starts from a link (``POST .../link``)."""
+    signs in for that terminal. Linking never starts from a link (the profile's POST)."""
     provider = find(settings.sso_providers, provider_id)
     if provider is None:
         return pages.message(pages.unknown_provider())
@@ -172,7 +173,7 @@ def _own_session(
     """The signed-in session of a same-origin POST from our pages that may change links:
     a cross-site request, no session, or a restricted one (enrollment required) get a page
     saying so instead."""
-    if not from_allowed_origin(request, settings):
+    if not from_our_page(request, settings):
         return pages.message(pages.not_from_profile())
     session = _signed_in(request, db, ctx)
     if session is None:
@@ -182,20 +183,18 @@ def _own_session(
     return session
 
 
-@page_routes.post("/auth/sso/{provider_id}/link", name="page_sso_link", response_model=None)
-def link(
-    provider_id: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
+def start_link(
+    request: Request,
+    db: DbDep,
+    settings: Settings,
+    ctx: RequestContext,
+    provider: SsoProvider,
+    session_id: str,
 ) -> Response:
-    """ "Link NAME" on the profile page (a same-origin POST): to the provider, which then
-    asks on our page before anything is linked."""
-    provider = find(settings.sso_providers, provider_id)
-    if provider is None:
-        return pages.message(pages.unknown_provider())
-    session = _own_session(request, db, settings, ctx)
-    if not isinstance(session, AuthSession):
-        return session
+    """The profile's "Link NAME" (``POST /api/v1/profile/sso/{id}/link``): the flow to the
+    provider, whose answer the page then confirms before anything is linked."""
     return _to_provider(
-        request, db, settings, ctx, provider, purpose=flows.LINK, session_id=session.id
+        request, db, settings, ctx, provider, purpose=flows.LINK, session_id=session_id
     )
 
 

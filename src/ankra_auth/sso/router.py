@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
 
 from ankra_auth.api.deps import (
     ContextDep,
@@ -15,9 +15,10 @@ from ankra_auth.api.deps import (
     SettingsDep,
 )
 from ankra_auth.errors import NotFound, raises
-from ankra_auth.sso import service
+from ankra_auth.sso import pages_router, service
+from ankra_auth.sso.config import find
 from ankra_auth.sso.pages_router import page_routes
-from ankra_auth.sso.schemas import LinkedIdentityOut, ProviderOut
+from ankra_auth.sso.schemas import LinkedIdentityOut, ProviderOut, SsoLinkStartOut
 from ankra_auth.text import path_id
 
 # An id this service could have configured (sso.config's pattern): anything else is no provider.
@@ -68,6 +69,26 @@ def unlink(
 ) -> None:
     """Unlink a provider; an account without a password keeps its last link."""
     service.unlink(db, user=principal.user, provider_id=provider_id, ctx=ctx)
+
+
+@api.post("/profile/sso/{provider_id}/link", name="start_sso_link", response_model=SsoLinkStartOut)
+@raises(NotFound)
+def start_link(
+    provider_id: Annotated[str, PROVIDER_ID],
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    settings: SettingsDep,
+    ctx: ContextDep,
+) -> Response:
+    """Start linking a provider to the signed-in account (the profile's "Link NAME", a
+    same-origin POST: a link someone sends starts nothing). Go to `authorization_url`; after
+    the provider, the page asks "Link PROVIDER account EMAIL to your Ankra account?" and
+    links only on the person's confirmation. Restricted sessions cannot link."""
+    provider = find(settings.sso_providers, provider_id)
+    if provider is None:
+        raise NotFound("No single sign-on provider has that id")
+    return pages_router.start_link(request, db, settings, ctx, provider, principal.session.id)
 
 
 router.include_router(api)

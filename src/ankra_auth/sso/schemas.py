@@ -30,3 +30,9 @@ class LinkedIdentityOut(BaseModel):
     email: str | None
     linked_at: datetime
     last_used_at: datetime | None
+
+
+class SsoLinkStartOut(BaseModel):
+    """Where the browser goes to sign in at the provider for the link."""
+
+    authorization_url: str

@@ -7,6 +7,21 @@ export async function ssoCard() {
   const startUrl = (id, flag) => `/auth/sso/${encodeURIComponent(id)}/start?${flag}=1&next=${encodeURIComponent(profile)}`;
   const link = (href, text, className = 'button') => Object.assign(document.createElement('a'), { href, textContent: text, className });
 
+  // Linking starts only from here, with a same-origin POST (a link could be sent by anyone);
+  // the provider's answer is then confirmed on our own page before anything is linked.
+  function linkButton(provider) {
+    const button = Object.assign(document.createElement('button'), { type: 'button', textContent: `Link ${provider.name}` });
+    button.addEventListener('click', () => busy(button, async () => {
+      try {
+        const started = await api('POST', `/api/v1/profile/sso/${encodeURIComponent(provider.id)}/link`);
+        location.assign(started.authorization_url);
+      } catch (error) {
+        say(problemText(error), 'error');
+      }
+    }));
+    return button;
+  }
+
   async function unlink(button, provider) {
     await busy(button, async () => {
       try {
@@ -46,7 +61,7 @@ export async function ssoCard() {
     }));
     show(field('sso-none'), links.length === 0);
     field('sso-link-actions').replaceChildren(
-      ...providers.filter((p) => !linked.has(p.id)).map((p) => link(startUrl(p.id, 'link'), `Link ${p.name}`)),
+      ...providers.filter((p) => !linked.has(p.id)).map((p) => linkButton(p)),
     );
   }
 
