@@ -128,7 +128,8 @@ def test_control_characters_everywhere_never_5xx(fuzz_app: tuple[FastAPI, str]) 
                 params={"cursor": CONTROL_QUERY, "next": CONTROL_QUERY},
             )
             _check(response)
-            if "{" not in path and body is not None:
+            # A body with nothing to put a control character in (`{}`) may well succeed.
+            if "{" not in path and body is not None and body != "{}":
                 assert response.status_code in {400, 401, 403, 404, 409, 422, 429}, (
                     path,
                     response.text,

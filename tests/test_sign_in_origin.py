@@ -3,6 +3,7 @@ and nothing read, counted, spent or created (hardening/sign_in_origin.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi import FastAPI
@@ -102,7 +103,10 @@ def test_the_openapi_document_names_the_problem(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]["403"]
     assert login == {"$ref": "#/components/responses/OriginNotAllowed"}
-    shared = spec["components"]["responses"]["OriginNotAllowed"]
-    example = shared["content"]["application/problem+json"]["example"]
-    assert example["code"] == "origin_not_allowed" and "allowed_origins" in example
+    shared = spec["components"]["responses"]["OriginNotAllowed"]["content"]
+    examples = shared["application/problem+json"]["examples"]
+    example = spec["components"]["examples"]["OriginNotAllowed"]["value"]
+    assert set(examples) == {"origin_not_allowed"} and example["code"] == "origin_not_allowed"
+    problem = spec["components"]["schemas"]["OriginNotAllowedProblem"]
+    assert {"allowed_origins", "login_url"} <= set(json.dumps(problem).split('"'))
     assert "403" not in spec["paths"]["/api/v1/users"]["post"]["responses"]

@@ -68,6 +68,10 @@ def test_loopback_hand_off_with_totp(
         "methods": ["totp", "recovery_code"],
         "email": account.email,
         "expires_in": 300,
+        # A loopback hand-off: its redirect reaches only the opener's machine.
+        "device_hand_off": False,
+        "ip": None,
+        "requested_at": None,
     }
 
     r = client.post(
@@ -274,7 +278,12 @@ def test_hand_off_and_mfa_endpoint_share_the_attempt_count(
     token = handoff_token(authorize(client, mfa, verifier=new_verifier()).json()["browser_url"])
     for _ in range(2):
         client.post("/api/v1/auth/mfa/totp", json={"mfa_token": mfa, "code": "000000"})
+    # A code that cannot be one is refused before it costs an attempt, here as there.
     r = client.post(f"/api/v1/auth/cli/handoff/{token}/recovery-code", json={"code": "nope"})
+    _problem(r, 422, "validation_error")
+    r = client.post(
+        f"/api/v1/auth/cli/handoff/{token}/recovery-code", json={"code": "ZZZZZ-ZZZZZ"}
+    )
     assert _problem(r, 401, "invalid_code")["attempts_remaining"] == 2
 
 

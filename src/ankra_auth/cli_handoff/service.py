@@ -481,12 +481,14 @@ _APPROVE = (
         _GRANTS.c.redeemed_at.is_(None),
         _GRANTS.c.expires_at > bindparam("now", type_=UTCDateTime),
     )
+    # Named apart from every column: in a statement that also spends a factor, a parameter
+    # named like a column (recovery_codes.code_hash) would be taken as a value to SET there.
     .values(
         approved_at=bindparam("now", type_=UTCDateTime),
-        approved_method=bindparam("approved_method"),
-        code_hash=bindparam("code_hash"),
+        approved_method=bindparam("approval_method"),
+        code_hash=bindparam("approval_code_hash"),
         # Device grants use the same deadline to be redeemed by the polling terminal.
-        code_expires_at=bindparam("code_expires_at", type_=UTCDateTime),
+        code_expires_at=bindparam("approval_code_expires_at", type_=UTCDateTime),
     )
     .returning(_GRANTS.c.id)
 )
@@ -517,9 +519,9 @@ def approval(
     values: dict[str, object] = {
         "grant_id": grant.id,
         "now": ctx.now,
-        "approved_method": method,
-        "code_hash": tokens.hash_token(code) if code is not None else None,
-        "code_expires_at": ctx.now + CODE_TTL,
+        "approval_method": method,
+        "approval_code_hash": tokens.hash_token(code) if code is not None else None,
+        "approval_code_expires_at": ctx.now + CODE_TTL,
     }
 
     def steps() -> db_flow.Flow[bool]:
