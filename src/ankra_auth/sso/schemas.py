@@ -35,4 +35,15 @@ class LinkedIdentityOut(BaseModel):
 class SsoLinkStartOut(BaseModel):
     """Where the browser goes to sign in at the provider for the link."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "authorization_url": "https://idp.example/authorize?client_id=ankra"
+                    "&response_type=code&state=...&code_challenge=...&nonce=..."
+                }
+            ]
+        }
+    )
+
     authorization_url: str
