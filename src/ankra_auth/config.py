@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # connections skip the ping: it was a round trip on every request (see
     # docs/performance.md). 0 pings on every checkout.
     db_pool_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
+    # A transaction pooler (PgBouncer in transaction mode) sits between the service and
+    # PostgreSQL: psycopg must not prepare statements on the server, because the next
+    # transaction may run on a server connection that never saw them (see db.py).
+    db_transaction_pooler: bool = False
     # Bounds concurrent argon2 hashing so a login storm cannot exhaust memory.
     password_hash_concurrency: int = Field(default=2, gt=0)
     # Threads that run second-factor sign-ins (see api/threads.py).

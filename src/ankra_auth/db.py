@@ -62,6 +62,19 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def psycopg_options(settings: Settings) -> dict[str, Any]:
+    """What both PostgreSQL pools (this engine's and ``db_async``'s) pass psycopg beyond
+    the URL.
+
+    psycopg prepares a statement on the server after 5 uses on one connection
+    (``_pg3_0``, ``_pg3_1``, ...). Behind a transaction pooler (PgBouncer in transaction
+    mode) the next transaction can land on a server connection that never saw it ("does
+    not exist") or that holds another client's of the same name ("already exists"), so
+    there it prepares none (``prepare_threshold=None``).
+    """
+    return {"prepare_threshold": None} if settings.db_transaction_pooler else {}
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
@@ -78,6 +91,7 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=settings.db_pool_ping_after_idle_seconds == 0,
+        connect_args=psycopg_options(settings),
         # Error messages would otherwise quote bound values (hashes, sealed secrets) into logs.
         hide_parameters=True,
     )

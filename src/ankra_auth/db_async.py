@@ -30,6 +30,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from ankra_auth import db_flow
 from ankra_auth.config import Settings
+from ankra_auth.db import psycopg_options
 
 T = TypeVar("T")
 
@@ -141,6 +142,7 @@ async def pool_for(settings: Settings) -> AsyncIterator[Pool | None]:
             else AsyncConnectionPool.check_connection
         ),
         reset=idle.returned,
+        kwargs=psycopg_options(settings),
         open=False,
         name="event-loop",
     )
