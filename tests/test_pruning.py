@@ -268,12 +268,12 @@ def test_one_instance_prunes_at_a_time_on_postgresql(
         pytest.skip("SQLite serialises writers itself; the advisory lock is PostgreSQL's")
     with Session(engine) as db:
         Rows(db, clock.now())
-    with engine.connect() as other:  # another instance, mid-run
+    with engine.connect() as other, other.begin():  # another instance, mid-run
         assert other.execute(
-            text("SELECT pg_try_advisory_lock(:k)"), {"k": pruning.ADVISORY_LOCK_KEY}
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": pruning.ADVISORY_LOCK_KEY}
         ).scalar()
         assert pruning.prune(engine, now=clock.now()) == {}
-        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": pruning.ADVISORY_LOCK_KEY})
+    # Its transaction ended: so did its lock.
     assert pruning.prune(engine, now=clock.now())["sessions"] == 2
 
 

@@ -7,8 +7,9 @@ Each kind is one :class:`Rule` in :data:`RULES`: a new short-lived table is one
 more line there.
 
 Safe with many instances on one database: on PostgreSQL a run first takes an
-advisory try-lock, so at most one instance prunes at a time and the others skip
-that round; on SQLite the writes serialise anyway. Every DELETE is bounded
+advisory try-lock held for the run's transaction, so at most one instance prunes at a
+time and the others skip that round (transaction-scoped: it holds through a transaction
+pooler such as PgBouncer); on SQLite the writes serialise anyway. Every DELETE is bounded
 (``BATCH`` rows per transaction) and idempotent, so a run that is interrupted or
 races another simply leaves the rest to the next run.
 """
@@ -24,7 +25,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, exists, literal, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -117,18 +129,18 @@ def prune(
     """
     factory = sessionmaker(bind=engine)
     cutoff = now - GRACE
-    with engine.connect() as lock_conn:
+    # The lock's transaction stays open (it writes nothing) while the batches commit on
+    # another connection, and its end releases the lock: a transaction pooler
+    # (PgBouncer) keeps one transaction on one server connection, never a session.
+    with engine.connect() as lock_conn, lock_conn.begin():
         if not _try_lock(lock_conn):
             return {}
-        try:
-            deleted: dict[str, int] = {}
-            with factory() as db:
-                for rule in rules if rules is not None else RULES:
-                    count = _prune_rule(db, rule, cutoff, batch)
-                    deleted[rule.table] = deleted.get(rule.table, 0) + count
-            return deleted
-        finally:
-            _unlock(lock_conn)
+        deleted: dict[str, int] = {}
+        with factory() as db:
+            for rule in rules if rules is not None else RULES:
+                count = _prune_rule(db, rule, cutoff, batch)
+                deleted[rule.table] = deleted.get(rule.table, 0) + count
+        return deleted
 
 
 def _prune_rule(db: Session, rule: Rule, cutoff: datetime, batch: int) -> int:
@@ -146,20 +158,14 @@ def _prune_rule(db: Session, rule: Rule, cutoff: datetime, batch: int) -> int:
             return total
 
 
-def _try_lock(conn: Any) -> bool:
+def _try_lock(conn: Connection) -> bool:
+    """Take the pruner's lock until ``conn``'s transaction ends, if no one holds it."""
     if conn.dialect.name != "postgresql":
         return True
-    locked = bool(
-        conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
-    )
-    conn.commit()
-    return locked
-
-
-def _unlock(conn: Any) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
-        conn.commit()
+    locked = conn.execute(
+        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+    ).scalar()
+    return bool(locked)
 
 
 @dataclass(slots=True)
