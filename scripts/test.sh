@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine (as root), then runs the whole suite
-# in .venv. Extra arguments go to pytest, e.g. `scripts/test.sh -k totp`.
+# in .venv, then its PostgreSQL tests again through PgBouncer in transaction pooling mode.
+# Extra arguments go to pytest (both passes), e.g. `scripts/test.sh -k totp`;
+# ANKRA_TEST_PGBOUNCER_PASS=0 leaves the second pass out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,8 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the SSO tests' OpenID
 # tests/faults puts the deploy's nginx.conf in front of two instances.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # bench/run.py's load generator
+# The PostgreSQL tests run a second time through it (tests/pgbouncer.py).
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
@@ -33,4 +37,11 @@ ensure_venv test
 [ -d tests/ts_client/node_modules ] || (cd tests/ts_client && npm ci --no-audit --no-fund)
 # axe-core, pinned, for the browser tests' accessibility checks (tests/browser/axe.py).
 [ -d tests/axe/node_modules ] || (cd tests/axe && npm ci --no-audit --no-fund)
-exec python -m pytest "$@"
+python -m pytest "$@"
+if [ "${ANKRA_TEST_PGBOUNCER_PASS:-1}" != 0 ]; then
+  # Every test that runs on PostgreSQL (marker set by tests/conftest.py), through PgBouncer.
+  status=0
+  ANKRA_TEST_THROUGH_PGBOUNCER=1 python -m pytest "$@" -m "postgresql and not browser" || status=$?
+  # 5: the arguments selected no PostgreSQL test (e.g. one SQLite-only file).
+  if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
+fi

@@ -18,6 +18,7 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from ankra_auth.models import Base
+from tests.pgbouncer import PgBouncer, PostgresBehindPgBouncer, through_pgbouncer
 from tests.postgres_server import PostgresServer
 
 pytest_plugins = ["tests.chromium"]
@@ -27,17 +28,55 @@ T0 = datetime(2026, 11, 27, 12, 0, 15, tzinfo=UTC)
 PUBLIC_URL = "http://localhost:8000"
 
 
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
+    if through_pgbouncer():
+        # What an operator sets behind a transaction pooler: read by every Settings made
+        # in this process and by every service process it starts.
+        os.environ["ANKRA_DB_TRANSACTION_POOLER"] = "1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL ``postgresql`` (scripts/test.sh runs them
+    again through PgBouncer): those that use the session's server, and the PostgreSQL
+    case of a test parametrized over databases."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        values = params.params.values() if params is not None else ()
+        uses_server = "postgres" in getattr(item, "fixturenames", ())
+        if uses_server or any(value == "postgresql" for value in values):
+            item.add_marker(pytest.mark.postgresql)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer | str]:
-    """``ANKRA_TEST_POSTGRES_URL`` if given, else a server started from the Debian binaries."""
+    """``ANKRA_TEST_POSTGRES_URL`` if given, else a server started from the Debian binaries
+    (with PgBouncer in front of it when ``ANKRA_TEST_THROUGH_PGBOUNCER=1``)."""
     given = os.environ.get("ANKRA_TEST_POSTGRES_URL")
     if given:
         yield given
         return
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.stop()
+    server = PostgresBehindPgBouncer() if through_pgbouncer() else PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres: PostgresServer | str) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction pooling mode in front of the session's server."""
+    if isinstance(postgres, str):
+        pytest.skip("needs the tests' own server to put PgBouncer in front of")
+    if isinstance(postgres, PostgresBehindPgBouncer):
+        yield postgres.bouncer
+        return
+    bouncer = PgBouncer(postgres.port)
+    try:
+        bouncer.start()
+        yield bouncer
+    finally:
+        bouncer.stop()
 
 
 def new_postgres_database(postgres: PostgresServer | str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import OperationalError
 
 from ankra_auth import db_async
@@ -17,6 +18,7 @@ from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from tests.conftest import PUBLIC_URL
 from tests.helpers import code_now, enroll_totp, run_on_a_loop, sign_up, start_login
+from tests.pgbouncer import PostgresBehindPgBouncer
 from tests.postgres_server import PostgresServer
 
 
@@ -33,6 +35,20 @@ def _terminate(url: str, pid: int) -> None:
     admin.dispose()
 
 
+Drop = Callable[[str, int], None]
+
+
+@pytest.fixture
+def terminate(postgres: PostgresServer | str) -> Drop:
+    """Drop the pooled connection to server backend ``pid``. Behind PgBouncer the server
+    ending it would not reach the service (the pooler keeps its client connection): the
+    pooler drops its clients instead, which is what the service's pools then meet."""
+    if isinstance(postgres, PostgresBehindPgBouncer):
+        bouncer = postgres.bouncer
+        return lambda url, _pid: bouncer.drop_clients(str(make_url(url).database))
+    return _terminate
+
+
 @pytest.fixture
 def pg_url(postgres: PostgresServer | str) -> str:
     if isinstance(postgres, str):
@@ -41,7 +57,9 @@ def pg_url(postgres: PostgresServer | str) -> str:
 
 
 @pytest.mark.parametrize("idle_seconds", [1e-9, 0.0])  # ping when idle; ping always
-def test_a_dropped_idle_connection_is_replaced(pg_url: str, idle_seconds: float) -> None:
+def test_a_dropped_idle_connection_is_replaced(
+    pg_url: str, idle_seconds: float, terminate: Drop
+) -> None:
     settings = Settings(
         database_url=pg_url,
         secret_key="x",
@@ -51,14 +69,14 @@ def test_a_dropped_idle_connection_is_replaced(pg_url: str, idle_seconds: float)
     )
     engine = make_engine(settings)
     first = _backend_pid(engine)  # the pool now holds this one connection
-    _terminate(pg_url, first)
+    terminate(pg_url, first)
     # Without a ping this would raise (the pooled connection is dead).
     second = _backend_pid(engine)
     assert second != first
     engine.dispose()
 
 
-def test_a_connection_used_moments_ago_is_not_pinged(pg_url: str) -> None:
+def test_a_connection_used_moments_ago_is_not_pinged(pg_url: str, terminate: Drop) -> None:
     """The trade-off, shown: within the idle window a dropped connection fails one use
     (SQLAlchemy then discards it), and the next checkout gets a fresh one."""
     settings = Settings(
@@ -70,7 +88,7 @@ def test_a_connection_used_moments_ago_is_not_pinged(pg_url: str) -> None:
     )
     engine = make_engine(settings)
     first = _backend_pid(engine)
-    _terminate(pg_url, first)
+    terminate(pg_url, first)
     with pytest.raises(OperationalError):
         _backend_pid(engine)
     assert _backend_pid(engine) != first
@@ -98,25 +116,27 @@ def _loop_pool_settings(url: str, idle_seconds: float) -> Settings:
 
 @pytest.mark.parametrize("idle_seconds", [1e-9, 0.0])  # ping when idle; ping always
 def test_the_event_loops_pool_replaces_a_dropped_idle_connection(
-    pg_url: str, idle_seconds: float
+    pg_url: str, idle_seconds: float, terminate: Drop
 ) -> None:
     async def scenario() -> tuple[int, int]:
         async with db_async.pool_for(_loop_pool_settings(pg_url, idle_seconds)) as pool:
             assert pool is not None
             first = await _loop_backend_pid(pool)
-            _terminate(pg_url, first)
+            terminate(pg_url, first)
             return first, await _loop_backend_pid(pool)  # would raise without the check
 
     first, second = run_on_a_loop(scenario())
     assert second != first
 
 
-def test_the_event_loops_pool_does_not_ping_a_connection_used_moments_ago(pg_url: str) -> None:
+def test_the_event_loops_pool_does_not_ping_a_connection_used_moments_ago(
+    pg_url: str, terminate: Drop
+) -> None:
     async def scenario() -> tuple[int, int]:
         async with db_async.pool_for(_loop_pool_settings(pg_url, 3600)) as pool:
             assert pool is not None
             first = await _loop_backend_pid(pool)
-            _terminate(pg_url, first)
+            terminate(pg_url, first)
             with pytest.raises(psycopg.OperationalError):
                 await _loop_backend_pid(pool)
             return first, await _loop_backend_pid(pool)
