@@ -19,7 +19,7 @@ from ankra_auth.db import make_engine
 from tests.conftest import PUBLIC_URL
 from tests.helpers import code_now, enroll_totp, run_on_a_loop, sign_up, start_login
 from tests.pgbouncer import PostgresBehindPgBouncer
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import PostgresServer, free_port
 
 
 def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
@@ -170,3 +170,30 @@ def test_an_exhausted_event_loop_pool_is_a_503_that_costs_the_sign_in_nothing(
         assert r.json()["code"] == "service_unavailable" and r.headers["retry-after"] == "1"
         assert client.post("/api/v1/auth/mfa/totp", json=body).status_code == 200
     app.state.engine.dispose()
+
+
+def test_both_pools_take_a_multi_host_url_and_find_the_host_that_answers(
+    pg_url: str,
+) -> None:
+    """libpq's multi-host form, first host down: the sync engine and the event loop's pool
+    both try the next (what finds a promoted standby after a failover)."""
+    given = make_url(pg_url)
+    nobody = free_port()  # nothing listens there
+    url = (
+        f"postgresql+psycopg://{given.username}@/{given.database}"
+        f"?host=127.0.0.1:{nobody}&host={given.host}:{given.port}"
+        "&target_session_attrs=read-write"
+    )
+    settings = Settings(database_url=url, secret_key="x", db_pool_size=1)
+    engine = make_engine(settings)
+    try:
+        assert _backend_pid(engine) > 0
+    finally:
+        engine.dispose()
+
+    async def on_the_loop() -> int:
+        async with db_async.pool_for(settings) as pool:
+            assert pool is not None
+            return await _loop_backend_pid(pool)
+
+    assert run_on_a_loop(on_the_loop()) > 0

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from psycopg import AsyncConnection
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
@@ -98,7 +99,12 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
 
 
 def _conninfo(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    """libpq's connection string for ``database_url``, read as the sync engine reads it:
+    a multi-host URL (``?host=db1:5432&host=db2:5433&target_session_attrs=read-write``)
+    becomes ``host=db1,db2 port=5432,5433``, the form libpq tries in turn."""
+    _, params = _DIALECT.create_connect_args(make_url(database_url))  # type: ignore[no-untyped-call]
+    params.pop("context", None)  # SQLAlchemy's type adapters, not a connection parameter
+    return make_conninfo(**params)
 
 
 class _IdleCheck:
