@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -197,3 +198,56 @@ def test_both_pools_take_a_multi_host_url_and_find_the_host_that_answers(
             return await _loop_backend_pid(pool)
 
     assert run_on_a_loop(on_the_loop()) > 0
+
+
+# A server that went away (a failover, a restart) leaves every pooled connection dead, not
+# only the one a request met: after the first loss the others are checked before use.
+
+
+def _pid_of(conn) -> int:  # type: ignore[no-untyped-def]
+    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_once_a_pooled_connection_is_lost_the_sync_pool_replaces_the_others(
+    pg_url: str, terminate: Drop
+) -> None:
+    settings = Settings(
+        database_url=pg_url, secret_key="x", db_pool_size=2, db_pool_ping_after_idle_seconds=3600
+    )
+    engine = make_engine(settings)
+    with engine.connect() as a, engine.connect() as b:  # two pooled connections
+        pids = [_pid_of(a), _pid_of(b)]
+    for pid in pids:
+        terminate(pg_url, pid)
+    with pytest.raises(OperationalError):
+        _backend_pid(engine)  # the first one met: a disconnect, the pool invalidated
+    assert _backend_pid(engine) not in pids
+    engine.dispose()
+
+
+def test_once_a_pooled_connection_is_lost_the_event_loops_pool_checks_the_others(
+    pg_url: str, terminate: Drop
+) -> None:
+    settings = Settings(
+        database_url=pg_url, secret_key="x", db_pool_size=2, db_pool_ping_after_idle_seconds=3600
+    )
+
+    async def scenario() -> tuple[list[int], int]:
+        async with db_async.pool_for(settings) as pool:
+            assert pool is not None
+            async with pool.connection() as a, pool.connection() as b:
+                pids = [await _pid_on_loop(a), await _pid_on_loop(b)]
+            for pid in pids:
+                terminate(pg_url, pid)
+            with pytest.raises(psycopg.OperationalError):
+                await _loop_backend_pid(pool)  # the first one met
+            return pids, await _loop_backend_pid(pool)  # the other was checked, replaced
+
+    pids, after = run_on_a_loop(scenario())
+    assert after not in pids
+
+
+async def _pid_on_loop(conn: psycopg.AsyncConnection[Any]) -> int:
+    row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -36,6 +36,7 @@ from ankra_auth.db import psycopg_options
 T = TypeVar("T")
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
+RECONNECT_SECONDS = 4.0
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 
 
@@ -108,22 +109,40 @@ def _conninfo(database_url: str) -> str:
 
 
 class _IdleCheck:
-    """Check a connection before handing it out only when it sat idle in the pool longer
-    than ``idle_seconds``: when a restart, failover or firewall can have killed it. The
-    sync pool does the same (``db._ping_when_idle``); a ping on every checkout would be
-    one more round trip per sign-in."""
+    """Check a connection before handing it out only when it may be dead: it sat idle in
+    the pool longer than ``idle_seconds`` (a restart, failover or firewall can have killed
+    it), or a connection handed out since it was returned came back broken (the server
+    went away: its siblings in the pool are suspect too). The sync pool does the same
+    (``db._ping_when_idle``, and SQLAlchemy's pool invalidation on a disconnect); a ping
+    on every checkout would be one more round trip per sign-in."""
 
     def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
         self.returned_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
+        # Handed out and not yet returned in working order (the pool calls ``returned``
+        # only then): one of these found closed is a connection lost in use.
+        self.handed_out: set[AsyncConnection[Any]] = set()
+        self.lost_at = float("-inf")
 
     async def returned(self, conn: AsyncConnection[Any]) -> None:
         self.returned_at[conn] = time.monotonic()
+        self.handed_out.discard(conn)
 
     async def check(self, conn: AsyncConnection[Any]) -> None:
+        now = time.monotonic()
         returned_at = self.returned_at.get(conn)
-        if returned_at is not None and time.monotonic() - returned_at >= self.idle_seconds:
+        self.handed_out.add(conn)
+        if returned_at is None:
+            return  # fresh from connect
+        if now - returned_at >= self.idle_seconds or returned_at <= self._last_loss(now):
             await AsyncConnectionPool.check_connection(conn)
+
+    def _last_loss(self, now: float) -> float:
+        lost = [conn for conn in self.handed_out if conn.closed]
+        if lost:
+            self.handed_out.difference_update(lost)
+            self.lost_at = now
+        return self.lost_at
 
 
 @asynccontextmanager
@@ -149,6 +168,10 @@ async def pool_for(settings: Settings) -> AsyncIterator[Pool | None]:
         ),
         reset=idle.returned,
         kwargs=psycopg_options(settings),
+        # psycopg_pool retries a failed connect after 1, 2, 4, 8... seconds for this long;
+        # after that a waiting request starts a new attempt at once. Short, so the pool
+        # finds a promoted standby within seconds of the switch, however long it took.
+        reconnect_timeout=RECONNECT_SECONDS,
         open=False,
         name="event-loop",
     )
