@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -29,52 +30,77 @@ def _bin_dir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
 
 
-class PostgresServer:
-    """initdb + postgres in a temporary directory; stopped by :meth:`stop`."""
+# Fast and unsafe on a crash: a throwaway server's data does not outlive the tests.
+THROWAWAY = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
 
-    def __init__(self) -> None:
+
+class PostgresServer:
+    """initdb + postgres in a temporary directory; stopped by :meth:`stop`.
+
+    ``options`` override :data:`THROWAWAY` (``-c`` settings on the command line, so a base
+    backup of this server does not carry them).
+    """
+
+    def __init__(self, options: Mapping[str, str] | None = None) -> None:
         self.bin = _bin_dir()
         self.dir = Path(tempfile.mkdtemp(prefix="ankra-pg-"))
+        self.data = self.dir / "data"
         self.port = free_port()
+        self.options = {**THROWAWAY, **(options or {})}
         self.process: subprocess.Popen[bytes] | None = None
         # After restart() the postmaster is pg_ctl's child, not ours: its PID, from postmaster.pid.
         self.adopted_pid: int | None = None
         # PostgreSQL refuses to run as root: run it as the postgres user then.
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self._as:
+            shutil.chown(self.dir, "postgres", "postgres")
 
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True)
 
+    def tool(self, name: str, *args: str) -> None:
+        """Run one of the server's binaries (``pg_ctl``, ``pg_basebackup``) as its owner."""
+        self._run(str(self.bin / name), *args)
+
     def start(self) -> str:
-        data = self.dir / "data"
-        if self._as:
-            shutil.chown(self.dir, "postgres", "postgres")
         self._run(
-            str(self.bin / "initdb"), "-D", str(data), "-U", "ankra", "--auth=trust", "-E", "UTF8"
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "ankra",
+            "--auth=trust",
+            "-E",
+            "UTF8",
         )
+        self.launch()
+        return self.url("postgres")
+
+    def launch(self) -> None:
+        """Start postgres on :attr:`data` (made by initdb or a base backup) and wait until
+        it accepts connections."""
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": str(self.dir),
+            **self.options,
+        }
         self.process = subprocess.Popen(
             [
                 *self._as,
                 str(self.bin / "postgres"),
                 "-D",
-                str(data),
+                str(self.data),
                 "-p",
                 str(self.port),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                f"unix_socket_directories={self.dir}",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
+                *(arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=(self.dir / "server.log").open("wb"),
+            stderr=(self.dir / "server.log").open("ab"),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -83,11 +109,9 @@ class PostgresServer:
                 capture_output=True,
             )
             if ready.returncode == 0:
-                break
+                return
             time.sleep(0.1)
-        else:
-            raise RuntimeError("PostgreSQL did not start: " + (self.dir / "server.log").read_text())
-        return self.url("postgres")
+        raise RuntimeError("PostgreSQL did not start: " + (self.dir / "server.log").read_text())
 
     def create_database(self, name: str) -> str:
         import psycopg
@@ -103,7 +127,7 @@ class PostgresServer:
     def restart(self) -> None:
         """``pg_ctl restart -m fast``: clients are disconnected, the server starts again with the
         same options (postmaster.opts) and answers before this returns."""
-        data = self.dir / "data"
+        data = self.data
         self._run(
             str(self.bin / "pg_ctl"),
             "restart",
@@ -133,7 +157,7 @@ class PostgresServer:
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + 30
-            while (self.dir / "data" / "postmaster.pid").exists() and time.monotonic() < deadline:
+            while (self.data / "postmaster.pid").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
             self.adopted_pid = None
         shutil.rmtree(self.dir, ignore_errors=True)
