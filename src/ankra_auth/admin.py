@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -283,6 +284,49 @@ def rotate_secrets() -> None:
     )
     if done.unreadable:
         raise typer.Exit(1)
+
+
+@cli.command("backup")
+def backup_database(
+    path: Annotated[Path, typer.Argument(help="The copy to write (a new file)")],
+) -> None:
+    """Back up the SQLite database to PATH, safe while the service serves.
+
+    The secret key file goes beside it (PATH.secret.key, mode 0600). PostgreSQL: pg_dump.
+    """
+    from ankra_auth import backups
+
+    settings = get_settings()
+    try:
+        done = backups.backup(settings, path)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"backed up {backups.database_file(settings)} to {done.database}")
+    if done.key_file is not None:
+        typer.echo(f"secret key copied to {done.key_file}: keep it with the backup")
+    else:
+        typer.echo("the secret key comes from ANKRA_SECRET_KEY: keep it with the backup")
+
+
+@cli.command("restore")
+def restore_database(
+    path: Annotated[Path, typer.Argument(help="A copy made by `ankra-auth backup`")],
+) -> None:
+    """Restore the SQLite database from a backup made by `ankra-auth backup`.
+
+    Its secret key file is restored too. Refused while `ankra-auth serve` holds the database.
+    """
+    from ankra_auth import backups
+
+    try:
+        done = backups.restore(get_settings(), path)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"restored {path} into {done.database}")
+    if done.key_file is not None:
+        typer.echo(f"secret key restored to {done.key_file}")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ankra_auth import api_docs, comparisons, db_async, health, pruning
+from ankra_auth import api_docs, backups, comparisons, db_async, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
 from ankra_auth.api.openapi import install_openapi
 from ankra_auth.cli_handoff.router import router as cli_router
@@ -96,6 +96,8 @@ def create_served_app() -> FastAPI:
     a test process creates many apps and must be able to free them.
     """
     app = create_app()
+    # An embedded database is held for the process's life: `ankra-auth restore` refuses.
+    app.state.serve_lock = backups.hold_while_serving(app.state.settings)
     gc.freeze()
     return app
 

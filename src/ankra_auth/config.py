@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         """The master secret; generated and persisted beside the SQLite file when unset."""
         if self.secret_key:
             return self.secret_key.encode()
-        return _load_or_create_key_file(self._key_file_path()).encode()
+        return _load_or_create_key_file(self.key_file_path()).encode()
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
@@ -116,7 +116,8 @@ class Settings(BaseSettings):
         previous = (self.secret_key_previous or "").split(",")
         return (self.secret, *(key.strip().encode() for key in previous if key.strip()))
 
-    def _key_file_path(self) -> Path:
+    def key_file_path(self) -> Path:
+        """Where the generated secret key is kept: beside the SQLite file."""
         url = self.database_url
         if url.startswith("sqlite:///") and not url.endswith(":memory:"):
             return Path(url.removeprefix("sqlite:///")).resolve().parent / "secret.key"
