@@ -53,7 +53,8 @@ class ReplicatedPair:
             conn.execute("SELECT pg_reload_conf()")
         self._wait_until_synchronous()
         hosts = f"host=127.0.0.1:{self.primary.port}&host=127.0.0.1:{self.standby.port}"
-        return f"postgresql+psycopg://ankra@/{database}?{hosts}&target_session_attrs=read-write"
+        options = "target_session_attrs=read-write&connect_timeout=3"
+        return f"postgresql+psycopg://ankra@/{database}?{hosts}&{options}"
 
     def kill_primary(self) -> None:
         """``pg_ctl stop -m immediate``: no shutdown checkpoint, clients cut off."""
