@@ -281,9 +281,7 @@ def test_hand_off_and_mfa_endpoint_share_the_attempt_count(
     # A code that cannot be one is refused before it costs an attempt, here as there.
     r = client.post(f"/api/v1/auth/cli/handoff/{token}/recovery-code", json={"code": "nope"})
     _problem(r, 422, "validation_error")
-    r = client.post(
-        f"/api/v1/auth/cli/handoff/{token}/recovery-code", json={"code": "ZZZZZ-ZZZZZ"}
-    )
+    r = client.post(f"/api/v1/auth/cli/handoff/{token}/recovery-code", json={"code": "ZZZZZ-ZZZZZ"})
     assert _problem(r, 401, "invalid_code")["attempts_remaining"] == 2
 
 
