@@ -48,11 +48,15 @@ def expect_second_factor_step(browser: Driver) -> None:
 
 
 def set_up_authenticator_app(
-    browser: Driver, live: Live, *, first_factor: bool = True
+    browser: Driver, live: Live, *, first_factor: bool = True, password: str | None = None
 ) -> tuple[str, list[str]]:
     """From the profile (or enrollment) page: returns the secret and the recovery codes shown
-    (only the enrollment that turns 2FA on issues codes)."""
+    (only the enrollment that turns 2FA on issues codes). ``password`` answers the password
+    prompt that adding a factor to an account with 2FA and an old sign-in brings up."""
     browser.click("Set up authenticator app")
+    if password is not None:
+        browser.fill("Password", password, within="Confirm your password")
+        browser.click("Confirm password", within="Confirm your password")
     secret = browser.wait_for(
         lambda: browser.value("enter this secret key").replace(" ", ""), "the secret key"
     )

@@ -19,7 +19,7 @@ def test_a_known_browser_signs_in_while_the_email_backs_off(
     [device] = [c for c in context.cookies() if c["name"] == "ankra_device"]
     assert device["httpOnly"] is True
     assert device["sameSite"] == "Strict"
-    assert device["path"] == "/api/v1/auth/login"
+    assert device["path"] == "/"  # the single sign-on start reads it too
     assert page.evaluate("document.cookie").find("ankra_device") == -1  # not for scripts
     sign_out(page, live)
 

@@ -71,8 +71,9 @@ export function newCodesPanel({ onDone }) {
   };
 }
 
-/** "Set up authenticator app": QR code, secret, confirmation. */
-export function totpSetup({ onEnabled }) {
+/** "Set up authenticator app": QR code, secret, confirmation. `sensitive` runs the first call
+ * (the profile asks for the password when 2FA is on and the sign-in is old). */
+export function totpSetup({ onEnabled, sensitive = (action) => action() }) {
   const card = $('#totp-card');
   const views = { off: $('[data-view="off"]', card), setup: $('[data-view="setup"]', card), on: $('[data-view="on"]', card) };
   const confirmForm = $('[data-form="confirm-totp"]', card);
@@ -83,7 +84,7 @@ export function totpSetup({ onEnabled }) {
 
   $('[data-action="start-totp"]', card).addEventListener('click', (event) => busy(event.currentTarget, async () => {
     try {
-      const setup = await api('POST', '/api/v1/profile/auth/totp');
+      const setup = await sensitive(() => api('POST', '/api/v1/profile/auth/totp'));
       // The QR code is our own server's SVG (attributes only, no inline style or script).
       const svg = new DOMParser().parseFromString(setup.qr_svg, 'text/html').querySelector('svg');
       svg.setAttribute('role', 'img');
@@ -130,8 +131,8 @@ export function totpSetup({ onEnabled }) {
   return { view };
 }
 
-/** "Add passkey": name, browser ceremony, registration. */
-export function addPasskey({ onAdded }) {
+/** "Add passkey": name, browser ceremony, registration; `sensitive` as for totpSetup. */
+export function addPasskey({ onAdded, sensitive = (action) => action() }) {
   const form = $('[data-form="add-passkey"]');
   if (!passkeysSupported()) {
     show(form, false);
@@ -150,7 +151,7 @@ export function addPasskey({ onAdded }) {
     busy(event.submitter, async () => {
       try {
         say('Follow your browser’s prompt to create the passkey…');
-        const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
+        const options = await sensitive(() => api('POST', '/api/v1/profile/auth/passkeys/options'));
         const credential = await createPasskey(options);
         const answer = await api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
         form.reset();

@@ -149,8 +149,8 @@ async function profilePage() {
       focusHeading($('#two-factor-card'));
     },
   });
-  const totp = totpSetup({ onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh, { turnedOn: true }); } });
-  addPasskey({ onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
+  const totp = totpSetup({ sensitive, onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh, { turnedOn: true }); } });
+  addPasskey({ sensitive, onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
   const sessions = sessionsCard({ ask });
   signOutButton();
   if ($('#sso-card')) ssoCard();
