@@ -130,6 +130,13 @@ export function totpSetup({ onEnabled }) {
   return { view };
 }
 
+/** A new passkey named `name`: the browser's ceremony, then its registration (the API's answer). */
+export async function registerPasskey(name) {
+  const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
+  const credential = await createPasskey(options);
+  return api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
+}
+
 /** "Add passkey": name, browser ceremony, registration. */
 export function addPasskey({ onAdded }) {
   const form = $('[data-form="add-passkey"]');
@@ -150,9 +157,7 @@ export function addPasskey({ onAdded }) {
     busy(event.submitter, async () => {
       try {
         say('Follow your browser’s prompt to create the passkey…');
-        const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
-        const credential = await createPasskey(options);
-        const answer = await api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
+        const answer = await registerPasskey(name);
         form.reset();
         say(`Passkey “${answer.passkey.name}” added.`, 'success');
         await onAdded(answer);
