@@ -16,15 +16,18 @@ that wraps the functions), the button and the pages' words in both.
 from __future__ import annotations
 
 import base64
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from playwright.sync_api import Page, expect
 
+from ankra_auth.security.pkce import s256_challenge
 from tests.browser import steps
 from tests.browser.axe import check_accessibility
 from tests.browser.drivers import ENGINES, PASSKEY_ENGINES, Driver
@@ -436,3 +439,88 @@ def test_the_offer_adds_a_passkey_in_one_click(live: Live, browser: Driver) -> N
     assert len(authenticator.credentials()) == 1
     # No recovery codes: two-factor authentication was on already.
     browser.expect_hidden("list", "Recovery codes")
+
+
+# ---------------------------------------------------------------- the CLI hand-off pages
+
+
+def authorize_passkey(live: Live, redirect_uri: str | None = None) -> tuple[dict[str, Any], str]:
+    """What `ankra login --passkey` sends first: the answer and the PKCE verifier."""
+    verifier = secrets.token_urlsafe(48)
+    body: dict[str, Any] = {
+        "passkey": True,
+        "code_challenge": s256_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    if redirect_uri:
+        body |= {"redirect_uri": redirect_uri, "state": "state-1234"}
+    with live.api() as api:
+        r = api.post("/api/v1/auth/cli/authorize", json=body)
+    assert r.status_code == 201, r.text
+    answer: dict[str, Any] = r.json()
+    return answer, verifier
+
+
+@pytest.mark.parametrize("browser_engine", ENGINES, indirect=True, scope="session")
+def test_the_loopback_page_signs_the_terminal_in_with_a_passkey_alone(
+    live: Live, browser: Driver
+) -> None:
+    account = new_account(live)
+    if browser.engine != "webkit":
+        browser.add_virtual_authenticator("internal")
+        steps.ignore_passkey_autofill(browser)
+        add_first_passkey(browser, account, "Laptop")
+    with steps.loopback_listener() as listener:  # stands in for the CLI's
+        answer, verifier = authorize_passkey(live, listener.url)
+        browser.goto(answer["browser_url"])
+        browser.expect_visible("heading", "Sign in without a password")
+        if browser.engine == "webkit":  # no WebAuthn: said so, no dead button
+            browser.expect_text("This browser can’t use passkeys")
+            browser.expect_hidden("button", "Sign in with a passkey")
+            check_accessibility(browser, "cli-login-passkey-unavailable")
+            return
+        browser.expect_focused("Sign in with a passkey")
+        check_accessibility(browser, "cli-login-passkey")
+        browser.click("Sign in with a passkey")
+        browser.wait_for(lambda: browser.url.startswith(f"{listener.url}?"), "the loopback")
+        browser.expect_text("Signed in")
+    code = parse_qs(urlsplit(browser.url).query)["code"][0]
+    with live.api() as api:
+        r = api.post("/api/v1/auth/cli/token", json={"code": code, "code_verifier": verifier})
+        assert r.status_code == 200, r.text
+        me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.json()["email"] == account.email
+
+
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_the_device_page_asks_before_a_passkey_sign_in_counts(
+    live: Live, browser: Driver, screenshot: Shot
+) -> None:
+    account = new_account(live)
+    browser.add_virtual_authenticator("internal")  # WebKit: unavailable
+    steps.ignore_passkey_autofill(browser)
+    add_first_passkey(browser, account, "Laptop")
+    answer, verifier = authorize_passkey(live)
+    browser.goto(answer["browser_url"])
+    browser.fill("Code from your terminal", answer["user_code"])
+    browser.click("Continue", exact=True)
+    browser.expect_text("Only continue if you started this sign-in yourself in a terminal.")
+    browser.expect_no_text(account.email)  # the passkey names the account, not the code
+    screenshot(browser, "cli-device-passkey-check")
+    browser.click("Sign in with a passkey")
+    browser.expect_text(f"Approve sign-in to ankra CLI for {account.email}?")
+    browser.expect_focused(f"Approve sign-in to ankra CLI for {account.email}?")
+    check_accessibility(browser, "cli-device-passkey-approve")
+
+    def poll() -> httpx.Response:
+        live.clock.advance(5)
+        with live.api() as api:
+            return api.post(
+                "/api/v1/auth/cli/token",
+                json={"device_code": answer["device_code"], "code_verifier": verifier},
+            )
+
+    assert poll().json()["code"] == "authorization_pending"  # the passkey approved nothing
+    browser.click("Approve", exact=True)
+    browser.expect_text("You can close this window and return to your terminal")
+    assert poll().status_code == 200
