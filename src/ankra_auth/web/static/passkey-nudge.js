@@ -1,13 +1,15 @@
 // "Sign in faster next time: add a passkey": offered once on the page a sign-in lands on,
 // after a sign-in with an authenticator code or a recovery code, in a browser with WebAuthn,
 // for an account with no passkey. "Not now" is remembered on this device for 30 days
-// (localStorage); the offer itself waits in sessionStorage for the next page only.
+// (localStorage); the offer itself waits in this tab's sessionStorage for the page the
+// sign-in lands on (two minutes at most), which takes it.
 import { $, show } from './common.js';
 import { passkeysSupported } from './passkeys.js';
 
 const OFFER = 'ankra.passkeyNudge.offer';
 const NOT_NOW_UNTIL = 'ankra.passkeyNudge.notNowUntil';
 const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
+const LANDING = 2 * 60 * 1000; // from the sign-in to the page it lands on
 
 const store = (kind) => {
   try {
@@ -26,7 +28,7 @@ function saidNotNow() {
 export function offerAfterSignIn(method, methods) {
   if (!['totp', 'recovery_code'].includes(method) || methods.includes('passkey')) return;
   if (!passkeysSupported() || saidNotNow()) return;
-  store('sessionStorage')?.setItem(OFFER, '1');
+  store('sessionStorage')?.setItem(OFFER, String(Date.now()));
 }
 
 /** A short name for a passkey made here: the browser and the system, like "Firefox on Linux". */
@@ -58,7 +60,8 @@ export function passkeyNudge({ onAdd, onNotNow }) {
   return {
     show(status) {
       const sessions = store('sessionStorage');
-      const offered = sessions?.getItem(OFFER) === '1';
+      const age = Date.now() - Number(sessions?.getItem(OFFER));
+      const offered = Number.isFinite(age) && age >= 0 && age < LANDING;
       sessions?.removeItem(OFFER); // once: a reload or the next page does not offer it again
       show(card, offered && status.passkey_count === 0 && passkeysSupported() && !saidNotNow());
     },
