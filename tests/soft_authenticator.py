@@ -77,6 +77,7 @@ class SoftAuthenticator:
     # reports as credProps.rk at registration (None: it does not say).
     user_verifies: bool = True
     resident: bool | None = True
+    aaguid: bytes = AAGUID  # who made it: 16 bytes (the AAGUID list names some)
     credentials: dict[bytes, SoftCredential] = field(default_factory=dict)
 
     def _verified(self, flags: int) -> int:
@@ -114,7 +115,7 @@ class SoftAuthenticator:
         )
         self.credentials[cred.credential_id] = cred
         attested = (
-            AAGUID
+            self.aaguid
             + struct.pack(">H", len(cred.credential_id))
             + cred.credential_id
             + (cbor2.dumps({1: 2}) if self.attest_broken_key else cred.cose_public_key())

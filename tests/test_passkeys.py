@@ -147,7 +147,11 @@ def test_list_shape_and_exclusion_of_existing_keys(client: TestClient) -> None:
         "backup_eligible",
         "discoverable",
         "signs_in_alone",
+        # For the pages' signalAllAcceptedCredentials(): the WebAuthn id, base64url.
+        "credential_id",
     }
+    (raw_id,) = key.credentials
+    assert first["credential_id"] == b64url(raw_id)
     assert first["backed_up"] is True
     assert first["created_at"].startswith("2026-11-27T12:00:15")
 

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from ankra_auth import api_docs, backups, comparisons, db_async, health, pruning
 from ankra_auth.accounts.router import router as accounts_router
 from ankra_auth.api.openapi import install_openapi
+from ankra_auth.cli_handoff.passkey_router import router as cli_passkey_router
 from ankra_auth.cli_handoff.router import router as cli_router
 from ankra_auth.clock import Clock, SystemClock
 from ankra_auth.config import Settings, get_settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         orgs_router,
         invitations_router,
         cli_router,
+        cli_passkey_router,
         sign_in_links_router,
         sessions_router,
         sso_router,

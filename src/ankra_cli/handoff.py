@@ -24,15 +24,24 @@ SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds to the interval on slo
 
 def _first_factor(
     mfa_token: str | None, sso_provider: str | None, device_token: str | None
-) -> dict[str, str]:
-    """What the hand-off continues: a password sign-in's pending login, or single sign-on
-    (with this terminal's device token, so its second factor counts on it)."""
+) -> dict[str, str | bool]:
+    """What the hand-off continues: a password sign-in's pending login, single sign-on, or
+    (neither) a passkey alone; the last two with this terminal's device token, so the
+    factor counts on it."""
     if mfa_token is not None:
         return {"mfa_token": mfa_token}
-    first = {"sso_provider": str(sso_provider)}
+    first: dict[str, str | bool] = (
+        {"sso_provider": sso_provider} if sso_provider is not None else {"passkey": True}
+    )
     if device_token:
         first["device_token"] = device_token
     return first
+
+
+def _again(mfa_token: str | None, sso_provider: str | None, *, no_browser: bool = False) -> str:
+    """The command that starts this sign-in over."""
+    flag = "" if mfa_token is not None else " --sso" if sso_provider is not None else " --passkey"
+    return f"`ankra login{flag}{' --no-browser' if no_browser else ''}`"
 
 
 def in_browser(
@@ -47,13 +56,14 @@ def in_browser(
 ) -> dict[str, Any]:
     """Open the hand-off page, wait for its redirect, exchange the code; the API's answer.
 
-    The hand-off continues a password sign-in (``mfa_token``) or starts with single
-    sign-on at ``sso_provider`` (the page goes there first, then to the second factor).
+    The hand-off continues a password sign-in (``mfa_token``), starts with single sign-on
+    at ``sso_provider`` (the page goes there first, then to the second factor), or, with
+    neither, is a passkey alone on the page (``ankra login --passkey``).
     """
     state = pkce.new_state()
     verifier = pkce.new_verifier()
     first = _first_factor(mfa_token, sso_provider, device_token)
-    again = "`ankra login --sso` again" if mfa_token is None else "`ankra login` again"
+    again = f"{_again(mfa_token, sso_provider)} again"
     with LoopbackListener(state=state) as listener:
         started = client.call(
             "POST",
@@ -103,17 +113,15 @@ def on_other_device(
 ) -> dict[str, Any]:
     """Show the hand-off URL and user code, poll until approved; the API's answer.
 
-    As ``in_browser``, for a password sign-in's ``mfa_token`` or starting with single
-    sign-on at ``sso_provider`` (the page goes there once the code is typed). A sign-in
-    refused there (``access_denied``) ends the wait with its reason.
+    As ``in_browser``, for a password sign-in's ``mfa_token``, starting with single
+    sign-on at ``sso_provider`` (the page goes there once the code is typed), or with
+    neither a passkey alone on the page. A sign-in refused or denied there
+    (``access_denied``) ends the wait with its reason.
     """
     verifier = pkce.new_verifier()
     first = _first_factor(mfa_token, sso_provider, device_token)
-    again = (
-        "Run `ankra login` again."
-        if mfa_token is not None
-        else "Run `ankra login --sso --no-browser` again."
-    )
+    no_browser = mfa_token is None  # a password sign-in came here from its code prompt
+    again = f"Run {_again(mfa_token, sso_provider, no_browser=no_browser)} again."
     started = client.call(
         "POST",
         "/auth/cli/authorize",

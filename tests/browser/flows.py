@@ -85,7 +85,7 @@ def sign_in_password(page: Page, account: Account, path: str = "/login") -> None
     page.goto(path)
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def expect_profile(page: Page, live: Live) -> None:

@@ -8,16 +8,52 @@ from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from playwright.sync_api import Page
+
 from tests.browser.drivers import Driver
 from tests.browser.flows import CODE_SHAPE, PROFILE, Live
 from tests.helpers import Account, code_now
+
+# Chromium's virtual authenticator answers a passkey autofill request (mediation
+# "conditional") at once when it holds a passkey for the site, as if the person had picked
+# it in the email field's autofill; a person may as well ignore the offer and type a
+# password. This script makes each autofill request wait, as for a person who ignores it,
+# until the page aborts it, and records that (``window.__ankraAutofill``): modal requests
+# ("Use a passkey", "Sign in with a passkey") still reach the authenticator. Firefox's soft
+# token never answers an autofill request: nothing to do there.
+IGNORE_AUTOFILL = """
+if (navigator.credentials) {
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  window.__ankraAutofill = [];
+  navigator.credentials.get = (options) => {
+    if (!options || options.mediation !== 'conditional') return get(options);
+    const request = { aborted: false };
+    window.__ankraAutofill.push(request);
+    return new Promise((_, reject) => {
+      options.signal?.addEventListener('abort', () => {
+        request.aborted = true;
+        reject(new DOMException('The request was aborted.', 'AbortError'));
+      });
+    });
+  };
+}
+"""
+
+
+def ignore_passkey_autofill(browser: Driver | Page) -> None:
+    """From the next page on, the person ignores the passkey autofill offer (Chromium; see
+    ``IGNORE_AUTOFILL``)."""
+    if isinstance(browser, Page):
+        browser.add_init_script(IGNORE_AUTOFILL)
+    elif browser.engine == "chromium":
+        browser.page.add_init_script(IGNORE_AUTOFILL)  # type: ignore[attr-defined]
 
 
 def sign_in_password(browser: Driver, account: Account, path: str = "/login") -> None:
     browser.goto(path)
     browser.fill("Email", account.email)
     browser.fill("Password", account.password)
-    browser.click("Sign in")
+    browser.click("Sign in", exact=True)
 
 
 def sign_in_with_totp(browser: Driver, live: Live, account: Account) -> None:

@@ -19,6 +19,7 @@ from tests.browser.steps import (
     add_passkey,
     expect_profile,
     expect_second_factor_step,
+    ignore_passkey_autofill,
     loopback_listener,
     set_up_authenticator_app,
     sign_in_password,
@@ -148,6 +149,7 @@ def test_cli_device_hand_off_type_the_code_then_totp(
 def test_cli_device_hand_off_with_passkey(live: Live, browser: Driver, screenshot: Shot) -> None:
     account = new_account(live)
     browser.add_virtual_authenticator("internal")
+    ignore_passkey_autofill(browser)  # signed out: no passkey sign-in at /login meanwhile
     sign_in_password(browser, account)
     expect_profile(browser)
     add_passkey(browser, "Laptop")

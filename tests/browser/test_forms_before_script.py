@@ -40,7 +40,7 @@ def script_held(page: Page, live: Live, path: str, script: str) -> Iterator[None
 def sent_early(page: Page, button_name: str, fields: dict[str, str]) -> Locator:
     """Inside :func:`script_held`: the submit button is disabled; fill ``fields``, press
     Enter in the last one and click the button anyway. Returns the button."""
-    button = page.get_by_role("button", name=button_name)
+    button = page.get_by_role("button", name=button_name, exact=True)
     expect(button).to_be_disabled()
     for label, value in fields.items():
         page.get_by_label(label).fill(value)

@@ -53,7 +53,7 @@ def test_a_page_at_the_wrong_address_says_where_to_sign_in_and_signs_nobody_in(
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_hidden()
     screenshot(page, "login-wrong-address")
     # Again, as a person would try: still nothing happens behind the page.
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(message).to_contain_text(f"This page was opened at {wrong}")
     assert page.context.cookies(wrong) == []
     assert snapshot(live.app) == before  # no session, no pending login, nothing counted

@@ -53,6 +53,7 @@ def test_platform_passkey_added_renamed_and_used_to_sign_in(
     live: Live, browser: Driver, screenshot: DriverShot
 ) -> None:
     account = new_account(live)
+    steps.ignore_passkey_autofill(browser)  # signed out, the password is typed again
     steps.sign_in_password(browser, account)
     steps.expect_profile(browser)
     if browser.engine == "webkit":  # no PublicKeyCredential: said so, no dead button
@@ -128,6 +129,7 @@ def test_security_key_sign_in_then_removing_factors_and_turning_off(
     # ``expect_in`` is its ``expect``: this file still has Chromium-only Playwright tests).
     account = new_account(live)
     authenticator = browser.add_virtual_authenticator("usb")  # WebKit: unavailable
+    steps.ignore_passkey_autofill(browser)  # signed out, the password is typed again
     steps.sign_in_password(browser, account)
     steps.expect_profile(browser)
     steps.add_passkey(browser, "Blue key")
@@ -178,6 +180,7 @@ def test_failed_passkey_ceremonies_say_what_happened(
 ) -> None:
     account = new_account(live)
     authenticator = add_authenticator("internal")
+    steps.ignore_passkey_autofill(page)  # signed out, the password is typed again
     sign_in_password(page, account)
     register_first_passkey(page, live, "Phone")
     sign_out(page, live)

@@ -96,8 +96,10 @@ def test_device_hand_off_typed_code_then_totp_while_the_cli_polls(
         "methods",
         "expires_in",
         "sso_provider",
+        "passkey_alone",
     }
     assert opened["sso_provider"] is None  # set for `ankra login --sso --no-browser` only
+    assert opened["passkey_alone"] is False  # true for `ankra login --passkey --no-browser`
     assert opened["email"] == account.email
     assert opened["ip"] == "testclient"  # the terminal's address, as the service saw it
     assert datetime.fromisoformat(opened["requested_at"]) == requested_at

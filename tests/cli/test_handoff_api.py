@@ -72,6 +72,7 @@ def test_loopback_hand_off_with_totp(
         "device_hand_off": False,
         "ip": None,
         "requested_at": None,
+        "passkey_alone": False,  # `ankra login --passkey`: a passkey alone signs in
     }
 
     r = client.post(

@@ -12,6 +12,7 @@ from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
+from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import (
     AccessDenied,
     AnkraError,
@@ -54,12 +55,14 @@ def redeem_code(
             CliGrant.approved_method,
             CliGrant.pending_login_id,
             CliGrant.sso_provider,
+            CliGrant.passkey_first,
+            CliGrant.device_token_hash,
         )
     ).first()
     if spent is None:
         db.rollback()
         raise _invalid()
-    user_id, challenge, method, pending_login_id, sso_provider = spent
+    user_id, challenge, method, pending_login_id, sso_provider, passkey_first, token_hash = spent
     assert user_id is not None  # noqa: S101 - a code exists only once approved for someone
     if not pkce.verifier_matches(verifier=code_verifier, challenge=challenge):
         db.commit()  # a wrong verifier burns the code: whoever sent it may hold it
@@ -72,6 +75,7 @@ def redeem_code(
         method=method,
         pending_login_id=pending_login_id,
         sso_provider=sso_provider,
+        passkey_token_hash=token_hash if passkey_first else None,
     )
 
 
@@ -84,7 +88,18 @@ def _session(
     method: SignInMethod | None,
     pending_login_id: str | None,
     sso_provider: str | None,
+    passkey_token_hash: str | None = None,
 ) -> Authenticated:
+    """``passkey_token_hash``: the CLI's device token an ``ankra login --passkey`` presented
+    (its passkey counted there): the new one replaces it."""
+    if pending_login_id is not None:
+        counted_on = challenges.device_token_of(db, pending_login_id=pending_login_id)
+    elif passkey_token_hash is not None:
+        counted_on = device_tokens.valid_id_of_hash(
+            db, token_hash=passkey_token_hash, user_id=user_id, now=ctx.now
+        )
+    else:  # an account without 2FA came through SSO alone
+        counted_on = None
     return grant_session(
         db,
         settings=settings,
@@ -95,11 +110,7 @@ def _session(
         method="sso" if sso_provider else method or "cli",
         detail=f"{sso_provider} {VIA_CLI}" if sso_provider else VIA_CLI,
         session_method="cli",
-        device_token_id=(
-            None
-            if pending_login_id is None  # an account without 2FA came through SSO alone
-            else challenges.device_token_of(db, pending_login_id=pending_login_id)
-        ),
+        device_token_id=counted_on,
     )
 
 
@@ -162,6 +173,7 @@ def poll_device(
         method=grant.approved_method,
         pending_login_id=grant.pending_login_id,
         sso_provider=grant.sso_provider,
+        passkey_token_hash=grant.device_token_hash if grant.passkey_first else None,
     )
 
 

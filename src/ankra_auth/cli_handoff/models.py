@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ankra_auth.db import Base, UTCDateTime, new_id
@@ -55,5 +55,9 @@ class CliGrant(Base):
     # `ankra login --sso --no-browser`: the hash of the cookie set in the browser that typed
     # the user code; only that browser can open the provider's start link.
     browser_binding_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # `ankra login --sso`: the CLI's device token (hash); its second factor counts there.
+    # `ankra login --sso` or `--passkey`: the CLI's device token (hash); the sign-in's
+    # factor counts there.
     device_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # `ankra login --passkey`: the hand-off signs in with a passkey alone; the account is
+    # unknown (``user_id`` null) until the passkey names it.
+    passkey_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
-from ankra_auth.cli_handoff import exchange, service, sso_grants
+from ankra_auth.cli_handoff import exchange, passkey_grants, service, sso_grants
 from ankra_auth.cli_handoff.schemas import (
     CliAuthorizeIn,
     CliAuthorizeOut,
@@ -62,12 +62,23 @@ def cli_authorize(
     body: CliAuthorizeIn, response: Response, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> CliAuthorizeOut:
     """Hand a CLI sign-in over to the browser (RFC 8252 + PKCE): after the password
-    (`mfa_token`) or for single sign-on (`sso_provider`). With a loopback `redirect_uri`
+    (`mfa_token`), for single sign-on (`sso_provider`), or for a passkey alone
+    (`passkey: true`). With a loopback `redirect_uri`
     the answer is the page to open; without, a device hand-off (RFC 8628): the page and
     the `user_code` to type there, and the `device_code` to poll `/token` with."""
     response.headers.update(NO_STORE)
     started: service.LoopbackStarted | service.DeviceStarted
-    if body.sso_provider is not None:
+    if body.passkey:
+        started = passkey_grants.authorize(
+            db,
+            settings=settings,
+            ctx=ctx,
+            redirect_uri=body.redirect_uri,
+            state=body.state,
+            code_challenge=body.code_challenge,
+            device_token=body.device_token,
+        )
+    elif body.sso_provider is not None:
         started = sso_grants.authorize(
             db,
             settings=settings,
@@ -126,7 +137,8 @@ def cli_token(
 @router.get(HANDOFF, name="cli_handoff")
 @raises(MfaTokenInvalid)
 def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
-    """The loopback hand-off page's sign-in: whose it is and its second-factor methods."""
+    """The loopback hand-off page's sign-in: whose it is and its second-factor methods (or,
+    for `ankra login --passkey`, that a passkey alone signs in)."""
     handoff = service.describe(db, token=token, ctx=ctx)
     return CliHandoffOut(
         methods=handoff.methods,
@@ -135,6 +147,7 @@ def cli_handoff(token: str, db: DbDep, ctx: ContextDep) -> CliHandoffOut:
         device_hand_off=handoff.device,
         ip=handoff.ip,
         requested_at=handoff.requested_at,
+        passkey_alone=handoff.passkey_alone,
     )
 
 
@@ -146,7 +159,7 @@ def cli_handoff_approve(
 ) -> None:
     """A device hand-off of an account without a second factor: the person's Approve, on
     the page that showed the account, the terminal's address and time, and the warning."""
-    _same_origin(request, settings)
+    same_origin(request, settings)
     service.approve_on_page(
         db, token=token, binding=cli_device_cookie(request), method=sso_grants.METHOD, ctx=ctx
     )
@@ -158,11 +171,11 @@ def cli_handoff_deny(
     token: str, request: Request, db: DbDep, settings: SettingsDep, ctx: ContextDep
 ) -> None:
     """A device hand-off the person did not start: it ends, and the terminal is told."""
-    _same_origin(request, settings)
+    same_origin(request, settings)
     service.deny_on_page(db, token=token, ctx=ctx)
 
 
-def _same_origin(request: Request, settings: Settings) -> None:
+def same_origin(request: Request, settings: Settings) -> None:
     # An approval is a person's act on our own page: never a request sent from elsewhere.
     if not from_allowed_origin(request, settings):
         raise CsrfFailed("This request did not come from an allowed origin")
@@ -243,6 +256,7 @@ def cli_device_code(
         sso_provider=None
         if provider is None
         else CliSsoProviderOut(id=provider[0], name=provider[1]),
+        passkey_alone=opened.passkey_alone,
     )
 
 

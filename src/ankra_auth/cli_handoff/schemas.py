@@ -18,9 +18,11 @@ Secret = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class CliAuthorizeIn(BaseModel):
-    """Exactly one of ``mfa_token`` (a password sign-in that met ``mfa_required``) or
+    """Exactly one of ``mfa_token`` (a password sign-in that met ``mfa_required``),
     ``sso_provider`` (``ankra login --sso``: the hand-off page signs in there first;
-    without ``redirect_uri``, after the user code is typed on /cli/device)."""
+    without ``redirect_uri``, after the user code is typed on /cli/device) or
+    ``passkey: true`` (``ankra login --passkey``: the hand-off page signs in with a passkey
+    alone; no password, and no account named until the passkey names it)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -38,19 +40,25 @@ class CliAuthorizeIn(BaseModel):
 
     mfa_token: MfaToken | None = None
     sso_provider: Annotated[str, Field(min_length=1, max_length=40), NoControl] | None = None
+    passkey: bool = Field(
+        default=False,
+        description="`true`: the hand-off page signs in with a passkey alone "
+        "(`ankra login --passkey`)",
+    )
     # Omitted: the device hand-off, for terminals with no local browser.
     redirect_uri: Annotated[str, Field(min_length=1, max_length=2000), NoControl] | None = None
     state: Annotated[str, Field(min_length=1, max_length=500), NoControl] | None = None
     code_challenge: CodeChallenge
     code_challenge_method: Literal["S256"]
-    # With ``sso_provider``: the CLI's device token, so the second factor after the
-    # provider counts on it (as after a password), not on the account.
+    # With ``sso_provider`` or ``passkey``: the CLI's device token, so the factor counts on
+    # it (as after a password), not on the account.
     device_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _one_first_factor(self) -> CliAuthorizeIn:
-        if (self.mfa_token is None) == (self.sso_provider is None):
-            raise ValueError("send exactly one of mfa_token or sso_provider")
+        given = (self.mfa_token is not None, self.sso_provider is not None, self.passkey)
+        if sum(given) != 1:
+            raise ValueError("send exactly one of mfa_token, sso_provider or passkey: true")
         return self
 
 
@@ -100,6 +108,10 @@ class CliHandoffOut(BaseModel):
     also shows the terminal's ``ip`` and ``requested_at`` and the warning before anything
     is asked; with no ``methods`` (an account without 2FA) the person approves it with
     ``POST .../approve`` or refuses it with ``POST .../deny``.
+
+    ``passkey_alone`` (``ankra login --passkey``): the page signs in with a passkey alone
+    (``POST .../passkey-alone/options``, then ``POST .../passkey-alone``); ``email`` is
+    ``null`` and ``methods`` empty until then.
     """
 
     model_config = ConfigDict(
@@ -112,17 +124,21 @@ class CliHandoffOut(BaseModel):
                     "device_hand_off": False,
                     "ip": None,
                     "requested_at": None,
+                    "passkey_alone": False,
                 }
             ]
         }
     )
 
     methods: list[Method]
-    email: str
+    email: str | None
     expires_in: int
     device_hand_off: bool
     ip: str | None
     requested_at: datetime | None
+    passkey_alone: bool = Field(
+        description="`ankra login --passkey`: a passkey alone signs in; `email` is null until then"
+    )
 
 
 # Generous: a person may paste the code with spaces or dashes; ``user_codes`` judges it.
@@ -148,7 +164,11 @@ class CliDeviceApprovalOut(BaseModel):
     never in a URL); it is replaced when the code is typed again. For
     ``ankra login --sso --no-browser``, ``sso_provider`` is set, ``email`` is ``null``
     (unknown until the provider's sign-in) and ``methods`` is empty: the page trades
-    the handle for the provider's start link (``POST .../device/sso``).
+    the handle for the provider's start link (``POST .../device/sso``). For
+    ``ankra login --passkey --no-browser``, ``passkey_alone`` is true, ``email`` is
+    ``null`` and ``methods`` empty: a passkey names the account
+    (``POST .../device/passkey-alone``), then the person approves (``POST
+    .../device/approve``) or denies (``POST .../device/deny``).
     """
 
     model_config = ConfigDict(
@@ -162,6 +182,7 @@ class CliDeviceApprovalOut(BaseModel):
                     "methods": ["totp", "recovery_code"],
                     "expires_in": 540,
                     "sso_provider": None,
+                    "passkey_alone": False,
                 }
             ]
         }
@@ -174,6 +195,19 @@ class CliDeviceApprovalOut(BaseModel):
     methods: list[Method]
     expires_in: int
     sso_provider: CliSsoProviderOut | None
+    passkey_alone: bool = Field(
+        description="`ankra login --passkey --no-browser`: a passkey names the account, "
+        "then the person approves"
+    )
+
+
+class CliDevicePasskeyAloneOut(BaseModel):
+    """The account a passkey named on the device page: the page now asks "Approve sign-in
+    to ankra CLI for EMAIL?" (nothing is approved yet)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: str
 
 
 class CliDeviceSsoOut(BaseModel):

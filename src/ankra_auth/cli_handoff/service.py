@@ -68,11 +68,12 @@ class Handoff:
     device hand-off also the terminal's address and the time it asked."""
 
     methods: list[str]
-    email: str
+    email: str | None
     expires_in: int
     device: bool = False
     ip: str | None = None
     requested_at: datetime | None = None
+    passkey_alone: bool = False  # `ankra login --passkey`: the account is not known yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class DeviceApproval:
     methods: list[str]
     expires_in: int
     sso_provider: tuple[str, str] | None = None
+    passkey_alone: bool = False  # `ankra login --passkey --no-browser`: no account yet
 
 
 def authorize(
@@ -191,7 +193,7 @@ def _kind_of(grant: CliGrant) -> Kind:
     return "device" if grant.redirect_uri is None and grant.sso_started_at is None else "loopback"
 
 
-def _open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> CliGrant:
+def open_grant(db: Session, *, token: str, kind: Kind, ctx: RequestContext) -> CliGrant:
     """The grant a page's token names, while it can still be approved.
 
     Spent (redeemed), burned by a wrong ``code_verifier`` (also redeemed), approved or
@@ -224,13 +226,17 @@ def _user_id(grant: CliGrant) -> str:
     return grant.user_id
 
 
-def _email(db: Session, user_id: str) -> str:
+def email_of(db: Session, user_id: str) -> str:
     return str(db.scalar(select(User.email).where(User.id == user_id)))
 
 
 def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
     """What the hand-off page offers; raises :class:`MfaTokenInvalid` once it is over."""
-    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
+    grant = open_grant(db, token=token, kind="loopback", ctx=ctx)
+    if grant.passkey_first and grant.user_id is None:
+        return Handoff(
+            methods=[], email=None, expires_in=_seconds_left(grant, ctx), passkey_alone=True
+        )
     if grant.pending_login_id is not None:
         challenges.load_active_by_id(db, pending_login_id=grant.pending_login_id, now=ctx.now)
         methods = challenges.methods_for(db, _user_id(grant))
@@ -241,7 +247,7 @@ def describe(db: Session, *, token: str, ctx: RequestContext) -> Handoff:
     device = grant.redirect_uri is None
     return Handoff(
         methods=methods,
-        email=_email(db, _user_id(grant)),
+        email=email_of(db, _user_id(grant)),
         expires_in=_seconds_left(grant, ctx),
         device=device,
         ip=grant.requested_ip if device else None,
@@ -267,7 +273,7 @@ def approve_on_page(
     no second factor (committed). Only in the browser that typed the user code (its
     ``binding`` cookie), and only while the account still has no second factor (else the
     factor is asked: sign in again). Raises :class:`MfaTokenInvalid` otherwise."""
-    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
+    grant = open_grant(db, token=token, kind="loopback", ctx=ctx)
     bound = grant.browser_binding_hash is not None and hmac.compare_digest(
         grant.browser_binding_hash, tokens.hash_token(binding or "")
     )
@@ -278,10 +284,11 @@ def approve_on_page(
     approve_without_factor(db, grant=grant, method=method, ctx=ctx)
 
 
-def deny_on_page(db: Session, *, token: str, ctx: RequestContext) -> None:
-    """The person's "Deny" on a device hand-off's page: it ends, and the terminal's next
+def deny_on_page(db: Session, *, token: str, ctx: RequestContext, kind: Kind = "loopback") -> None:
+    """The person's "Deny" on a device hand-off's page (the page a single sign-on callback
+    answers, or /cli/device with its approval handle): it ends, and the terminal's next
     poll is told so (committed)."""
-    grant = _open_grant(db, token=token, kind="loopback", ctx=ctx)
+    grant = open_grant(db, token=token, kind=kind, ctx=ctx)
     if grant.redirect_uri is not None:
         raise _over()
     ended = db.execute(
@@ -332,9 +339,15 @@ def open_device(
             )
             .limit(1)
         )
-    if (
+    if grant is not None and grant.passkey_first and grant.user_id is not None:
+        # A passkey named the account on the page that typed the code: from then on only
+        # that page's handle approves it, and the code opens it no more (whoever else
+        # holds the code, the terminal's owner included, cannot approve it elsewhere).
+        grant = None
+    elif (
         grant is not None
         and grant.sso_provider is None
+        and not grant.passkey_first
         and not _login_open(db, grant=grant, ctx=ctx)
     ):
         grant = None  # its pending login was voided (too many failed factors): over
@@ -357,7 +370,17 @@ def open_device(
         db.rollback()
         raise _over()
     address_throttle.refund(db, key=key)
-    if grant.sso_provider is not None:
+    if grant.passkey_first:
+        result = DeviceApproval(
+            approval_token=approval_token,
+            email=None,  # known only once a passkey signs in on this page
+            ip=grant.requested_ip,
+            requested_at=grant.created_at,
+            methods=[],
+            expires_in=_seconds_left(grant, ctx),
+            passkey_alone=True,
+        )
+    elif grant.sso_provider is not None:
         names = {p.id: p.name for p in settings.sso_providers}
         result = DeviceApproval(
             approval_token=approval_token,
@@ -371,7 +394,7 @@ def open_device(
     else:
         result = DeviceApproval(
             approval_token=approval_token,
-            email=_email(db, _user_id(grant)),
+            email=email_of(db, _user_id(grant)),
             ip=grant.requested_ip,
             requested_at=grant.created_at,
             methods=challenges.methods_for(db, _user_id(grant)),
@@ -395,7 +418,7 @@ def approve_with_totp(
     Fails exactly like ``/auth/mfa/totp``: :class:`InvalidCode`, :class:`TooManyAttempts`,
     :class:`MfaTokenInvalid`, :class:`RateLimited`.
     """
-    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
+    grant = open_grant(db, token=token, kind=kind, ctx=ctx)
     return _approve_with(db, grant=grant, factor=totp.Code(settings, code, ctx.now), ctx=ctx)
 
 
@@ -408,7 +431,7 @@ def approve_with_recovery_code(
     code: str,
     kind: Kind = "loopback",
 ) -> str | None:
-    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
+    grant = open_grant(db, token=token, kind=kind, ctx=ctx)
     dialect = db.get_bind().dialect.name
     factor = recovery_codes.Code(settings=settings, code=code, now=ctx.now, dialect=dialect)
     return _approve_with(db, grant=grant, factor=factor, ctx=ctx, also=RECOVERY_CODE_USED)
@@ -417,7 +440,7 @@ def approve_with_recovery_code(
 def passkey_options(
     db: Session, *, settings: Settings, ctx: RequestContext, token: str, kind: Kind = "loopback"
 ) -> dict[str, Any]:
-    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
+    grant = open_grant(db, token=token, kind=kind, ctx=ctx)
     pending = challenges.load_active_by_id(db, pending_login_id=_pending_id(grant), now=ctx.now)
     return passkey.login_options(db, settings=settings, ctx=ctx, pending=pending)
 
@@ -431,7 +454,7 @@ def approve_with_passkey(
     credential: dict[str, Any],
     kind: Kind = "loopback",
 ) -> str | None:
-    grant = _open_grant(db, token=token, kind=kind, ctx=ctx)
+    grant = open_grant(db, token=token, kind=kind, ctx=ctx)
     factor = passkey.Assertion(settings=settings, ctx=ctx, credential=credential)
     return _approve_with(db, grant=grant, factor=factor, ctx=ctx)
 
@@ -464,11 +487,12 @@ def _approve_with(
 
 
 def _approval_ctes(
-    finished: CTE, events_columns: tuple[rows.Columns, ...]
+    finished: CTE, events_columns: tuple[rows.Columns, ...], binds_account: bool = False
 ) -> tuple[tuple[CTE, ...], ColumnElement[bool]]:
     """PostgreSQL: the approval as a CTE acting only once ``finished`` returned a row, and
     its events only once it approved."""
-    approved = _APPROVE.where(exists(select(finished.c[0]))).cte("approved_grant")
+    statement = _APPROVE_AS if binds_account else _APPROVE
+    approved = statement.where(exists(select(finished.c[0]))).cte("approved_grant")
     made = exists(select(approved.c.id))
     return (approved, *rows.event_ctes(events_columns, made)), made
 
@@ -492,6 +516,9 @@ _APPROVE = (
     )
     .returning(_GRANTS.c.id)
 )
+# `ankra login --passkey`: the passkey named the account, which the grant takes with its
+# approval (only a grant that had none; named apart from the passkey's own user_id).
+_APPROVE_AS = _APPROVE.where(_GRANTS.c.user_id.is_(None)).values(user_id=bindparam("bound_user_id"))
 
 
 def approval(
@@ -500,16 +527,18 @@ def approval(
     method: SignInMethod,
     ctx: RequestContext,
     also: tuple[tuple[EventType, SignInMethod], ...] = (),
+    owner: str | None = None,
 ) -> Grant[str | None]:
     """The grant approved by ``method`` (the ``cli_login_approved`` event with it), re-checked
     open: not approved, not redeemed or burned by a poll meanwhile, not expired. A
     loopback grant gets its single-use code here; its redirect URL (the result) carries it.
+    ``owner``: the account a passkey alone named, bound to a grant that had none.
     """
     code = tokens.new_token() if grant.redirect_uri is not None else None
     detail = None
     if grant.redirect_uri is None:
         detail = f"device hand-off requested from {grant.requested_ip or 'an unknown address'}"
-    user_id = _user_id(grant)
+    user_id = owner if owner is not None else _user_id(grant)
     recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
         (type_, event_method, None) for type_, event_method in also
     ) + ((events.CLI_LOGIN_APPROVED, method, detail),)
@@ -523,9 +552,12 @@ def approval(
         "approval_code_hash": tokens.hash_token(code) if code is not None else None,
         "approval_code_expires_at": ctx.now + CODE_TTL,
     }
+    if owner is not None:
+        values["bound_user_id"] = owner
+    statement = _APPROVE if owner is None else _APPROVE_AS
 
     def steps() -> db_flow.Flow[bool]:
-        if (yield db_flow.Run(_APPROVE, values)) is None:
+        if (yield db_flow.Run(statement, values)) is None:
             return False
         for row in event_rows:
             yield events.insert_run(row)
@@ -536,7 +568,7 @@ def approval(
         redirect = with_code(grant.redirect_uri, code=code, state=grant.state)
     return Grant(
         build=_approval_ctes,
-        shape=(tuple(tuple(row) for row in event_rows),),
+        shape=(tuple(tuple(row) for row in event_rows), owner is not None),
         params={**values, **rows.event_params(event_rows)},
         steps=steps,
         result=redirect,

@@ -25,6 +25,7 @@ from ankra_auth.passkeys.schemas import (
     PublicKeyCredentialCreationOptionsJSON,
     is_transport,
 )
+from ankra_auth.security import webauthn
 from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1", tags=["passkeys"])
@@ -37,6 +38,7 @@ PasskeyId = Annotated[str, resource_id("id", missing="No such passkey")]
 def passkey_out(passkey: Passkey) -> PasskeyOut:
     return PasskeyOut(
         id=passkey.id,
+        credential_id=webauthn.base64url(passkey.credential_id),
         name=passkey.name,
         created_at=passkey.created_at,
         last_used_at=passkey.last_used_at,

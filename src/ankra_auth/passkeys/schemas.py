@@ -55,6 +55,7 @@ class PasskeyOut(BaseModel):
             "examples": [
                 {
                     "id": "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
+                    "credential_id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
                     "name": "MacBook Touch ID",
                     "created_at": "2026-01-14T09:30:00Z",
                     "last_used_at": "2026-01-15T08:12:44Z",
@@ -71,6 +72,10 @@ class PasskeyOut(BaseModel):
     )
 
     id: str
+    credential_id: str = Field(
+        description="The WebAuthn credential id, base64url (the `id` of the browser's "
+        "credential): what `PublicKeyCredential.signalAllAcceptedCredentials()` takes"
+    )
     name: str
     created_at: datetime
     last_used_at: datetime | None

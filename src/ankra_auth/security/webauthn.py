@@ -19,7 +19,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import options_to_json_dict
+from webauthn.helpers import bytes_to_base64url, options_to_json_dict
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -41,6 +41,11 @@ ALGORITHMS = [
 TIMEOUT_MS = 60_000
 MAX_CREDENTIAL_ID = 1023  # bytes, per WebAuthn Level 3
 KNOWN_TRANSPORTS = frozenset(t.value for t in AuthenticatorTransport)
+
+
+def base64url(data: bytes) -> str:
+    """``data`` as WebAuthn's JSON forms write binary (a credential id, a user handle)."""
+    return bytes_to_base64url(data)
 
 
 class CredentialRejected(Exception):

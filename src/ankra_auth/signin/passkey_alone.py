@@ -98,7 +98,7 @@ def sign_in(
         settings=settings,
         ctx=ctx,
         credential=credential,
-        device_token=device_token,
+        device_token_hash=tokens.hash_token(device_token) if device_token else None,
         grant_for=session,
     )
 
@@ -109,11 +109,13 @@ def passkey_step(
     settings: Settings,
     ctx: RequestContext,
     credential: Mapping[str, Any],
-    device_token: str | None,
+    device_token_hash: str | None,
     grant_for: Callable[[Owner], Grant[T]],
 ) -> Flow[T]:
     """What a passkey alone grants: ``grant_for``'s result (a session, or a CLI hand-off's
-    approval), committed with the sign count's advance. Raises :class:`UnknownCredential`,
+    approval), committed with the sign count's advance. ``device_token_hash`` is the
+    presented device token's hash: the attempt counts on it when it is a valid token of the
+    passkey's account. Raises :class:`UnknownCredential`,
     :class:`PasskeyNotVerified`, :class:`UserVerificationRequired`, :class:`RateLimited`, or
     :class:`MfaTokenInvalid` when the grant could not be made (nothing is spent then)."""
     try:
@@ -127,7 +129,7 @@ def passkey_step(
         credentials.OWNER,
         {
             "credential_id": raw_id,
-            "token_hash": tokens.hash_token(device_token) if device_token else "",
+            "token_hash": device_token_hash or "",
             "now": ctx.now,
         },
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ankra_auth.accounts import service as accounts
@@ -14,6 +14,9 @@ from ankra_auth.accounts.models import User
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.errors import CsrfFailed, NotAuthenticated, NotFound
 from ankra_auth.orgs.enforcement import enforcing_orgs, enrollment_required
+from ankra_auth.passkeys import providers
+from ankra_auth.passkeys.service import user_handle
+from ankra_auth.security import webauthn
 from ankra_auth.sign_in_links import service as sign_in_links
 from ankra_auth.signin.cookies import SESSION_COOKIE, from_allowed_origin, set_session_cookie
 from ankra_auth.web import assets
@@ -79,7 +82,14 @@ def profile_page(
         email=visitor.user.email,
         manage=True,
         codes_done_label="I have saved my codes",
-        data={"email": visitor.user.email, "site": settings.public_url, "auth": "session"},
+        data={
+            "email": visitor.user.email,
+            "site": settings.public_url,
+            "auth": "session",
+            # For signalAllAcceptedCredentials(): the RP ID and the WebAuthn user handle.
+            "rp-id": settings.effective_rp_id,
+            "user-handle": webauthn.base64url(user_handle(visitor.user.id)),
+        },
     )
 
 
@@ -149,6 +159,28 @@ def sign_in_link_continue(
     response = redirect(safe_next(redeemed.next_path))
     set_session_cookie(response, token=redeemed.session_token, settings=settings)
     return response
+
+
+# An AAGUID as the passkey list sends it: a lower-case UUID, nothing else reaches the list.
+AAGUID = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+# An icon is an image, never a document: if opened by itself, an SVG runs nothing.
+ICON_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "public, max-age=86400",
+}
+
+
+@router.get("/passkey-icons/{aaguid}", name="page_passkey_icon")
+def passkey_icon(aaguid: AAGUID, scheme: Annotated[str, Query()] = "light") -> Response:
+    """The authenticator's icon from the AAGUID list, served from our own origin (the
+    pages' CSP allows images from 'self' only); ``?scheme=dark`` for dark backgrounds."""
+    icon = providers.icon(aaguid, dark=scheme == "dark")
+    if icon is None:
+        raise NotFound("No icon for this authenticator")
+    return Response(icon.data, media_type=icon.mime_type, headers=ICON_HEADERS)
 
 
 @router.get("/static/{name}", name="page_static")

@@ -23,11 +23,16 @@ DEFAULT_TIMEOUT = 300.0  # seconds the browser hand-off waits: the pending login
 LOW_RECOVERY_CODES = 3
 
 
+PASSKEY_KEY = "passkey"  # where the device token of the last `--passkey` sign-in is kept
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     email: str
     answer: dict[str, Any]  # the API's "authenticated" answer
-    via: str | None = None  # the single sign-on provider it went through
+    # Where the next sign-in of the same kind finds this device token too (the email is not
+    # known before a provider or a passkey names the account): ``sso:PROVIDER``, ``passkey``.
+    token_key: str | None = None
 
 
 def login(
@@ -44,6 +49,14 @@ def login(
         typer.Option(
             "--sso",
             help="Sign in through single sign-on, in the browser (with --no-browser: on another device).",
+        ),
+    ] = False,
+    passkey: Annotated[
+        bool,
+        typer.Option(
+            "--passkey",
+            help="Sign in with a passkey alone, in the browser (with --no-browser: on another "
+            "device); no password.",
         ),
     ] = False,
     server: ServerOption = None,
@@ -77,6 +90,10 @@ def login(
     asks for the account's second factor, and comes back here (no password is asked).
     With --sso --no-browser, open the printed address on any device, type the printed
     code there yourself, then sign in at the provider and give the second factor.
+
+    With --passkey, the browser signs in with a passkey alone (no password, no code) and
+    comes back here. With --passkey --no-browser, open the printed address on any device,
+    type the printed code there yourself, use your passkey, then approve the sign-in.
     """
     import webbrowser
 
@@ -94,11 +111,27 @@ def login(
             "--sso signs in at the provider: it takes no --email",
             hint="The account is the one the provider signs you in to.",
         )
+    if passkey and sso:
+        raise CliError("Choose one: --passkey or --sso")
+    if passkey and email is not None:
+        raise CliError(
+            "--passkey signs in with the passkey's account: it takes no --email",
+            hint="The account is the one your passkey belongs to.",
+        )
     previous = credentials.load()
     server_url = credentials.resolve_server(server, previous)
     wait = timeout or _timeout_from_environment()
     with AnkraClient(server_url) as client:
-        if sso:
+        if passkey:
+            signed_in = run_passkey_login(
+                client,
+                open_browser=webbrowser.open,
+                out=out,
+                timeout=wait,
+                no_browser=no_browser,
+                device_token=credentials.load_device_token(server_url, PASSKEY_KEY),
+            )
+        elif sso:
             signed_in = run_sso_login(
                 client,
                 provider=provider,
@@ -125,8 +158,8 @@ def login(
     if isinstance(device_token, str):
         # Kept apart from the session, and across `ankra logout`: this terminal stays known.
         credentials.save_device_token(server_url, signed_in.email, device_token)
-        if signed_in.via is not None:  # the next `--sso` sign-in presents it too
-            credentials.save_device_token(server_url, _sso_key(signed_in.via), device_token)
+        if signed_in.token_key is not None:  # the next `--sso`/`--passkey` presents it too
+            credentials.save_device_token(server_url, signed_in.token_key, device_token)
     saved_at = credentials.save(
         credentials.Credentials(
             server=server_url,
@@ -276,7 +309,6 @@ def run_sso_login(
     account's email (nothing is saved here). ``device_token_for`` gives this terminal's
     device token for the chosen provider: the second factor after it counts there."""
     from ankra_cli import handoff, server_check
-    from ankra_cli.client import AnkraClient
 
     server_check.check(client)
     providers = client.call("GET", "/auth/sso/providers")
@@ -293,10 +325,42 @@ def run_sso_login(
             timeout=timeout,
             device_token=token,
         )
-    # The terminal never typed an email: ask whose session it got.
+    return SignedIn(_whose(client, answer), answer, token_key=_sso_key(chosen))
+
+
+def _whose(client: AnkraClient, answer: dict[str, Any]) -> str:
+    """The terminal never typed an email: ask whose session it got."""
+    from ankra_cli.client import AnkraClient
+
     with AnkraClient(client.server, token=str(answer["access_token"])) as signed:
         me = signed.call("GET", "/me")
-    return SignedIn(str(me["email"]), answer, via=chosen)
+    return str(me["email"])
+
+
+def run_passkey_login(
+    client: AnkraClient,
+    *,
+    open_browser: BrowserOpener,
+    out: Output,
+    timeout: float,
+    no_browser: bool = False,
+    device_token: str | None = None,
+) -> SignedIn:
+    """``ankra login --passkey``: the loopback hand-off whose page signs in with a passkey
+    alone (with ``no_browser``, the device hand-off: a passkey, then the person's Approve);
+    returns the API's authenticated answer and the account's email (nothing is saved here).
+    ``device_token``, this terminal's from its last ``--passkey`` sign-in, is where the
+    passkey's attempt counts."""
+    from ankra_cli import handoff, server_check
+
+    server_check.check(client)
+    if no_browser:
+        answer = handoff.on_other_device(client, out=out, device_token=device_token)
+    else:
+        answer = handoff.in_browser(
+            client, open_browser=open_browser, out=out, timeout=timeout, device_token=device_token
+        )
+    return SignedIn(_whose(client, answer), answer, token_key=PASSKEY_KEY)
 
 
 def _in_terminal(

@@ -28,7 +28,8 @@ PasskeyId = Annotated[
 
 
 def list_(server: ServerOption = None, json_output: JsonOption = False) -> None:
-    """List your passkeys and security keys."""
+    """List your passkeys and security keys: who made each (the provider), whether it is
+    synced, and whether it signs you in by itself or only as the second step."""
     from ankra_cli.output import Output
     from ankra_cli.session import signed_in
 
@@ -54,16 +55,18 @@ def render_list(out: Output, passkeys: list[dict[str, Any]]) -> None:
         out.line("No passkeys yet. Add one in the browser: `ankra profile auth passkeys open`.")
         return
     ids = short_ids([str(p["id"]) for p in passkeys])
+    # The page's words: who made it, synced or not, and whether it signs in by itself; to
+    # fit 80 columns, when it was added and its transports are in --json only.
     out.table(
-        ["ID", "Name", "Added", "Last used", "Synced", "Transports"],
+        ["ID", "Name", "Provider", "Synced", "Signs in", "Last used"],
         [
             [
                 short,
                 str(p["name"]),
-                when(p.get("created_at")),
+                str(p.get("provider") or "-"),
+                "synced" if p.get("backup_eligible") else "this device only",
+                "by itself" if p.get("signs_in_alone") else "second step only",
                 when(p.get("last_used_at")),
-                "yes" if p.get("backed_up") else "no",
-                ", ".join(p.get("transports") or []) or "-",
             ]
             for short, p in zip(ids, passkeys, strict=True)
         ],

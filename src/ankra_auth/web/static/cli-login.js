@@ -2,8 +2,10 @@
 // pending login, then back to the terminal's loopback listener. For a device hand-off
 // (a terminal elsewhere, after single sign-on) the page first shows the account, the
 // terminal's address and time and the warning; an account without a second factor is
-// then approved only by the person's "Approve" here.
+// then approved only by the person's "Approve" here. For `ankra login --passkey` the page
+// asks for a passkey alone, which names the account and signs the terminal in.
 import { $, api, busy, field, focusHeading, page, problemText, say, show, when } from './common.js';
+import { passkeysSupported, signInWithPasskey } from './passkeys.js';
 import { secondFactor } from './second-factor.js';
 
 function finished() {
@@ -50,6 +52,10 @@ async function cliLoginPage() {
   }
   show($('#cli-loading'), false);
   const methods = handoff.methods || [];
+  if (handoff.passkey_alone) {
+    passkeyAlone(base);
+    return;
+  }
   if (!handoff.device_hand_off) {
     const account = $('#cli-account');
     field('email', account).textContent = handoff.email;
@@ -97,6 +103,39 @@ async function cliLoginPage() {
       focusHeading($('#cli-denied'));
     });
   });
+}
+
+/** `ankra login --passkey`: the passkey is the whole sign-in, then back to the terminal. */
+function passkeyAlone(base) {
+  const card = $('#cli-passkey');
+  const button = $('[data-action="cli-passkey"]', card);
+  show(card);
+  if (!passkeysSupported()) {
+    show(button, false);
+    show(field('cli-passkey-unavailable', card));
+    focusHeading(card);
+    return;
+  }
+  button.addEventListener('click', (event) => {
+    busy(event.currentTarget, async () => {
+      say('Follow your browser’s prompt to use your passkey…');
+      let answer;
+      try {
+        answer = await signInWithPasskey({
+          optionsCall: () => api('POST', `${base}/passkey-alone/options`, {}),
+          signInCall: (credential) => api('POST', `${base}/passkey-alone`, { credential }),
+        });
+      } catch (error) {
+        say(problemText(error), 'error');
+        if (error.code === 'mfa_token_invalid') show(card, false); // over: the terminal starts again
+        return;
+      }
+      show(card, false);
+      say('Signed in. Returning to your terminal…', 'success');
+      location.assign(answer.redirect_url);
+    });
+  });
+  button.focus();
 }
 
 cliLoginPage();

@@ -131,8 +131,20 @@ export function totpSetup({ onEnabled, sensitive = (action) => action() }) {
   return { view };
 }
 
+<<<<<<< HEAD
 /** "Add passkey": name, browser ceremony, registration; `sensitive` as for totpSetup. */
 export function addPasskey({ onAdded, sensitive = (action) => action() }) {
+=======
+/** A new passkey named `name`: the browser's ceremony, then its registration (the API's answer). */
+export async function registerPasskey(name) {
+  const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
+  const credential = await createPasskey(options);
+  return api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
+}
+
+/** "Add passkey": name, browser ceremony, registration. */
+export function addPasskey({ onAdded }) {
+>>>>>>> passkeys-first
   const form = $('[data-form="add-passkey"]');
   if (!passkeysSupported()) {
     show(form, false);
@@ -151,9 +163,13 @@ export function addPasskey({ onAdded, sensitive = (action) => action() }) {
     busy(event.submitter, async () => {
       try {
         say('Follow your browser’s prompt to create the passkey…');
+<<<<<<< HEAD
         const options = await sensitive(() => api('POST', '/api/v1/profile/auth/passkeys/options'));
         const credential = await createPasskey(options);
         const answer = await api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
+=======
+        const answer = await registerPasskey(name);
+>>>>>>> passkeys-first
         form.reset();
         say(`Passkey “${answer.passkey.name}” added.`, 'success');
         await onAdded(answer);

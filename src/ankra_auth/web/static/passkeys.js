@@ -66,8 +66,56 @@ export async function createPasskey(optionsJSON) {
   return credentialJSON(credential);
 }
 
-export async function getPasskey(optionsJSON) {
+/**
+ * `mediation: 'conditional'` offers the site's passkeys in the autofill of a field with
+ * `autocomplete="… webauthn"`; `signal` aborts the request (a page keeps one controller for
+ * all its passkey requests, so a new one cancels the one still waiting).
+ */
+export async function getPasskey(optionsJSON, { mediation, signal } = {}) {
   requirePasskeySupport();
-  const credential = await navigator.credentials.get({ publicKey: requestOptions(optionsJSON) });
+  const request = { publicKey: requestOptions(optionsJSON) };
+  if (mediation) request.mediation = mediation;
+  if (signal) request.signal = signal;
+  const credential = await navigator.credentials.get(request);
   return credentialJSON(credential);
+}
+
+/** Whether the browser offers passkeys in a field's autofill (conditional mediation). */
+export async function autofillAvailable() {
+  if (!passkeysSupported() || typeof PublicKeyCredential.isConditionalMediationAvailable !== 'function') return false;
+  try {
+    return await PublicKeyCredential.isConditionalMediationAvailable();
+  } catch {
+    return false;
+  }
+}
+
+// The Signal API (WebAuthn Level 3): tells the person's password manager what this site
+// no longer accepts, so it stops offering removed passkeys. Where the browser has it only;
+// a refusal changes nothing for the page.
+export function signalUnknownPasskey({ rpId, credentialId }) {
+  if (!passkeysSupported() || typeof PublicKeyCredential.signalUnknownCredential !== 'function') return;
+  PublicKeyCredential.signalUnknownCredential({ rpId, credentialId }).catch(() => {});
+}
+
+export function signalAcceptedPasskeys({ rpId, userId, allAcceptedCredentialIds }) {
+  if (!passkeysSupported() || typeof PublicKeyCredential.signalAllAcceptedCredentials !== 'function') return;
+  PublicKeyCredential.signalAllAcceptedCredentials({ rpId, userId, allAcceptedCredentialIds }).catch(() => {});
+}
+
+/**
+ * A passkey alone as the whole sign-in, through `optionsCall` and `signInCall` (the API
+ * calls of the page: `/login`, or a CLI hand-off page). An `unknown_credential` answer
+ * tells the password manager to forget that passkey before it is thrown.
+ */
+export async function signInWithPasskey({ optionsCall, signInCall, mediation, signal }) {
+  const options = await optionsCall();
+  if (signal?.aborted) throw new DOMException('The passkey request was cancelled.', 'AbortError');
+  const credential = await getPasskey(options, { mediation, signal });
+  try {
+    return await signInCall(credential);
+  } catch (error) {
+    if (error?.code === 'unknown_credential') signalUnknownPasskey({ rpId: options.rpId, credentialId: credential.id });
+    throw error;
+  }
 }

@@ -1,7 +1,9 @@
 // Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
-import { $, ApiError, api, busy, field, focusHeading, here, problemText, say, show, signOutButton, when, withNext } from './common.js';
+import { $, ApiError, api, busy, field, focusHeading, here, page, problemText, say, show, signOutButton, when, withNext } from './common.js';
 import { confirmDialog } from './confirm.js';
-import { addPasskey, newCodesPanel, totpSetup } from './enrollment.js';
+import { addPasskey, newCodesPanel, registerPasskey, totpSetup } from './enrollment.js';
+import { passkeyNudge, thisDeviceName } from './passkey-nudge.js';
+import { signalAcceptedPasskeys } from './passkeys.js';
 import { sessionsCard } from './sessions.js';
 import { ssoCard } from './sso-card.js';
 import { invitationsCard } from './invitations.js';
@@ -150,7 +152,29 @@ async function profilePage() {
     },
   });
   const totp = totpSetup({ sensitive, onEnabled: async (fresh) => { await refresh(); if (fresh) codes.show(fresh, { turnedOn: true }); } });
-  addPasskey({ sensitive, onAdded: async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); } });
+  const passkeyAdded = async (answer) => { await refresh(); if (answer.recovery_codes) codes.show(answer.recovery_codes, { turnedOn: true }); };
+  addPasskey({ sensitive, onAdded: passkeyAdded });
+  const nudge = passkeyNudge({
+    // One click: the browser's prompt, and a name to tell it apart (renamed below at will).
+    onAdd: (button) => busy(button, async () => {
+      const name = thisDeviceName();
+      try {
+        say('Follow your browser’s prompt to create the passkey…');
+        const answer = await sensitive(() => registerPasskey(name));
+        say(`Passkey “${answer.passkey.name}” added: next time, sign in with it. You can rename it under “Passkeys and security keys”.`, 'success');
+        await passkeyAdded(answer);
+        focusHeading($('#passkeys-card'));
+        return true;
+      } catch (error) {
+        say(problemText(error, { creating: true }), 'error');
+        return false;
+      }
+    }),
+    onNotNow() {
+      say('Not now: this device won’t ask again for 30 days. You can add a passkey any time under “Passkeys and security keys”.');
+      focusHeading($('#two-factor-card'));
+    },
+  });
   const sessions = sessionsCard({ ask });
   signOutButton();
   if ($('#sso-card')) ssoCard();
@@ -238,6 +262,13 @@ async function profilePage() {
     const list = field('passkeys');
     show(field('no-passkeys'), passkeys.length === 0);
     list.replaceChildren(...passkeys.map(passkeyRow));
+    // The list as the server has it now (after a rename or a removal too): the person's
+    // password manager drops passkeys this account no longer accepts.
+    signalAcceptedPasskeys({
+      rpId: page.rpId,
+      userId: page.userHandle,
+      allAcceptedCredentialIds: passkeys.map((passkey) => passkey.credential_id),
+    });
   }
 
   function button(label, hiddenSuffix, onClick, className = '') {
@@ -255,10 +286,15 @@ async function profilePage() {
   function passkeyRow(passkey) {
     const row = document.createElement('li');
     const info = document.createElement('div');
+    const kind = [
+      passkey.backup_eligible ? 'Synced' : 'This device only',
+      passkey.signs_in_alone ? 'Signs you in by itself' : 'Second step only',
+    ];
     const details = [`Added ${when(passkey.created_at)}`, passkey.last_used_at ? `last used ${when(passkey.last_used_at)}` : 'never used'];
-    if (passkey.backed_up) details.push('synced');
+    info.append(Object.assign(document.createElement('strong'), { textContent: passkey.name }));
+    if (passkey.provider) info.append(providerLine(passkey));
     info.append(
-      Object.assign(document.createElement('strong'), { textContent: passkey.name }),
+      Object.assign(document.createElement('span'), { className: 'meta', textContent: kind.join(' · ') }),
       Object.assign(document.createElement('span'), { className: 'meta', textContent: details.join(' · ') }),
     );
     const actions = document.createElement('div');
@@ -291,6 +327,20 @@ async function profilePage() {
     }
     row.append(info, actions);
     return row;
+  }
+
+  // "Google Password Manager" with the AAGUID list's icon, served from our own origin (the
+  // page's CSP takes images from 'self' only); an authenticator without one shows its name.
+  function providerLine(passkey) {
+    const line = Object.assign(document.createElement('span'), { className: 'provider' });
+    const icon = `/passkey-icons/${encodeURIComponent(passkey.aaguid)}`;
+    const picture = document.createElement('picture');
+    const dark = Object.assign(document.createElement('source'), { srcset: `${icon}?scheme=dark`, media: '(prefers-color-scheme: dark)' });
+    const image = Object.assign(document.createElement('img'), { src: icon, alt: '', width: 20, height: 20 });
+    image.addEventListener('error', () => picture.remove());
+    picture.append(dark, image);
+    line.append(picture, Object.assign(document.createElement('span'), { textContent: passkey.provider }));
+    return line;
   }
 
   function renameForm(row, passkey) {
@@ -403,6 +453,7 @@ async function profilePage() {
 
   try {
     await refresh();
+    nudge.show(current);
   } catch (error) {
     say(problemText(error), 'error');
   }

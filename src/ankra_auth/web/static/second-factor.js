@@ -15,7 +15,7 @@ export function mfaTokenCalls(mfaToken) {
 /**
  * The second-factor step in #second-factor. `calls` talks to the API for one pending
  * login: {passkeyOptions(), passkey(credential), totp(code), recovery(code)}.
- * `onSuccess(answer)` gets the API's answer; `onRestart(message)` runs when the pending
+ * `onSuccess(answer, method)` gets the API's answer and the method that gave it; `onRestart(message)` runs when the pending
  * login is spent (too many attempts, expired) and the person must start over.
  */
 export function secondFactor({ calls, onSuccess, onRestart }) {
@@ -33,10 +33,10 @@ export function secondFactor({ calls, onSuccess, onRestart }) {
     show($('[data-or]', root), Boolean(chosen));
   }
 
-  async function attempt(button, call, input) {
+  async function attempt(button, method, call, input) {
     await busy(button, async () => {
       try {
-        onSuccess(await call());
+        onSuccess(await call(), method);
       } catch (error) {
         if (error instanceof ApiError && ['too_many_attempts', 'mfa_token_invalid'].includes(error.code)) {
           onRestart(error.message);
@@ -53,7 +53,7 @@ export function secondFactor({ calls, onSuccess, onRestart }) {
 
   $('[data-action="use-passkey"]', root).addEventListener('click', (event) => {
     say('Follow your browser’s prompt to use your passkey…');
-    attempt(event.currentTarget, async () => calls.passkey(await getPasskey(await calls.passkeyOptions())));
+    attempt(event.currentTarget, 'passkey', async () => calls.passkey(await getPasskey(await calls.passkeyOptions())));
   });
   for (const [name, form] of Object.entries(forms)) {
     form.addEventListener('submit', (event) => {
@@ -66,7 +66,7 @@ export function secondFactor({ calls, onSuccess, onRestart }) {
         return;
       }
       const call = name === 'totp' ? calls.totp : calls.recovery;
-      attempt(event.submitter || $('button[type="submit"]', form), () => call(code), input);
+      attempt(event.submitter || $('button[type="submit"]', form), name, () => call(code), input);
     });
   }
   toRecovery.addEventListener('click', () => {
