@@ -67,8 +67,8 @@ _CLAIM = (
     .where(OUTBOX.c.id.in_(_PICK.scalar_subquery()), _due())
     .values(
         state=SENDING,
-        claim=bindparam("claim"),
-        lease_until=bindparam("lease_until", type_=UTCDateTime),
+        claim=bindparam("claim_id"),
+        lease_until=bindparam("lease_end", type_=UTCDateTime),
         attempts=OUTBOX.c.attempts + 1,
     )
     .returning(
@@ -84,8 +84,8 @@ _CLAIM = (
     )
 )
 _MINE = and_(
-    OUTBOX.c.id == bindparam("id"),
-    OUTBOX.c.claim == bindparam("claim"),
+    OUTBOX.c.id == bindparam("mail_id"),
+    OUTBOX.c.claim == bindparam("claim_id"),
     OUTBOX.c.state == SENDING,
 )
 _SETTLE = update(OUTBOX).where(_MINE)
@@ -101,7 +101,7 @@ def claim(
         return []  # nothing to do: no write, no lock (SQLite's is the whole database)
     claim_id = new_id()
     rows = db.execute(
-        _CLAIM, {**due, "claim": claim_id, "lease_until": now + lease, "limit": limit}
+        _CLAIM, {**due, "claim_id": claim_id, "lease_end": now + lease, "limit": limit}
     ).all()
     db.commit()
     return [
@@ -143,7 +143,7 @@ def failed(db: Session, mail: Claimed, *, now: datetime, error: str) -> bool:
 def _settle(db: Session, mail: Claimed, **values: Any) -> bool:
     if "last_error" in values and values["last_error"] is not None:
         values["last_error"] = str(values["last_error"])[:500]
-    result = db.execute(_SETTLE.values(**values), {"id": mail.id, "claim": mail.claim})
+    result = db.execute(_SETTLE.values(**values), {"mail_id": mail.id, "claim_id": mail.claim})
     db.commit()
     return affected_rows(result) == 1
 
