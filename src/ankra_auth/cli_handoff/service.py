@@ -486,7 +486,9 @@ _APPROVE = (
     .values(
         approved_at=bindparam("now", type_=UTCDateTime),
         approved_method=bindparam("approved_method"),
-        code_hash=bindparam("code_hash"),
+        # Not "code_hash": a parameter named like a column of a table that another CTE of
+        # the fused statement updates (recovery_codes.code_hash) becomes a SET there.
+        code_hash=bindparam("grant_code_hash"),
         # Device grants use the same deadline to be redeemed by the polling terminal.
         code_expires_at=bindparam("code_expires_at", type_=UTCDateTime),
     )
@@ -522,7 +524,7 @@ def approval(
         "grant_id": grant.id,
         "now": ctx.now,
         "approved_method": method,
-        "code_hash": tokens.hash_token(code) if code is not None else None,
+        "grant_code_hash": tokens.hash_token(code) if code is not None else None,
         "code_expires_at": ctx.now + CODE_TTL,
     }
 
