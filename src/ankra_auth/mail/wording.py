@@ -20,15 +20,15 @@ class Wording:
 
 
 _CHECK = (
-    "If this wasn't you, someone else may have your password or a session of yours: "
-    "sign out what you don't recognise, and change your password."
+    "If this wasn't you, someone else may have your password or one of your sessions: "
+    "change your password."
 )
 
 WORDING: Final[dict[str, Wording]] = {
     "sign_in": Wording(
         "New sign-in to your Ankra account",
         "Your Ankra account was signed in to from a device or browser it has not seen before.",
-        "If this was you, there is nothing to do. " + _CHECK,
+        "If this was you, there is nothing to do.",
         "Your Ankra account was signed in to {n} times from devices or browsers it had not "
         "seen before.",
     ),
