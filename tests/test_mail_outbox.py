@@ -223,3 +223,36 @@ def test_a_change_that_rolls_back_queues_nothing(client: TestClient, clock: Froz
         )
         db.commit()
     assert told(client) == [("totp_enabled", 1)]
+
+
+def test_a_known_device_adds_nothing_to_the_sign_in_statement(clock: FrozenClock) -> None:
+    """The hot path (a right code from a known device) keeps its one statement as it was;
+    only a sign-in without a device token gets the first-sign-in mark and the mail."""
+    from sqlalchemy import literal
+    from sqlalchemy import select as select_
+
+    from ankra_auth.signin import rows
+
+    ctx = RequestContext(clock.now(), "203.0.113.7", "Firefox")
+
+    def ctes(retire_id: str | None, also: tuple[str, ...] = ()) -> list[str]:
+        recorded = [*also, "sign_in"]
+        written = rows.Rows(
+            user_id="u" * 32,
+            now=clock.now(),
+            retire_id=retire_id,
+            session={"id": "s" * 32, "user_id": "u" * 32},
+            events=[
+                events.row(user_id="u" * 32, type=t, method="totp", ctx=ctx, detail=None)  # type: ignore[arg-type]
+                for t in recorded
+            ],
+        )
+        finished = select_(literal(1).label("id")).cte("finished_login")
+        built, _ = rows.sign_in_ctes(finished, *written.shape)
+        return [cte.name for cte in built]
+
+    plain = ["retired_device_tokens", "new_device_token", "new_session", "new_events"]
+    assert ctes("known-token-id") == plain
+    assert ctes(None) == [*plain[:3], "first_sign_in", "mail_0", "new_events"]
+    # a recovery code tells its owner wherever it is used
+    assert ctes("known-token-id", ("recovery_code_used",)) == [*plain[:3], "mail_0", "new_events"]

@@ -50,15 +50,12 @@ def _duration(seconds: float) -> str:
 
 
 def read(db: Session, *, now: datetime) -> Figures:
-    counts = dict(
-        db.execute(select(MailOutbox.state, func.count()).group_by(MailOutbox.state)).tuples()
-    )
+    by_state = select(MailOutbox.state, func.count()).group_by(MailOutbox.state)
+    counts: dict[str, int] = {state: count for state, count in db.execute(by_state).all()}
     oldest = db.scalar(
         select(func.min(MailOutbox.created_at)).where(MailOutbox.state.in_((QUEUED, SENDING)))
     )
     db.rollback()
-    if isinstance(oldest, str):  # SQLite's min() hands back the stored text
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=now.tzinfo)
     return Figures(
         queued=counts.get(QUEUED, 0) + counts.get(SENDING, 0),
         sent=counts.get(SENT, 0),
