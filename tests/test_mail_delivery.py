@@ -261,6 +261,28 @@ def test_senders_claiming_at_once_take_each_mail_once(
     assert sorted(taken) == sorted(m.id for m in rows(app)) and len(taken) == 30
 
 
+def test_a_mail_a_day_old_is_not_sent_late(
+    quiet_client: TestClient, clock: FrozenClock, smtp_server: MailServer
+) -> None:
+    """Queued while no server was configured: once one is, what is younger than a day
+    goes, and what is older fails unsent."""
+    sign_up(quiet_client, "old@example.com")
+    clock.advance(3600)
+    sign_up(quiet_client, "new@example.com")
+    sender_for(quiet_client.app, clock).run_once()  # no SMTP: logged, waiting
+    clock.advance(23 * 3600)
+    sender = sender_for(quiet_client.app, clock, smtp_url=smtp_server.url())
+    assert sender.run_once() == 2
+    [mail] = smtp_server.wait_for(lambda got: len(got) == 1)
+    assert mail.rcpt_tos == ["new@example.com"]
+    states = {m.to_address: (m.state, m.last_error) for m in rows(quiet_client.app)}
+    assert states["old@example.com"] == (
+        "failed",
+        "gave up after 24 hours: no SMTP server configured",
+    )
+    assert states["new@example.com"] == ("sent", None)
+
+
 def test_without_smtp_each_mail_is_logged_once_and_waits(
     quiet_client: TestClient, clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:

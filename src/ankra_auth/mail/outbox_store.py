@@ -40,6 +40,7 @@ class Claimed:
     created_at: datetime
     attempts: int
     claim: str
+    last_error: str | None = None
 
 
 def _due() -> ColumnElement[bool]:
@@ -81,6 +82,7 @@ _CLAIM = (
         OUTBOX.c.events,
         OUTBOX.c.created_at,
         OUTBOX.c.attempts,
+        OUTBOX.c.last_error,
     )
 )
 _MINE = and_(
@@ -116,6 +118,7 @@ def claim(
             created_at=row.created_at,
             attempts=row.attempts,
             claim=claim_id,
+            last_error=row.last_error,
         )
         for row in rows
     ]

@@ -104,6 +104,10 @@ class Sender:
 
     def _handle(self, db: Session, mail: Claimed) -> None:
         assert self.server is not None  # noqa: S101 - run_once checked
+        if self.clock.now() - mail.created_at >= GIVE_UP_AFTER:
+            # A day of trying (or of no server configured): news that old goes no more.
+            self._fail(db, mail, f"gave up after 24 hours: {mail.last_error or 'not sent'}")
+            return
         try:
             message = self._message(db, mail)
             smtp.send(self.server, message, envelope_from=self._envelope_from, to=mail.to_address)

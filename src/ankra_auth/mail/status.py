@@ -51,7 +51,7 @@ def _duration(seconds: float) -> str:
 
 def read(db: Session, *, now: datetime) -> Figures:
     by_state = select(MailOutbox.state, func.count()).group_by(MailOutbox.state)
-    counts: dict[str, int] = {state: count for state, count in db.execute(by_state).all()}
+    counts: dict[str, int] = dict(db.execute(by_state).tuples().all())
     oldest = db.scalar(
         select(func.min(MailOutbox.created_at)).where(MailOutbox.state.in_((QUEUED, SENDING)))
     )
