@@ -8,8 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ankra_auth.accounts.email_verification import token_for
+from ankra_auth.accounts.models import EmailVerification, User
 from ankra_auth.clock import FrozenClock
 from ankra_auth.security import totp
 
@@ -72,3 +77,38 @@ def start_login(client: TestClient, account: Account) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def verification_token(db: Session, email: str, secret: bytes) -> str:
+    """The token of the newest unused verification link of ``email``'s account, as its mail
+    carries it (derived from the link's id with the secret key)."""
+    verification = db.scalar(
+        select(EmailVerification)
+        .join(User, User.id == EmailVerification.user_id)
+        .where(User.email == email, EmailVerification.used_at.is_(None))
+        .order_by(EmailVerification.created_at.desc(), EmailVerification.id)
+    )
+    assert verification is not None, f"no verification link for {email}"
+    return token_for(secret, verification.id)
+
+
+def verify_email(
+    client: TestClient | httpx.Client, account: Account, *, db: Session, secret: bytes
+) -> None:
+    """Prove ``account``'s address through the API, with its mail's link (once: a verified
+    account is left as it is)."""
+    if client.get("/api/v1/me", headers=account.auth).json()["email_verified"]:
+        return
+    token = verification_token(db, account.email, secret)
+    db.rollback()
+    r = client.post("/api/v1/me/email/verify", json={"token": token}, headers=account.auth)
+    assert r.status_code == 204, r.text
+
+
+def verify_in_app(client: TestClient, account: Account) -> None:
+    """:func:`verify_email` for a test's in-process app (``client.app``)."""
+    if client.get("/api/v1/me", headers=account.auth).json()["email_verified"]:
+        return
+    app = client.app
+    with app.state.session_factory() as db:  # type: ignore[attr-defined]
+        verify_email(client, account, db=db, secret=app.state.settings.secret)  # type: ignore[attr-defined]

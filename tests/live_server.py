@@ -18,6 +18,9 @@ from fastapi import FastAPI
 from tests.postgres_server import free_port
 
 SECRET = "live-test-secret-" + "s" * 32
+# The database behind each running service's base URL (for tests that read what it wrote,
+# such as the verification link a mail carries).
+DATABASES: dict[str, str] = {}
 
 
 def spawn_service(
@@ -59,10 +62,12 @@ def service_process(
         database_url, port=port, log_path=log_path, workers=workers, extra_env=extra_env
     )
     base = f"http://localhost:{port}"
+    DATABASES[base] = database_url
     try:
         wait_ready(base, process, log_path)
         yield base
     finally:
+        DATABASES.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=20)

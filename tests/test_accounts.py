@@ -34,7 +34,12 @@ def test_create_user_and_me(client: TestClient) -> None:
     assert login["enrollment_required"] is False and login["expires_in"] > 0
     assert len(login["access_token"]) >= 22  # >= 128 bits of base64url
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {login['access_token']}"})
-    assert me.json() == {"id": body["id"], "email": "bob@example.com", "two_factor_enabled": False}
+    assert me.json() == {
+        "id": body["id"],
+        "email": "bob@example.com",
+        "two_factor_enabled": False,
+        "email_verified": False,  # a sign-up proves nothing: the mailed link does
+    }
 
 
 def test_email_taken_regardless_of_case(client: TestClient) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ankra_auth.accounts.models import User
 from ankra_auth.clock import FrozenClock
 from ankra_auth.context import RequestContext
 from ankra_auth.errors import AnkraError
 from ankra_auth.orgs import invitations, service
-from tests.helpers import Account, enroll_totp, sign_up, start_login
+from tests.helpers import Account, enroll_totp, sign_up, start_login, verify_in_app
 from tests.test_orgs import (
     accept,
     add_member,
@@ -41,7 +42,8 @@ def my_invitations(client: TestClient, account: Account) -> list[dict[str, Any]]
 def log(client: TestClient, account: Account) -> list[tuple[str, str | None]]:
     r = client.get("/api/v1/profile/auth/events", params={"limit": 100}, headers=account.auth)
     assert r.status_code == 200, r.text
-    return [(e["type"], e["detail"]) for e in r.json()["events"]]
+    # ``detail`` is an object: what these events say in words is its ``note``.
+    return [(e["type"], (e["detail"] or {}).get("note")) for e in r.json()["events"]]
 
 
 def sign_in_again(client: TestClient, *accounts: Account) -> None:
@@ -71,6 +73,7 @@ def test_inviting_is_not_joining(client: TestClient, clock: FrozenClock) -> None
         "role": "member",
         "status": "invited",
         "two_factor_enabled": None,
+        "email_verified": False,
     }
     assert client.get("/api/v1/orgs", headers=bob.auth).json() == []
     [seen] = my_invitations(client, bob)
@@ -145,6 +148,7 @@ def test_accept_makes_an_active_member(client: TestClient, clock: FrozenClock) -
 def test_decline(client: TestClient) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
+    verify_in_app(client, bob)  # so that accepting is refused for the invitation's sake
     org = create_org(client, alice)
     invite(client, alice, org["id"], bob)
     invitation = invitation_to(client, bob, org["id"])
@@ -164,6 +168,7 @@ def test_withdraw(client: TestClient) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
     carol = sign_up(client, "carol@example.com")
+    verify_in_app(client, bob)
     org = create_org(client, alice)
     oid = org["id"]
     bob_id = invite(client, alice, oid, bob)["user_id"]
@@ -193,6 +198,8 @@ def test_an_invitation_lives_seven_days(client: TestClient, clock: FrozenClock) 
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
     carol = sign_up(client, "carol@example.com")
+    for account in (bob, carol):  # before their links expire (24 hours)
+        verify_in_app(client, account)
     org = create_org(client, alice)
     invite(client, alice, org["id"], bob)
     invite(client, alice, org["id"], carol)
@@ -224,6 +231,8 @@ def test_only_the_invited_account_can_answer(client: TestClient) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
     mallory = sign_up(client, "mallory@example.com")
+    for account in (alice, mallory):  # verified: refused for the invitation's sake
+        verify_in_app(client, account)
     org = create_org(client, alice)
     invite(client, alice, org["id"], bob)
     invitation = invitation_to(client, bob, org["id"])
@@ -309,6 +318,7 @@ def _at_once(*actions: Any) -> list[str]:
 def test_accept_racing_withdraw_has_one_winner(client: TestClient, clock: FrozenClock) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
+    verify_in_app(client, bob)
     org = create_org(client, alice)
     alice_id, bob_id = user_id(client, alice), user_id(client, bob)
     factory = client.app.state.session_factory  # type: ignore[attr-defined]
@@ -320,7 +330,7 @@ def test_accept_racing_withdraw_has_one_winner(client: TestClient, clock: Frozen
 
         def accepting(iid: str = invitation_id) -> None:
             with factory() as db:
-                invitations.accept(db, invitation_id=iid, user_id=bob_id, ctx=ctx)
+                invitations.accept(db, invitation_id=iid, user=db.get(User, bob_id), ctx=ctx)
 
         def withdrawing() -> None:
             with factory() as db:
@@ -358,3 +368,37 @@ def test_odd_ids_and_emails_are_not_found_or_invalid(client: TestClient) -> None
         headers=alice.auth,
     )
     assert_problem(r, 422, "validation_error")
+
+
+def test_an_unverified_address_accepts_nothing(client: TestClient) -> None:
+    """Whoever signed up with someone else's address must not receive what was meant for
+    its owner: accepting needs the address proved, and owners see whether it is."""
+    alice = sign_up(client, "alice@example.com")
+    squatter = sign_up(client, "colleague@example.com")  # not their address: never proved
+    org = create_org(client, alice, "Acme")
+    invite(client, alice, org["id"], squatter, role="owner")
+    assert [
+        (m["email"], m["status"], m["email_verified"]) for m in _listed(client, alice, org)
+    ] == [
+        ("alice@example.com", "active", False),
+        ("colleague@example.com", "invited", False),
+    ]
+    invitation = invitation_to(client, squatter, org["id"])
+
+    refused = client.post(f"/api/v1/invitations/{invitation['id']}/accept", headers=squatter.auth)
+    assert_problem(refused, 403, "email_unverified")
+    assert client.get("/api/v1/orgs", headers=squatter.auth).json() == []
+    assert members(client, alice, org["id"])[1][:2] == ("colleague@example.com", "invited")
+
+    # the address's owner proves it (the link in the mail reaches only them): then it works
+    verify_in_app(client, squatter)
+    assert [m["email_verified"] for m in _listed(client, alice, org)] == [False, True]
+    accept(client, squatter, org["id"])
+    assert [m["status"] for m in _listed(client, alice, org)] == ["active", "active"]
+
+
+def _listed(client: TestClient, owner: Account, org: dict[str, Any]) -> list[dict[str, Any]]:
+    r = client.get(f"/api/v1/orgs/{org['id']}/members", headers=owner.auth)
+    assert r.status_code == 200, r.text
+    body: list[dict[str, Any]] = r.json()
+    return body

@@ -47,6 +47,9 @@ OPTIONAL_ON_PURPOSE = {
     ("AuthenticatorSelectionCriteria", "authenticatorAttachment"),
     ("PublicKeyCredentialCreationOptionsJSON", "hints"),
     ("PublicKeyCredentialRequestOptionsJSON", "hints"),
+    # An event's named facts: each key is there only when it applies to that event.
+    ("EventDetail", "note"),
+    ("EventDetail", "mail"),
 }
 
 

@@ -15,7 +15,7 @@ from ankra_auth.errors import AnkraError
 from ankra_auth.orgs import service as orgs
 from ankra_auth.orgs.models import Membership
 from tests.conftest import T0
-from tests.helpers import Account, enroll_totp, sign_up
+from tests.helpers import Account, enroll_totp, sign_up, verify_in_app
 
 
 def create_org(client: TestClient, owner: Account, name: str = "Acme") -> dict[str, Any]:
@@ -51,6 +51,7 @@ def invitation_to(client: TestClient, member: Account, org_id: str) -> dict[str,
 
 
 def accept(client: TestClient, member: Account, org_id: str) -> dict[str, Any]:
+    verify_in_app(client, member)  # accepting needs a verified address
     invitation = invitation_to(client, member, org_id)
     r = client.post(f"/api/v1/invitations/{invitation['id']}/accept", headers=member.auth)
     assert r.status_code == 200, r.text

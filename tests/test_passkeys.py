@@ -122,7 +122,7 @@ def test_register_and_sign_in_with_a_passkey(client: TestClient) -> None:
         {"type": e["type"], "method": e["method"]} for e in events
     ]
     added = next(e for e in events if e["type"] == "passkey_added")
-    assert added["detail"] == "YubiKey"
+    assert added["detail"]["note"] == "YubiKey"
     assert "recovery_codes_issued" in [e["type"] for e in events]
 
 
@@ -404,7 +404,7 @@ def test_sign_count_must_advance(client: TestClient) -> None:
     events = client.get("/api/v1/profile/auth/events", headers=account.auth).json()["events"]
     mismatches = [e for e in events if e["type"] == "passkey_sign_count_mismatch"]
     assert len(mismatches) == 3
-    assert all(e["method"] == "passkey" and "Laptop" in e["detail"] for e in mismatches)
+    assert all(e["method"] == "passkey" and "Laptop" in e["detail"]["note"] for e in mismatches)
 
 
 def test_keys_without_a_counter_sign_in_repeatedly(client: TestClient) -> None:

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from ankra_auth import db_flow, pruning
 from ankra_auth.accounts import throttle
-from ankra_auth.accounts.models import AuthSession, Throttle, User
+from ankra_auth.accounts.models import AuthSession, EmailVerification, Throttle, User
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.notify.models import MailOutbox
 from ankra_auth.orgs.models import Invitation, Org
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
@@ -145,6 +146,39 @@ class Rows:
                 ),
                 keep=keep,
             )
+        for expires, keep in ((live, True), (dead, False)):
+            add(
+                EmailVerification,
+                EmailVerification(
+                    user_id=user.id,
+                    email=user.email,
+                    token_hash=_hash(),
+                    created_at=now,
+                    expires_at=expires,
+                ),
+                keep=keep,
+            )
+        # Mails are kept 30 days after they were queued, whatever became of them.
+        for queued, state, keep in (
+            (now - pruning.MAIL_KEPT + MINUTE, "sent", True),
+            (dead - pruning.MAIL_KEPT, "sent", False),
+            (dead - pruning.MAIL_KEPT, "failed", False),
+        ):
+            add(
+                MailOutbox,
+                MailOutbox(
+                    user_id=user.id,
+                    kind="totp_enabled",
+                    to_address=user.email,
+                    payload="{}",
+                    state=state,
+                    created_at=queued,
+                    last_event_at=queued,
+                    due_at=queued,
+                    finished_at=queued,
+                ),
+                keep=keep,
+            )
         db.commit()
 
     def remaining(self, db: Session, model: type[Any]) -> set[str]:
@@ -173,6 +207,8 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
         "attempt_windows": 0,
         "sso_flows": 0,
         "sso_pending_links": 0,
+        "email_verifications": 1,
+        "mail_outbox": 2,
         "throttles": 0,
     }
     with Session(engine) as db:
@@ -184,6 +220,8 @@ def test_expired_rows_go_and_live_ones_stay(engine: Engine, clock: FrozenClock) 
             CliGrant,
             DeviceToken,
             Invitation,
+            EmailVerification,
+            MailOutbox,
         ):
             assert rows.remaining(db, model) == rows.kept[model], model.__tablename__
     # Idempotent: a second run (another instance, a retry) finds nothing.

@@ -22,9 +22,17 @@ from ankra_auth.app import create_app
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.events.models import SecurityEvent
-from ankra_auth.models import AuthSession, SsoFlow, SsoIdentity, SsoPendingLink, User
+from ankra_auth.models import (
+    AuthSession,
+    MailOutbox,
+    SsoFlow,
+    SsoIdentity,
+    SsoPendingLink,
+    User,
+)
 from ankra_auth.security import totp
 from ankra_auth.sso.config import SsoProvider
+from tests.helpers import verification_token
 from tests.live_server import service_process, threaded_server
 from tests.openid_provider import OpenIdProvider, openid_provider  # noqa: F401 - a fixture
 from tests.postgres_server import free_port
@@ -96,6 +104,18 @@ def live(database_url: str, openid_provider: OpenIdProvider) -> Iterator[Live]: 
 def _local_account(browser: SsoBrowser, email: str) -> None:
     r = browser.api("POST", "/api/v1/users", json={"email": email, "password": PASSWORD})
     assert r.status_code == 201, r.text
+
+
+def _verified_local_account(live: Live, email: str) -> None:
+    """A local account whose owner proved the address (the mailed link, opened in a
+    browser signed in to it): a provider's identity with that address never replaces it."""
+    browser = live.browser()
+    _local_account(browser, email)
+    _password_login(browser, email)
+    with live.app.state.session_factory() as db:
+        token = verification_token(db, email, live.settings.secret)
+    r = browser.api("POST", "/api/v1/me/email/verify", json={"token": token})
+    assert r.status_code == 204, r.text
 
 
 def _password_login(browser: SsoBrowser, email: str) -> dict[str, object]:
@@ -300,7 +320,7 @@ def test_the_owners_browser_still_gets_in_through_sso_after_a_flood(live: Live) 
 def test_email_collision_links_only_after_the_local_password_and_second_factor(live: Live) -> None:
     email = "local@example.com"
     owner = live.browser()
-    _local_account(owner, email)
+    _verified_local_account(live, email)
     _password_login(owner, email)
     secret = _enroll_totp(owner, live)
 
@@ -345,7 +365,7 @@ def test_email_collision_links_only_after_the_local_password_and_second_factor(l
 def test_a_pending_link_works_once_and_only_for_its_account(live: Live) -> None:
     email, other = "owner2@example.com", "other2@example.com"
     browser = live.browser()
-    _local_account(browser, email)
+    _verified_local_account(live, email)
     _local_account(browser, other)
     person = live.op.add_user(email=email)
     assert COLLISION.format(email=email) in browser.sign_in(live.op, person).text
@@ -354,6 +374,74 @@ def test_a_pending_link_works_once_and_only_for_its_account(live: Live) -> None:
     live.clock.advance(11 * 60)  # and the pending link expires after 10 minutes
     assert _password_login(browser, email)["status"] == "authenticated"
     assert live.count(SsoIdentity) == 0
+
+
+# ---------------------------------------------------------------- pre-account hijacking
+
+
+def test_an_unverified_account_never_blocks_the_addresss_owner(live: Live) -> None:
+    """Someone signed up with a colleague's address (never proved) and set up 2FA: the
+    colleague's first sign-in through the provider gets an account of its own, and the
+    squatter's account is closed: its session ends and its password no longer signs in."""
+    email = "colleague@example.com"
+    squatter = live.browser()
+    _local_account(squatter, email)
+    _password_login(squatter, email)
+    _enroll_totp(squatter, live)
+    assert squatter.api("GET", "/api/v1/me").status_code == 200
+
+    person = live.op.add_user(email=email)
+    colleague = live.browser()
+    page = colleague.sign_in(live.op, person)
+    assert page.status_code == 303 and page.headers["location"] == "/profile/authentication"
+    me = colleague.api("GET", "/api/v1/me").json()
+    assert (me["email"], me["email_verified"], me["two_factor_enabled"]) == (email, True, False)
+
+    with live.app.state.session_factory() as db:
+        [closed] = db.scalars(select(User).where(User.id != me["id"])).all()
+        assert closed.closed_at is not None and closed.email != email
+        assert closed.password_hash is None
+        [link] = db.scalars(select(SsoIdentity)).all()
+        assert link.user_id == me["id"]  # never linked to the squatter's account
+        # Nothing to tell anyone: the new account's creation is its first sign-in.
+        assert db.scalars(select(MailOutbox.kind).where(MailOutbox.user_id == me["id"])).all() == []
+    assert [e.type for e in _events(live, "account_closed")] == ["account_closed"]
+
+    assert squatter.api("GET", "/api/v1/me").status_code == 401  # its session ended
+    r = squatter.api("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 401 and r.json()["code"] == "invalid_credentials"
+    # and the provider signs the colleague in again, to the same account
+    again = live.browser().sign_in(live.op, person)
+    assert again.status_code == 303 and live.count(User) == 2
+
+
+def test_without_sign_up_an_unverified_account_is_left_alone(
+    database_url: str,
+    openid_provider: OpenIdProvider,  # noqa: F811
+) -> None:
+    """No account of its own can be made: the identity is refused, and never linked."""
+    port = free_port()
+    base = f"http://localhost:{port}"
+    settings = Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        public_url=base,
+        sso_providers=[_provider(openid_provider, base, allow_signup=False)],
+    )
+    app = create_app(settings)
+    try:
+        with threaded_server(app, port):
+            browser = SsoBrowser(base)
+            _local_account(browser, "held@example.com")
+            person = openid_provider.add_user(email="held@example.com")
+            page = SsoBrowser(base).sign_in(openid_provider, person)
+            assert page.status_code == 403 and "cannot be created" in page.text
+            assert _password_login(browser, "held@example.com")["status"] == "authenticated"
+            with app.state.session_factory() as db:
+                assert db.scalar(select(func.count()).select_from(SsoIdentity)) == 0
+                assert db.scalar(select(func.count()).select_from(SsoPendingLink)) == 0
+    finally:
+        app.state.engine.dispose()
 
 
 # ---------------------------------------------------------------- refused identities

@@ -15,7 +15,7 @@ from tests.cli.handoff_steps import REDIRECT, new_verifier, query
 from tests.openid_provider import openid_provider  # noqa: F401 - a fixture
 from tests.race import race
 from tests.sso_browser import SsoBrowser, start_query
-from tests.test_sso import Live, _enroll_totp, _events, _local_account
+from tests.test_sso import Live, _enroll_totp, _events, _verified_local_account
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
 AUTHORIZE = "/api/v1/auth/cli/authorize"
@@ -145,7 +145,7 @@ def test_an_unverified_email_ends_the_hand_off_and_tells_the_terminal(live: Live
 
 def test_an_email_collision_tells_the_terminal_to_sign_in_in_that_browser(live: Live) -> None:
     browser = live.browser()
-    _local_account(browser, "cli.local@example.com")
+    _verified_local_account(live, "cli.local@example.com")
     person = live.op.add_user(email="cli.local@example.com")
     url = _authorize(live.browser(), new_verifier())
     r = browser.sign_in(live.op, person, start_query(url))

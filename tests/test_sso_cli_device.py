@@ -33,7 +33,14 @@ from tests.openid_provider import (
 )
 from tests.race import race
 from tests.sso_browser import SsoBrowser, page_token, start_query
-from tests.test_sso import Live, _enroll_totp, _events, _local_account, two_instances
+from tests.test_sso import (
+    Live,
+    _enroll_totp,
+    _events,
+    _local_account,
+    _verified_local_account,
+    two_instances,
+)
 
 live = test_sso.live  # the fixture: a service with the provider "corp"
 AUTHORIZE = "/api/v1/auth/cli/authorize"
@@ -375,7 +382,7 @@ def test_a_grant_refused_at_the_provider_tells_the_terminal(live: Live) -> None:
     assert "Acme SSO did not sign you in" in body["detail"] and "Not allowed" in body["detail"]
 
     # An email a local account uses: the terminal is told to sign in in that browser.
-    _local_account(browser, "device.local@example.com")
+    _verified_local_account(live, "device.local@example.com")
     person = live.op.add_user(email="device.local@example.com")
     started = _authorize(terminal, live.base, verifier)
     browser, callback = _to_callback(live, person, started["user_code"])

@@ -21,8 +21,10 @@ cli = typer.Typer(
 )
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 events_cli = typer.Typer(help="Manage the security log.", no_args_is_help=True)
+mail_cli = typer.Typer(help="The outbox of notification mails.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users")
 cli.add_typer(events_cli, name="events")
+cli.add_typer(mail_cli, name="mail")
 
 
 def _fail(message: str) -> None:
@@ -196,7 +198,9 @@ def users_create(
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     with _session() as db:  # type: ignore[attr-defined]
         try:
-            user = accounts.create_user(db, email=email, password=password, now=SystemClock().now())
+            user = accounts.create_user(
+                db, email=email, password=password, settings=get_settings(), now=SystemClock().now()
+            )
         except AnkraError as exc:
             _fail(exc.detail)
     typer.echo(f"created user {user.email} ({user.id})")
@@ -226,6 +230,20 @@ def users_reset_2fa(email: str) -> None:
             ctx=RequestContext(now=SystemClock().now(), user_agent="ankra-auth admin"),
         )
     typer.echo(f"two-factor authentication reset for {email}")
+
+
+@mail_cli.command("status")
+def mail_status(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Mails queued, sent and failed, and how long the oldest queued one has waited."""
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.mail import status
+
+    _require_migrated()
+    with _session() as db:  # type: ignore[attr-defined]
+        figures = status.read(db, now=SystemClock().now())
+    typer.echo(json.dumps(figures.as_dict()) if json_output else figures.describe())
 
 
 @events_cli.command("prune")

@@ -19,6 +19,7 @@ from ankra_auth.config import Settings, get_settings
 from ankra_auth.db import make_engine, make_session_factory
 from ankra_auth.errors import install_error_handlers
 from ankra_auth.hardening import install_hardening
+from ankra_auth.mail import sender as mail_sender
 from ankra_auth.observability import install_observability
 from ankra_auth.orgs.invitations_router import router as invitations_router
 from ankra_auth.orgs.router import router as orgs_router
@@ -106,8 +107,12 @@ def create_served_app() -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the app serves: its event loop's database pool, and the pruner."""
-    async with db_async.pool_for(app.state.settings) as pool, pruning.lifespan(app):
+    """While the app serves: its event loop's database pool, the pruner, the mail sender."""
+    async with (
+        db_async.pool_for(app.state.settings) as pool,
+        pruning.lifespan(app),
+        mail_sender.lifespan(app),
+    ):
         app.state.loop_pool = pool
         try:
             yield

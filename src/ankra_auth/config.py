@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ankra_auth.mail.smtp_url import SmtpServer, parse_smtp_url
 from ankra_auth.sso.config import SsoProvider, check_unique, parse_providers_json
 
 log = logging.getLogger("ankra_auth.config")
@@ -65,6 +66,29 @@ class Settings(BaseSettings):
     log_comparisons: bool = False
     # Single sign-on: a JSON list of OpenID providers (see sso/config.py).
     sso_providers: Annotated[list[SsoProvider], NoDecode] = Field(default_factory=list)
+    # Notifications (mail/): the SMTP server (unset: mails wait in the outbox), the sender
+    # (default "Ankra <no-reply@HOST of the public URL>"), and how long a mail waits for
+    # more events of its kind (a burst is one mail).
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    mail_burst_seconds: float = Field(default=30.0, ge=0, le=300)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_smtp_url(value)  # refuse a bad URL at start-up, with the reason
+            return value.strip()
+        return None
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            if "@" not in value or any(ch in value for ch in "\r\n"):
+                raise ValueError("must be an address, such as Ankra <no-reply@auth.example.com>")
+            return value.strip()
+        return None
 
     @field_validator("sso_providers", mode="before")
     @classmethod
@@ -98,6 +122,16 @@ class Settings(BaseSettings):
                 o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()
             )
         return frozenset({self.public_origin})
+
+    @property
+    def smtp_server(self) -> SmtpServer | None:
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every mail."""
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return self.mail_from or f"Ankra <no-reply@{host}>"
 
     @property
     def cookie_secure(self) -> bool:

@@ -79,6 +79,23 @@ def run(db: Session, flow: Flow[T]) -> T:
             db.rollback()
 
 
+def run_in_transaction(db: Session, flow: Flow[T]) -> T:
+    """A flow of statements only (no :class:`Commit` or :class:`Pause`) inside ``db``'s
+    transaction, which the caller goes on with and commits."""
+    reply: Any = None
+    conn = db.connection()
+    try:
+        while True:
+            step = flow.send(reply)
+            if not isinstance(step, Run):
+                raise TypeError("a flow run inside a transaction only runs statements")
+            result = conn.execute(step.statement, dict(step.params))
+            reply = result.first() if result.returns_rows else None
+    except StopIteration as done:
+        value: T = done.value
+        return value
+
+
 def just(value: T) -> Flow[T]:
     """A flow that runs nothing and returns ``value`` (for a step that needs no statement)."""
     return value

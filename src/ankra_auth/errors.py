@@ -141,6 +141,13 @@ ReauthenticationRequired = _error(
     "Confirm your password to continue",
 )
 CsrfFailed = _error("CsrfFailed", 403, "csrf_failed", "Request origin not allowed")
+InvalidToken = _error("InvalidToken", 400, "invalid_token", "This link is invalid or has expired")
+EmailUnverified = _error(
+    "EmailUnverified", 403, "email_unverified", "Verify your email address first"
+)
+EmailAlreadyVerified = _error(
+    "EmailAlreadyVerified", 409, "email_already_verified", "Email address already verified"
+)
 
 
 # A sign-in call from a page on another address (hardening/sign_in_origin.py).

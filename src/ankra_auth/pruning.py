@@ -41,12 +41,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from ankra_auth.accounts import throttle, windows
-from ankra_auth.accounts.models import AttemptWindow, AuthSession, Throttle
+from ankra_auth.accounts.models import AttemptWindow, AuthSession, EmailVerification, Throttle
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.cli_handoff.models import CliGrant
 from ankra_auth.clock import Clock
 from ankra_auth.db import affected_rows
 from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.notify.models import MailOutbox
 from ankra_auth.orgs.models import Invitation
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
@@ -59,6 +60,7 @@ log = logging.getLogger("ankra_auth.pruning")
 # a clock a few seconds apart between instances).
 GRACE = timedelta(hours=1)
 BATCH = 500
+MAIL_KEPT = timedelta(days=30)
 # Any fixed 64-bit number, the same on every instance: it names "the pruner".
 ADVISORY_LOCK_KEY = 0x616E6B7261_7072
 
@@ -98,6 +100,9 @@ RULES: list[Rule] = [
     Rule(AttemptWindow, lambda cutoff: AttemptWindow.window_started_at < cutoff - windows.LONGEST),
     Rule(SsoFlow, _expired(SsoFlow.expires_at)),
     Rule(SsoPendingLink, _expired(SsoPendingLink.expires_at)),
+    Rule(EmailVerification, _expired(EmailVerification.expires_at)),
+    # Mails are sent or failed within a day; their rows are kept 30 days for the record.
+    Rule(MailOutbox, lambda cutoff: MailOutbox.created_at < cutoff - MAIL_KEPT),
     Rule(
         AuthSession,
         lambda cutoff: or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff),

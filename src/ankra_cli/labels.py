@@ -31,6 +31,8 @@ EVENT_LABELS = {
     "org_enforcement_enabled": "Organisation started requiring two-factor authentication",
     "org_enforcement_disabled": "Organisation stopped requiring two-factor authentication",
     "cli_login_approved": "CLI sign-in approved",
+    "email_verified": "Email address verified",
+    "account_closed": "Account closed",
     "org_invited": "Invited to an organisation",
     "org_invitation_accepted": "Organisation invitation accepted",
     "org_invitation_declined": "Organisation invitation declined",
@@ -60,3 +62,17 @@ def method_label(method: str | None) -> str:
     if not method:
         return "-"
     return METHOD_LABELS.get(method, method)
+
+
+def detail_note(detail: object) -> str | None:
+    """What an event's ``detail`` says in words: its ``note`` (a server before named facts
+    sent that string as the whole ``detail``)."""
+    if isinstance(detail, dict):
+        note = detail.get("note")
+        return note if isinstance(note, str) else None
+    return detail if isinstance(detail, str) else None
+
+
+def was_mailed(detail: object) -> bool:
+    """Whether the owner was told by email (``detail.mail == "queued"``)."""
+    return isinstance(detail, dict) and detail.get("mail") == "queued"

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from playwright.sync_api import CDPSession, Locator, Page, expect
 
 from ankra_auth.clock import FrozenClock
-from tests.helpers import Account, code_now, enroll_totp, sign_up
+from tests.helpers import Account, code_now, enroll_totp, sign_up, verify_email
 from tests.soft_authenticator import SoftAuthenticator
 
 PROFILE = "/profile/authentication"
@@ -48,9 +48,15 @@ class Authenticator:
         self.cdp.send(f"WebAuthn.{method}", {"authenticatorId": self.id, **params})
 
 
-def new_account(live: Live, email: str = "alice@example.com", *, totp: bool = False) -> Account:
+def new_account(
+    live: Live, email: str = "alice@example.com", *, totp: bool = False, verified: bool = False
+) -> Account:
+    """An account through the API; ``verified``: its address proved with its mail's link."""
     with live.api() as api:
         account = sign_up(api, email)  # type: ignore[arg-type]  # httpx.Client, same calls
+        if verified:
+            with live.app.state.session_factory() as db:
+                verify_email(api, account, db=db, secret=live.app.state.settings.secret)
         if totp:
             enroll_totp(api, account, live.clock)  # type: ignore[arg-type]
     return account

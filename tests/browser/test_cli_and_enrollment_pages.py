@@ -183,7 +183,7 @@ def test_organisation_requirement_shows_secure_your_account_until_enrolled(
     live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
-    member = new_account(live, "bob@example.com")
+    member = new_account(live, "bob@example.com", verified=True)
     with live.api() as api:
         r = api.post("/api/v1/orgs", json={"name": "Acme Corp"}, headers=owner.auth)
         assert r.status_code == 201, r.text

@@ -40,7 +40,7 @@ def test_accepting_an_invitation_on_the_profile_page(
     live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
-    bob = new_account(live, "bob@example.com")
+    bob = new_account(live, "bob@example.com", verified=True)
     strict = org_of(live, owner, "Acme Corp", require=True)
     relaxed = org_of(live, owner, "Book Club", require=False)
     with live.api() as api:
@@ -76,7 +76,7 @@ def test_leaving_organisations_on_the_secure_account_page(
     live: Live, browser: Driver, screenshot: Shot
 ) -> None:
     owner = new_account(live, "owner@example.com", totp=True)
-    bob = new_account(live, "bob@example.com")
+    bob = new_account(live, "bob@example.com", verified=True)
     for name in ("Acme Corp", "Umbrella"):
         org = org_of(live, owner, name, require=True)
         with live.api() as api:

@@ -19,7 +19,13 @@ from ankra_auth.sso.config import SsoProvider
 from tests.browser.axe import check_accessibility
 from tests.browser.conftest import SECRET
 from tests.browser.drivers import Driver
-from tests.browser.flows import Live, expect_profile, expect_second_factor_step, status
+from tests.browser.flows import (
+    Live,
+    expect_profile,
+    expect_second_factor_step,
+    new_account,
+    status,
+)
 from tests.live_server import threaded_server
 from tests.openid_provider import OpenIdProvider, ProviderUser, openid_provider  # noqa: F401
 from tests.postgres_server import free_port
@@ -134,11 +140,8 @@ def test_email_collision_links_after_signing_in_to_the_local_account(
     screenshot: Shot,
 ) -> None:
     email = "collide.page@example.com"
-    with live.api() as api:
-        assert (
-            api.post("/api/v1/users", json={"email": email, "password": PASSWORD}).status_code
-            == 201
-        )
+    # A verified local account (an unverified one would be closed for the identity's own)
+    new_account(live, email, verified=True)
     person = openid_provider.add_user(email=email)
 
     page.goto("/login")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pyotp
 
 from tests.cli.conftest import Ankra
-from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
+from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up, verify_email
 from tests.soft_authenticator import SoftAuthenticator
 
 
@@ -55,6 +56,24 @@ def test_login_saves_a_private_session(ankra: Ankra) -> None:
     assert status["two_factor_enabled"] is False
     human = _ok(ankra.run("profile", "auth", "status"))
     assert "Two-factor authentication" in human and "off" in human
+
+
+def test_status_says_whether_the_address_is_verified(ankra: Ankra) -> None:
+    account = sign_up(ankra.server)
+    _login(ankra, account)
+    assert (
+        json.loads(_ok(ankra.run("profile", "auth", "status", "--json")))["email_verified"] is False
+    )
+    human = _ok(ankra.run("profile", "auth", "status"))
+    assert re.search(r"Email address\s+not verified", human), human
+    assert "Open the link we mailed you" in human
+    account.token = _saved_token(ankra)
+    verify_email(account)
+    assert (
+        json.loads(_ok(ankra.run("profile", "auth", "status", "--json")))["email_verified"] is True
+    )
+    human = _ok(ankra.run("profile", "auth", "status"))
+    assert re.search(r"Email address\s+verified", human) and "Open the link" not in human, human
 
 
 def test_login_from_environment_and_prompts(ankra: Ankra) -> None:
@@ -274,7 +293,7 @@ def test_status_names_the_organisations_that_require_two_factor(ankra: Ankra) ->
     r = httpx.post(f"{ankra.server}/api/v1/orgs", json={"name": "Acme Ltd"}, headers=owner.auth)
     assert r.status_code == 201, r.text
     org = r.json()["id"]
-    member = sign_up(ankra.server)
+    member = verify_email(sign_up(ankra.server))  # accepting needs a verified address
     r = httpx.post(
         f"{ankra.server}/api/v1/orgs/{org}/members",
         json={"email": member.email, "role": "member"},

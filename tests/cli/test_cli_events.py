@@ -11,7 +11,7 @@ from typing import Any
 from ankra_auth.events import service as events_service
 from ankra_cli.labels import EVENT_LABELS, METHOD_LABELS
 from tests.cli.conftest import Ankra
-from tests.cli.live_accounts import LiveAccount, enroll_totp, sign_up
+from tests.cli.live_accounts import LiveAccount, enroll_totp, sign_up, verify_email
 from tests.cli.test_cli_commands import _fails, _ok, _register_passkey
 from tests.cli.test_cli_confirmations import use_session
 from tests.soft_authenticator import SoftAuthenticator
@@ -80,6 +80,16 @@ def test_the_log_speaks_words_not_codes(ankra: Ankra) -> None:
     assert "Older events" not in table  # all of them fit in one page of 20
     as_json = json.loads(_ok(ankra.run("profile", "auth", "events", "--json")))
     assert as_json == _api_page(account, limit=20)  # --json is the API's page, codes and all
+
+
+def test_the_log_says_when_the_owner_was_emailed(ankra: Ankra) -> None:
+    account = verify_email(enroll_totp(sign_up(ankra.server)))
+    _register_passkey(account, SoftAuthenticator(origin=ankra.server), "Office key")
+    use_session(ankra, account)
+    table = _ok(ankra.run("profile", "auth", "events"))
+    assert "Office key (emailed you)" in table, table
+    [added] = [e for e in _api_page(account, limit=20)["events"] if e["type"] == "passkey_added"]
+    assert added["detail"] == {"note": "Office key", "mail": "queued"}
 
 
 def test_cursor_continues_where_a_page_ended(ankra: Ankra) -> None:

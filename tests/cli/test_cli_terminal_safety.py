@@ -18,7 +18,7 @@ from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from ankra_cli.output import terminal_safe
 from tests.cli.conftest import make_ankra
-from tests.cli.live_accounts import PASSWORD, enroll_totp, sign_up
+from tests.cli.live_accounts import PASSWORD, enroll_totp, sign_up, verify_email
 from tests.cli.terminal import spawn
 from tests.cli.test_cli_commands import _register_passkey
 from tests.cli.test_cli_confirmations import use_session
@@ -59,7 +59,7 @@ def test_names_with_escapes_are_printed_inert(live: tuple[str, str], tmp_path: P
     base, url = live
     owner = enroll_totp(sign_up(base))
     org = httpx.post(f"{base}/api/v1/orgs", json={"name": "Acme"}, headers=owner.auth).json()
-    member = sign_up(base)
+    member = verify_email(sign_up(base))  # accepting needs a verified address
     r = httpx.post(
         f"{base}/api/v1/orgs/{org['id']}/members", json={"email": member.email}, headers=owner.auth
     )

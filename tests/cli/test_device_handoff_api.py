@@ -126,7 +126,7 @@ def test_device_hand_off_typed_code_then_totp_while_the_cli_polls(
     _problem(poll(client, device_code, verifier), 400, "invalid_grant")
     event = client.get("/api/v1/profile/auth/events", headers=account.auth).json()["events"][1]
     assert event["type"] == "cli_login_approved" and event["method"] == "totp"
-    assert event["detail"] == "device hand-off requested from testclient"
+    assert event["detail"] == {"note": "device hand-off requested from testclient"}
 
 
 def test_the_user_code_is_never_stored_or_served(

@@ -17,6 +17,29 @@ class User(Base):
     # None for an account created by single sign-on: no password ever matches it.
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When its owner proved the address (a link from the verification mail, or a provider's
+    # ``email_verified``); None while unproven: such an address is trusted for nothing.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The first complete sign-in: a later one from an unknown device is news to the owner.
+    first_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An unverified account closed because its address was proved by someone else.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EmailVerification(Base):
+    """A link sent to prove an address; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The address the link proves: a link for an address the account no longer has proves
+    # nothing.
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuthSession(Base):

@@ -47,6 +47,7 @@ class MeOut(BaseModel):
                     "id": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c",
                     "email": "ada@example.com",
                     "two_factor_enabled": True,
+                    "email_verified": True,
                 }
             ]
         }
@@ -55,6 +56,20 @@ class MeOut(BaseModel):
     id: str
     email: str
     two_factor_enabled: bool
+    email_verified: bool = Field(
+        description="Whether the owner proved the address (the link in the verification "
+        "mail, or a provider's verified claim); security mails go to verified addresses only"
+    )
+
+
+class EmailVerifyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "q3Zx0Yc4WmJp8kq1bP2nS7fLxR9tHdVeUaGo5iQzK6w"}]}
+    )
+
+    token: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The `token` of the link in the verification mail"
+    )
 
 
 class ReauthIn(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ankra_auth import comparisons, db_flow
-from ankra_auth.accounts import throttle
+from ankra_auth.accounts import email_verification, throttle
 from ankra_auth.accounts.emails import normalize_email
 from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.config import Settings
@@ -29,7 +29,11 @@ REAUTH_WINDOW = timedelta(minutes=10)
 LAST_SEEN_EVERY = timedelta(minutes=1)
 
 
-def create_user(db: Session, *, email: str, password: str, now: datetime) -> User:
+def create_user(
+    db: Session, *, email: str, password: str, settings: Settings, now: datetime
+) -> User:
+    """A new account with an unverified address, and the mail with its verification link,
+    committed together."""
     user = User(
         email=normalize_email(email),
         password_hash=passwords.hash_password(password),
@@ -37,6 +41,10 @@ def create_user(db: Session, *, email: str, password: str, now: datetime) -> Use
     )
     db.add(user)
     try:
+        db.flush()
+        email_verification.start(
+            db, user_id=user.id, email=user.email, secret=settings.secret, now=now
+        )
         db.commit()
     except IntegrityError as exc:
         db.rollback()
@@ -212,7 +220,7 @@ def resolve_session(db: Session, *, token: str, now: datetime) -> tuple[AuthSess
     if row is None:
         raise NotAuthenticated("Sign in to continue")
     session, user = row
-    if session.revoked_at is not None or session.expires_at <= now:
+    if session.revoked_at is not None or session.expires_at <= now or user.closed_at is not None:
         raise NotAuthenticated("Your session has ended: sign in again")
     if session.last_seen_at is None or now - session.last_seen_at >= LAST_SEEN_EVERY:
         _touch(db, session=session, now=now)

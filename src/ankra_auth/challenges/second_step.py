@@ -137,7 +137,7 @@ def second_step(
             if spent:  # a grant that ended meanwhile: roll back, the factor unspent
                 raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
         checked = Wrong()  # spent meanwhile by another sign-in: a replay fails like a wrong one
-    yield from _fail(pending, key, factor.method, checked, ctx, limits)
+    yield from _fail(dialect, pending, key, factor.method, checked, ctx, limits)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -216,6 +216,7 @@ def _fused(
 
 
 def _fail(
+    dialect: str,
     pending: Pending,
     key: str,
     method: SignInMethod,
@@ -223,8 +224,9 @@ def _fail(
     ctx: RequestContext,
     limits: Mapping[str, object],
 ) -> Flow[None]:
-    """Count the failure on the pending login and the budget, record it, commit, and raise
-    the answer: :class:`InvalidCode` or :class:`TooManyAttempts`."""
+    """Count the failure on the pending login and the budget, record it (the voided login
+    mails its owner: someone has the password), commit, and raise the answer:
+    :class:`InvalidCode` or :class:`TooManyAttempts`."""
     failed = yield Run(FAIL, {"pending_id": pending.id, **limits})
     if failed is None:  # cannot happen while the login is locked; never count past it
         raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
@@ -244,7 +246,7 @@ def _fail(
         row = events.row(
             user_id=pending.user_id, type=type_, method=event_method, ctx=ctx, detail=detail
         )
-        yield events.insert_run(row)
+        yield from events.insert_flow(dialect, row)
     yield Commit(tuple((type_, event_method) for type_, event_method, _ in recorded))
     if attempts >= MAX_ATTEMPTS:
         raise TooManyAttempts("Too many failed attempts: sign in again")

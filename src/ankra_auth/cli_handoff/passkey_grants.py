@@ -123,14 +123,15 @@ def sign_in_on_loopback(
     :class:`MfaTokenInvalid` once the hand-off is over (nothing spent then)."""
     grant = _unbound(db, token=token, kind="loopback", ctx=ctx)
     db.commit()  # the grant was read in its own transaction; the step opens another
+    dialect = db.get_bind().dialect.name
     step = passkey_alone.passkey_step(
-        dialect=db.get_bind().dialect.name,
+        dialect=dialect,
         settings=settings,
         ctx=ctx,
         credential=credential,
         device_token_hash=grant.device_token_hash,
         grant_for=lambda owner: service.approval(
-            grant, method=METHOD, ctx=ctx, owner=owner.user_id
+            grant, dialect=dialect, method=METHOD, ctx=ctx, owner=owner.user_id
         ),
     )
     return db_flow.run(db, step)

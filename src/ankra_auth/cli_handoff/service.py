@@ -473,11 +473,13 @@ def _approve_with(
     pending_login_id = _pending_id(grant)
     db.commit()  # the grant was read in its own transaction; the step opens another
 
+    dialect = db.get_bind().dialect.name
+
     def grant_for(_pending: challenges.Pending) -> Grant[str | None]:
-        return approval(grant, method=factor.method, ctx=ctx, also=also)
+        return approval(grant, dialect=dialect, method=factor.method, ctx=ctx, also=also)
 
     step = second_step(
-        dialect=db.get_bind().dialect.name,
+        dialect=dialect,
         named=challenges.Named.id(pending_login_id),
         factor=factor,
         grant_for=grant_for,
@@ -487,14 +489,17 @@ def _approve_with(
 
 
 def _approval_ctes(
-    finished: CTE, events_columns: tuple[rows.Columns, ...], binds_account: bool = False
+    finished: CTE,
+    events_columns: tuple[rows.Columns, ...],
+    mailed: rows.Mailed,
+    binds_account: bool = False,
 ) -> tuple[tuple[CTE, ...], ColumnElement[bool]]:
     """PostgreSQL: the approval as a CTE acting only once ``finished`` returned a row, and
-    its events only once it approved."""
+    its events (and the mails they ask for) only once it approved."""
     statement = _APPROVE_AS if binds_account else _APPROVE
     approved = statement.where(exists(select(finished.c[0]))).cte("approved_grant")
     made = exists(select(approved.c.id))
-    return (approved, *rows.event_ctes(events_columns, made)), made
+    return (approved, *rows.event_ctes(events_columns, made, mailed)), made
 
 
 _APPROVE = (
@@ -524,6 +529,7 @@ _APPROVE_AS = _APPROVE.where(_GRANTS.c.user_id.is_(None)).values(user_id=bindpar
 def approval(
     grant: CliGrant,
     *,
+    dialect: str,
     method: SignInMethod,
     ctx: RequestContext,
     also: tuple[tuple[EventType, SignInMethod], ...] = (),
@@ -545,6 +551,7 @@ def approval(
     event_rows = [
         events.row(user_id=user_id, type=t, method=m, ctx=ctx, detail=d) for t, m, d in recorded
     ]
+    mails = rows.EventMails(event_rows)  # a recovery code used tells its owner
     values: dict[str, object] = {
         "grant_id": grant.id,
         "now": ctx.now,
@@ -559,8 +566,7 @@ def approval(
     def steps() -> db_flow.Flow[bool]:
         if (yield db_flow.Run(statement, values)) is None:
             return False
-        for row in event_rows:
-            yield events.insert_run(row)
+        yield from mails.steps(dialect)
         return True
 
     redirect = None
@@ -568,8 +574,8 @@ def approval(
         redirect = with_code(grant.redirect_uri, code=code, state=grant.state)
     return Grant(
         build=_approval_ctes,
-        shape=(tuple(tuple(row) for row in event_rows), owner is not None),
-        params={**values, **rows.event_params(event_rows)},
+        shape=(tuple(tuple(row) for row in event_rows), mails.shape, owner is not None),
+        params={**values, **rows.event_params(event_rows), **mails.params},
         steps=steps,
         result=redirect,
         counted=tuple((t, m) for t, m, _ in recorded),
@@ -581,7 +587,7 @@ def approve_without_factor(
 ) -> str | None:
     """Approve a grant whose account has no second factor, by an explicit act on the page
     that showed what is approved (commits). Raises :class:`MfaTokenInvalid` once over."""
-    made = approval(grant, method=method, ctx=ctx)
+    made = approval(grant, dialect=db.get_bind().dialect.name, method=method, ctx=ctx)
     db.commit()
     approved = db_flow.run(db, _approve_alone(made))
     if not approved:

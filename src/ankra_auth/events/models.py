@@ -28,4 +28,8 @@ class SecurityEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # What older events said in words (a provider, a passkey's name, an organisation).
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Named facts as a JSON object (``{"mail": "queued"}``); the API merges both into its
+    # ``detail`` object (see ``events.service.detail_of``).
+    data: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows, new_id, table
-from ankra_auth.db_flow import Run
+from ankra_auth.db_flow import Flow, Run
 from ankra_auth.errors import InvalidCursor
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.events.types import EventType, SignInMethod
+from ankra_auth.notify import outbox
 from ankra_auth.observability import metrics
 
 # Stable event types (clients may rely on these strings); each is one of ``EventType``.
@@ -51,6 +53,8 @@ ORG_INVITATION_WITHDRAWN: Final = "org_invitation_withdrawn"
 ORG_LEFT: Final = "org_left"
 ORG_MEMBER_REMOVED: Final = "org_member_removed"
 CLI_LOGIN_APPROVED: Final = "cli_login_approved"
+EMAIL_VERIFIED: Final = "email_verified"
+ACCOUNT_CLOSED: Final = "account_closed"
 
 MAX_PAGE = 100
 
@@ -63,9 +67,15 @@ def record(
     ctx: RequestContext,
     method: SignInMethod | None = None,
     detail: str | None = None,
+    data: Mapping[str, object] | None = None,
+    tell: bool | None = None,
 ) -> None:
-    row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
-    db.add(SecurityEvent(**row))
+    """Record an event in ``db``'s transaction, with the mail it asks for (``notify.outbox``;
+    ``tell`` as there): both commit, or neither."""
+    row = counted_row(
+        db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail, data=data
+    )
+    db.add(SecurityEvent(**with_mail(db, row, tell)))
 
 
 def insert(
@@ -76,10 +86,40 @@ def insert(
     ctx: RequestContext,
     method: SignInMethod | None = None,
     detail: str | None = None,
+    data: Mapping[str, object] | None = None,
+    tell: bool | None = None,
 ) -> None:
     """:func:`record` as a Core INSERT on the session's connection, executed now (hot path)."""
-    row = counted_row(db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
-    db.connection().execute(INSERT, row)
+    row = counted_row(
+        db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail, data=data
+    )
+    db.connection().execute(INSERT, with_mail(db, row, tell))
+
+
+def with_mail(db: Session, event: dict[str, object], tell: bool | None) -> dict[str, object]:
+    """``event``, marked ``mail: queued`` when the mail it asks for is queued now."""
+    mail = outbox.for_event(event, tell)
+    if mail is not None and outbox.queue_now(db, mail):
+        return {**event, "data": mailed_data(event)}
+    return event
+
+
+def insert_flow(dialect: str, event: Mapping[str, object], tell: bool | None = None) -> Flow[None]:
+    """A flow's statements for one event row (see :func:`row`): the mail it asks for, then
+    the event, marked ``mail: queued`` when the mail was queued."""
+    mail = outbox.for_event(event, tell)
+    if mail is not None:
+        statement = outbox.queue_run_statement(dialect, mail.after_first_sign_in)
+        if (yield Run(statement, outbox.params(mail))) is not None:
+            event = {**event, "data": mailed_data(event)}
+    yield insert_run(event)
+
+
+def mailed_data(event: Mapping[str, object]) -> str:
+    """The event's ``data`` with ``mail: queued``."""
+    stored = event.get("data")
+    facts = json.loads(stored) if isinstance(stored, str) and stored else {}
+    return json.dumps({**facts, "mail": "queued"})
 
 
 INSERT = sql_insert(table(SecurityEvent))
@@ -107,11 +147,12 @@ def counted_row(
     ctx: RequestContext,
     method: SignInMethod | None = None,
     detail: str | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """An event's row for a caller that inserts it with others (``signin.rows``), counted
     in the metrics like :func:`insert` (once ``db``'s transaction commits)."""
     metrics.count_security_event(db, type=type, method=method)
-    return row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail)
+    return row(user_id=user_id, type=type, ctx=ctx, method=method, detail=detail, data=data)
 
 
 def row(
@@ -121,9 +162,11 @@ def row(
     ctx: RequestContext,
     method: SignInMethod | None,
     detail: str | None,
+    data: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """An event's row, the same for the ORM (:func:`record`) and Core (:func:`insert`); not
-    counted in the metrics (:func:`counted_row` is)."""
+    counted in the metrics (:func:`counted_row` is). ``detail`` is words, ``data`` named
+    facts (stored as a JSON object)."""
     return {
         "id": new_id(),
         "user_id": user_id,
@@ -133,7 +176,24 @@ def row(
         "ip": ctx.ip,
         "user_agent": ctx.stored_user_agent,
         "detail": detail,
+        "data": json.dumps(dict(data)) if data else None,
     }
+
+
+def detail_of(event: SecurityEvent) -> dict[str, object] | None:
+    """What the API shows as an event's ``detail``: its words as ``note`` and its named
+    facts, one object (None when there is neither)."""
+    shown: dict[str, object] = {}
+    if event.detail is not None:
+        shown["note"] = event.detail
+    if event.data:
+        try:
+            facts = json.loads(event.data)
+        except ValueError:
+            facts = None
+        if isinstance(facts, dict):
+            shown.update(facts)
+    return shown or None
 
 
 @dataclass(frozen=True, slots=True)

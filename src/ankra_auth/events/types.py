@@ -42,6 +42,8 @@ EventType = TypeAliasType(
         "cli_login_approved",
         "sso_linked",
         "sso_unlinked",
+        "email_verified",
+        "account_closed",
     ],
 )
 

@@ -55,6 +55,13 @@ def serve_metrics(*, host: str, port: int) -> None:
     """
     from prometheus_client import start_http_server
 
+    from ankra_auth.clock import SystemClock
+    from ankra_auth.config import get_settings
+    from ankra_auth.db import make_engine
+    from ankra_auth.mail.status import OutboxCollector
     from ankra_auth.observability import metrics
 
-    start_http_server(port, addr=host, registry=metrics.registry())
+    registry = metrics.registry()
+    # The outbox's figures come from the database, once per scrape.
+    registry.register(OutboxCollector(make_engine(get_settings()), SystemClock().now))
+    start_http_server(port, addr=host, registry=registry)

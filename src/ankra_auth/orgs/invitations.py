@@ -23,7 +23,7 @@ from ankra_auth.accounts.backoff import retry_after_seconds
 from ankra_auth.accounts.models import User
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import AlreadyMember, NotFound, RateLimited
+from ankra_auth.errors import AlreadyMember, EmailUnverified, NotFound, RateLimited
 from ankra_auth.events import service as events
 from ankra_auth.orgs.access import lock_org, quoted, require_owner, role_of, well_formed
 from ankra_auth.orgs.models import Invitation, Membership, Org
@@ -44,6 +44,7 @@ class Invited:
     user_id: str
     email: str
     role: str
+    email_verified: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ def invite(
     except IntegrityError as exc:  # an open invitation exists, or a concurrent one won
         db.rollback()
         raise AlreadyMember(f"{user.email} is already invited") from exc
-    return Invited(user.id, user.email, role)
+    return Invited(user.id, user.email, role, user.email_verified_at is not None)
 
 
 def invited_detail(org_name: str, inviter: str | None) -> str:
@@ -144,12 +145,15 @@ def _refuse_past_open_limit(db: Session, *, user_id: str, now: datetime) -> None
 def invited_to(db: Session, *, org_id: str, now: datetime) -> list[Invited]:
     """The open invitations of an organisation, by email (for its owners)."""
     rows = db.execute(
-        select(User.id, User.email, Invitation.role)
+        select(User.id, User.email, Invitation.role, User.email_verified_at)
         .join(Invitation, Invitation.user_id == User.id)
         .where(Invitation.org_id == org_id, _open(now))
         .order_by(User.email)
     )
-    return [Invited(user_id, email, role) for user_id, email, role in rows]
+    return [
+        Invited(user_id, email, role, verified_at is not None)
+        for user_id, email, role, verified_at in rows
+    ]
 
 
 def open_for(db: Session, *, user_id: str, now: datetime) -> list[OpenInvitation]:
@@ -191,10 +195,16 @@ def _find(db: Session, *, invitation_id: str, user_id: str, now: datetime) -> In
     return invitation
 
 
-def accept(
-    db: Session, *, invitation_id: str, user_id: str, ctx: RequestContext
-) -> tuple[Org, str]:
-    """Become an active member with the invited role. Raises :class:`NotFound`."""
+def accept(db: Session, *, invitation_id: str, user: User, ctx: RequestContext) -> tuple[Org, str]:
+    """Become an active member with the invited role. Raises :class:`EmailUnverified`
+    (an address nobody proved is trusted for nothing: whoever signed up with someone
+    else's address must not receive what was meant for them) or :class:`NotFound`."""
+    if user.email_verified_at is None:
+        raise EmailUnverified(
+            "Verify your email address to accept invitations: use the link we sent you, "
+            "or send it again from your profile"
+        )
+    user_id = user.id
     invitation = _find(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now)
     org_id, role = invitation.org_id, invitation.role
     org = lock_org(db, org_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
-from ankra_auth.errors import NotFound, raises
+from ankra_auth.errors import EmailUnverified, NotFound, raises
 from ankra_auth.orgs import invitations, service
 from ankra_auth.orgs.router import org_out
 from ankra_auth.orgs.schemas import InvitationOrg, InvitationOut, OrgOut
@@ -39,14 +39,13 @@ def list_invitations(
 
 
 @router.post("/{id}/accept", name="accept_invitation")
-@raises(NotFound)
+@raises(EmailUnverified, NotFound)
 def accept_invitation(
     invitation_id: InvitationId, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> OrgOut:
-    """Become an active member; an organisation that requires 2FA then applies at once."""
-    org, role = invitations.accept(
-        db, invitation_id=invitation_id, user_id=principal.user.id, ctx=ctx
-    )
+    """Become an active member; an organisation that requires 2FA then applies at once.
+    Needs a verified address (403 `email_unverified`)."""
+    org, role = invitations.accept(db, invitation_id=invitation_id, user=principal.user, ctx=ctx)
     return org_out(service.OrgView(org, role))
 
 

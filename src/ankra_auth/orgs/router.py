@@ -38,6 +38,7 @@ def _member_out(view: service.MemberView) -> MemberOut:
         role=view.role,
         status=view.status,
         two_factor_enabled=view.two_factor_enabled,
+        email_verified=view.email_verified,
     )
 
 
@@ -84,7 +85,14 @@ def add_org_member(
         role=body.role,
         ctx=ctx,
     )
-    view = service.MemberView(invited.user_id, invited.email, invited.role, service.INVITED, None)
+    view = service.MemberView(
+        invited.user_id,
+        invited.email,
+        invited.role,
+        service.INVITED,
+        None,
+        invited.email_verified,
+    )
     return _member_out(view)
 
 

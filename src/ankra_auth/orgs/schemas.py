@@ -71,6 +71,7 @@ class MemberOut(BaseModel):
                     "role": "member",
                     "status": "active",
                     "two_factor_enabled": True,
+                    "email_verified": True,
                 }
             ]
         }
@@ -82,6 +83,10 @@ class MemberOut(BaseModel):
     status: Literal["active", "invited"]
     two_factor_enabled: bool | None = Field(
         description="Whether an active member has 2FA on; null for invitations"
+    )
+    email_verified: bool = Field(
+        description="Whether the account proved its address; an invitation is accepted "
+        "only by an account that did"
     )
 
 

@@ -56,6 +56,7 @@ class MemberView:
     role: str
     status: str  # ACTIVE | INVITED
     two_factor_enabled: bool | None  # shown for active members only
+    email_verified: bool
 
 
 # Each invitation writes into someone's security log: creating organisations (to invite
@@ -119,19 +120,19 @@ def list_members(db: Session, *, org_id: str, actor_id: str, now: datetime) -> l
     require_owner(db, org_id=org_id, user_id=actor_id)
     rows = list(
         db.execute(
-            select(User.id, User.email, Membership.role)
+            select(User.id, User.email, Membership.role, User.email_verified_at)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.org_id == org_id)
             .order_by(User.email)
         )
     )
-    secured = with_two_factor(db, [user_id for user_id, _, _ in rows])
+    secured = with_two_factor(db, [user_id for user_id, _, _, _ in rows])
     active = [
-        MemberView(user_id, email, role, ACTIVE, user_id in secured)
-        for user_id, email, role in rows
+        MemberView(user_id, email, role, ACTIVE, user_id in secured, verified_at is not None)
+        for user_id, email, role, verified_at in rows
     ]
     invited = [
-        MemberView(i.user_id, i.email, i.role, INVITED, None)
+        MemberView(i.user_id, i.email, i.role, INVITED, None, i.email_verified)
         for i in invitations.invited_to(db, org_id=org_id, now=now)
     ]
     return active + invited

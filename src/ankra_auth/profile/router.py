@@ -28,6 +28,7 @@ def get_profile_auth(principal: CurrentPrincipal, db: DbDep) -> ProfileAuthOut:
         recovery_codes_remaining=summary.recovery_codes_remaining,
         enforced_by=[OrgRef(id=o.id, name=o.name) for o in enforcing_orgs(db, principal.user.id)],
         enrollment_required=principal.enrollment_required,
+        email_verified=principal.user.email_verified_at is not None,
     )
 
 
@@ -60,7 +61,7 @@ def list_security_events(
                 ip=e.ip,
                 user_agent=e.user_agent,
                 device=describe(e.user_agent) if e.user_agent else None,
-                detail=e.detail,
+                detail=events.detail_of(e),
             )
             for e in page.events
         ],

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from ankra_auth.events.types import EventType, SignInMethod
 
@@ -23,6 +25,7 @@ class ProfileAuthOut(BaseModel):
                     "recovery_codes_remaining": 10,
                     "enforced_by": [{"id": "7c4e2a1b0d9f4e8a9b6c3d2e1f0a5b4c", "name": "Acme"}],
                     "enrollment_required": False,
+                    "email_verified": True,
                 }
             ]
         }
@@ -34,6 +37,42 @@ class ProfileAuthOut(BaseModel):
     recovery_codes_remaining: int
     enforced_by: list[OrgRef]
     enrollment_required: bool
+    email_verified: bool = Field(
+        description="Whether the account's address is verified (as on `GET /api/v1/me`): "
+        "security mails go to verified addresses only"
+    )
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # absent, never null: the key is left out
+
+
+class EventDetail(BaseModel):
+    """What an event says beyond its type: named facts, each present only when it applies."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{"note": "corp", "mail": "queued"}, {"mail": "queued"}]},
+    )
+
+    note: str | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=_absent,
+        json_schema_extra=_no_default,
+        description="The event's words: a provider's id, a passkey's or an organisation's "
+        "name, the device signed out (what older versions sent as the whole `detail`)",
+    )
+    mail: Literal["queued"] | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=_absent,
+        json_schema_extra=_no_default,
+        description='"queued": the account\'s owner is told by email (a mail was queued in '
+        "the same transaction as the event)",
+    )
 
 
 class EventOut(BaseModel):
@@ -47,7 +86,9 @@ class EventOut(BaseModel):
         description='The user agent as a person would name the device, e.g. "Firefox on Linux" '
         "(as in the session list); null without a user agent"
     )
-    detail: str | None
+    detail: EventDetail | None = Field(
+        description="Named facts about the event (`note`, `mail`, ...); null when it has none"
+    )
 
 
 class EventPageOut(BaseModel):
@@ -64,7 +105,7 @@ class EventPageOut(BaseModel):
                             "ip": "203.0.113.7",
                             "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
                             "device": "Firefox on Linux",
-                            "detail": None,
+                            "detail": {"mail": "queued"},
                         },
                         {
                             "id": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c",
@@ -74,7 +115,7 @@ class EventPageOut(BaseModel):
                             "ip": "203.0.113.7",
                             "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
                             "device": "Firefox on Linux",
-                            "detail": None,
+                            "detail": {"mail": "queued"},
                         },
                     ],
                     "next_cursor": "ZTQy",

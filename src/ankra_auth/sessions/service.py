@@ -38,15 +38,17 @@ def revoke(db: Session, *, user_id: str, session_id: str, ctx: RequestContext) -
 
 
 def revoke_others(db: Session, *, user_id: str, keep_session_id: str, ctx: RequestContext) -> int:
-    """Sign every session of the user out except ``keep_session_id`` (commits)."""
-    count = _revoke_where(db, user_id=user_id, ctx=ctx, keep=keep_session_id)
+    """Sign every session of the user out except ``keep_session_id`` (commits); the owner
+    gets one mail for the batch."""
+    count = _revoke_where(db, user_id=user_id, ctx=ctx, keep=keep_session_id, tell=True)
     db.commit()
     return count
 
 
 def revoke_all(db: Session, *, user_id: str, ctx: RequestContext) -> int:
-    """Sign every session of the user out (not committed: part of the caller's change)."""
-    return _revoke_where(db, user_id=user_id, ctx=ctx)
+    """Sign every session of the user out (not committed: part of the caller's change); the
+    owner gets one mail for the batch."""
+    return _revoke_where(db, user_id=user_id, ctx=ctx, tell=True)
 
 
 def _revoke_where(
@@ -56,6 +58,7 @@ def _revoke_where(
     ctx: RequestContext,
     only: str | None = None,
     keep: str | None = None,
+    tell: bool | None = None,
 ) -> int:
     # One conditional UPDATE ... RETURNING: a session is revoked (and logged) once, even when
     # two requests race to end it.
@@ -76,7 +79,13 @@ def _revoke_where(
         statement = statement.where(AuthSession.id != keep)
     revoked = db.execute(statement).all()
     for _, user_agent in revoked:
+        # A batch's events join one mail (a burst of one kind is one mail).
         events.record(
-            db, user_id=user_id, type=events.SESSION_REVOKED, ctx=ctx, detail=describe(user_agent)
+            db,
+            user_id=user_id,
+            type=events.SESSION_REVOKED,
+            ctx=ctx,
+            detail=describe(user_agent),
+            tell=tell,
         )
     return len(revoked)

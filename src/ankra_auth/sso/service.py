@@ -21,6 +21,7 @@ from ankra_auth.errors import AnkraError, NotFound
 from ankra_auth.events import service as events
 from ankra_auth.security import tokens
 from ankra_auth.sso.client import VerifiedIdentity
+from ankra_auth.sso.closing import close_unverified
 from ankra_auth.sso.config import SsoProvider
 from ankra_auth.sso.models import SsoIdentity, SsoPendingLink
 
@@ -80,7 +81,9 @@ def _link(
     provider: SsoProvider,
     identity: VerifiedIdentity,
     ctx: RequestContext,
+    tell: bool | None = None,
 ) -> None:
+    """``tell=False``: the account is being created by this identity, nothing to tell."""
     db.add(
         SsoIdentity(
             user_id=user_id,
@@ -93,7 +96,15 @@ def _link(
         )
     )
     db.flush()  # the unique (issuer, sub) and (user, provider) decide races here
-    events.record(db, user_id=user_id, type=SSO_LINKED, method="sso", ctx=ctx, detail=provider.id)
+    events.record(
+        db,
+        user_id=user_id,
+        type=SSO_LINKED,
+        method="sso",
+        ctx=ctx,
+        detail=provider.id,
+        tell=tell,
+    )
 
 
 def sign_in(
@@ -116,7 +127,11 @@ def sign_in(
             return Refused("unverified_email", identity.email)
         email = normalize_email(identity.email)
         existing = accounts.find_user_by_email(db, email)
-        if existing is not None:
+        squatted = existing is not None and existing.email_verified_at is None
+        if existing is not None and not (squatted and provider.allow_signup):
+            if squatted:  # never linked, and no account of its own: sign-up is off
+                db.rollback()
+                return Refused("signup_disabled", email)
             _await_local_sign_in(
                 db,
                 user=existing,
@@ -130,10 +145,18 @@ def sign_in(
             db.rollback()
             return Refused("signup_disabled", email)
         try:
-            user = User(email=email, password_hash=None, created_at=ctx.now)
+            if existing is not None and not close_unverified(
+                db, user_id=existing.id, email=email, provider_name=provider.name, ctx=ctx
+            ):
+                db.rollback()
+                continue  # verified meanwhile: its owner's, look again
+            # The provider verified the address: so is the account.
+            user = User(
+                email=email, password_hash=None, created_at=ctx.now, email_verified_at=ctx.now
+            )
             db.add(user)
             db.flush()
-            _link(db, user_id=user.id, provider=provider, identity=identity, ctx=ctx)
+            _link(db, user_id=user.id, provider=provider, identity=identity, ctx=ctx, tell=False)
             db.commit()
         except IntegrityError:
             db.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -32,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 PROFILE_PAGE = "/profile/authentication"
 SECURE_PAGE = "/secure-account"
+VERIFY_PAGE = "/verify-email"
 NextParam = Annotated[str | None, Query(alias="next")]
 
 
@@ -90,6 +92,25 @@ def profile_page(
             "rp-id": settings.effective_rp_id,
             "user-handle": webauthn.base64url(user_handle(visitor.user.id)),
         },
+    )
+
+
+@router.get(VERIFY_PAGE, name="page_verify_email", response_model=None)
+def verify_email_page(
+    request: Request, db: DbDep, ctx: ContextDep, token: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse | RedirectResponse:
+    """The mailed link: it verifies in the account's own session, so a visitor without one
+    signs in first (and one that must secure the account does that first) and comes back."""
+    here = f"{VERIFY_PAGE}?token={quote(token, safe='')}" if token else VERIFY_PAGE
+    visitor = _visitor(request, db, ctx)
+    if visitor is None:
+        return redirect(with_next("/login", here))
+    if visitor.enrollment_required:
+        return redirect(with_next(SECURE_PAGE, here))
+    return render(
+        "verify_email.html",
+        email=visitor.user.email,
+        data={"email": visitor.user.email, "token": token, "auth": "session"},
     )
 
 

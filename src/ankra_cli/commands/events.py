@@ -79,7 +79,7 @@ def run_all_events(client: AnkraClient, *, limit: int, cursor: str | None) -> di
 
 
 def render(out: Output, page: dict[str, Any], *, limit: int, first: bool = True) -> None:
-    from ankra_cli.labels import event_label, method_label
+    from ankra_cli.labels import detail_note, event_label, method_label, was_mailed
     from ankra_cli.output import when
 
     rows = page.get("events") or []
@@ -94,7 +94,7 @@ def render(out: Output, page: dict[str, Any], *, limit: int, first: bool = True)
                     event_label(str(e["type"])),
                     method_label(e.get("method")),
                     e.get("ip") or "-",
-                    e.get("detail") or "-",
+                    _detail(detail_note(e.get("detail")), was_mailed(e.get("detail"))),
                 ]
                 for e in rows
             ],
@@ -102,3 +102,9 @@ def render(out: Output, page: dict[str, Any], *, limit: int, first: bool = True)
     following = page.get("next_cursor")
     if following:
         out.plain(f"Older events: {COMMAND} --limit {limit} --cursor {following}  (or --all)")
+
+
+def _detail(note: str | None, mailed: bool) -> str:
+    if mailed:
+        return f"{note} (emailed you)" if note else "emailed you"
+    return note or "-"

@@ -38,18 +38,30 @@ def render(out: Output, data: dict[str, Any]) -> None:
     enforcers = ", ".join(str(org["name"]) for org in data.get("enforced_by") or []) or "-"
     low = on and remaining <= LOW_RECOVERY_CODES
     codes = f"{remaining}  (running low: make new ones)" if low else str(remaining)
-    out.fields(
-        [
-            ("Two-factor authentication", "on" if on else "off", "green" if on else "red"),
-            ("Authenticator app", "set up" if data["totp_enabled"] else "not set up"),
-            ("Passkeys", str(data["passkey_count"])),
-            ("Recovery codes left", codes, "yellow" if low else ""),
-            ("Required by", enforcers),
-        ]
-    )
+    rows: list[tuple[str, str] | tuple[str, str, str]] = [
+        ("Two-factor authentication", "on" if on else "off", "green" if on else "red"),
+        ("Authenticator app", "set up" if data["totp_enabled"] else "not set up"),
+        ("Passkeys", str(data["passkey_count"])),
+        ("Recovery codes left", codes, "yellow" if low else ""),
+        ("Required by", enforcers),
+    ]
+    verified = data.get("email_verified")  # None: a server from before verified addresses
+    if verified is not None:
+        rows.append(
+            ("Email address", "verified", "green")
+            if verified
+            else ("Email address", "not verified", "yellow")
+        )
+    out.fields(rows)
     if low:
         out.line()
         out.line("Make new recovery codes: `ankra profile auth recovery-codes regenerate`.")
+    if verified is False:
+        out.line()
+        out.line(
+            "Open the link we mailed you to verify your address: until then no security "
+            'mail reaches you. A new link: the profile page\'s "Send the link again".'
+        )
     if data.get("enrollment_required"):
         out.line()
         out.line(

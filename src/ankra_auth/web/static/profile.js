@@ -7,6 +7,7 @@ import { signalAcceptedPasskeys } from './passkeys.js';
 import { sessionsCard } from './sessions.js';
 import { ssoCard } from './sso-card.js';
 import { invitationsCard } from './invitations.js';
+import { emailCard } from './email-card.js';
 
 const EVENT_LABELS = {
   sign_in: 'Signed in',
@@ -33,6 +34,8 @@ const EVENT_LABELS = {
   org_enforcement_enabled: 'Organisation started requiring two-factor authentication',
   org_enforcement_disabled: 'Organisation stopped requiring two-factor authentication',
   cli_login_approved: 'CLI sign-in approved',
+  email_verified: 'Email address verified',
+  account_closed: 'Account closed',
   org_invited: 'Invited to an organisation',
   org_invitation_accepted: 'Organisation invitation accepted',
   org_invitation_declined: 'Organisation invitation declined',
@@ -42,16 +45,25 @@ const EVENT_LABELS = {
 };
 const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey: 'Passkey', recovery_code: 'Recovery code', sso: 'Single sign-on' };
 const EVENTS_PAGE = 20;
-// Events whose `detail` names a passkey (the others' detail is a provider, a device, a note).
+// Events whose note names a passkey (the others' is a provider, a device, an address).
 const PASSKEY_NAMED = new Set(['passkey_added', 'passkey_renamed', 'passkey_removed']);
+// What `detail` says in words (its `note`); organisation events show theirs as the Event.
+const noteOf = (e) => (e.detail && typeof e.detail.note === 'string' ? e.detail.note : '');
 
-/** "Details": how (the method) and what (the passkey, the provider, the device signed out). */
+/** "Details": how (the method), what (the passkey, the provider, the device signed out),
+ * and whether the owner was told by email. */
 function eventDetails(e) {
   const method = METHOD_LABELS[e.method] || e.method || '';
-  // Organisation events name the organisation in the Event column already.
-  if (!e.detail || e.type.startsWith('org_')) return method;
-  if (PASSKEY_NAMED.has(e.type)) return `${method || 'Passkey'} “${e.detail}”`;
-  return method ? `${method} · ${e.detail}` : e.detail;
+  const note = e.type.startsWith('org_') ? '' : noteOf(e);
+  let text = method;
+  if (note && PASSKEY_NAMED.has(e.type)) text = `${method || 'Passkey'} “${note}”`;
+  else if (note) text = method ? `${method} · ${note}` : note;
+  if (e.detail?.mail !== 'queued') return text;
+  const told = Object.assign(document.createElement('span'), { className: 'meta', textContent: 'Emailed to you' });
+  const cell = document.createDocumentFragment();
+  if (text) cell.append(text, ' ');
+  cell.append(told);
+  return cell;
 }
 
 /** "Device": the user agent as the sessions card names it, the raw one when unrecognised. */
@@ -69,9 +81,9 @@ function eventDevice(e) {
 function eventRow(e) {
   const row = document.createElement('tr');
   const time = Object.assign(document.createElement('time'), { dateTime: e.created_at, textContent: when(e.created_at) });
-  // Organisation events name the organisation (their detail).
+  // Organisation events name the organisation (their note).
   const label = EVENT_LABELS[e.type] || e.type;
-  const event = e.type.startsWith('org_') && e.detail ? `${label}: ${e.detail}` : label;
+  const event = e.type.startsWith('org_') && noteOf(e) ? `${label}: ${noteOf(e)}` : label;
   const cells = [time, event, eventDetails(e), eventDevice(e), e.ip || ''];
   row.append(...cells.map((content) => {
     const cell = document.createElement('td');
@@ -176,6 +188,7 @@ async function profilePage() {
     },
   });
   const sessions = sessionsCard({ ask });
+  const address = emailCard($('#email-card'), page.email);
   signOutButton();
   if ($('#sso-card')) ssoCard();
   // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
@@ -215,6 +228,7 @@ async function profilePage() {
       return;
     }
     renderStatus(status);
+    address.render(status.email_verified);
     totp.view(status.totp_enabled ? 'on' : $('#totp-card [data-view="setup"]').hidden ? 'off' : 'setup');
     renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
     await sessions.refresh();
