@@ -41,15 +41,6 @@ LABELS = {
 }
 
 
-def passkey_alone_available() -> bool:
-    """Whether this checkout has the passkey-alone sign-in ("Passkeys first")."""
-    try:
-        from ankra_auth.signin import passkey_first  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Users:
     """Hands out users in order, so no user serves two requests within one phase."""
 
@@ -142,10 +133,9 @@ class Workloads:
         return write_jobs(self.path("passkey"), jobs())
 
     def passkey_alone(self, users: Sequence[int]) -> Path:
-        """HOOK, "Passkeys first": ``POST /api/v1/auth/passkey`` with an assertion over a
-        challenge stored as ``POST /api/v1/auth/passkey/options`` stores it. Filled in once
-        that path is on main (``seed.passkey_alone_challenges``); until then the run skips
-        the path (``passkey_alone_available``)."""
+        """``POST /api/v1/auth/passkey``: an assertion (user verified) over a challenge
+        stored as ``POST /api/v1/auth/passkey/options`` stores it; no password, no
+        pending login."""
         now = SystemClock().now()
         challenges = seed.passkey_alone_challenges(self.engine, len(users), now=now)
         self.sign_count += 1

@@ -49,7 +49,7 @@ import cli_timing  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 from options import Options, note  # noqa: E402
-from paths import PATHS, Users, Workloads, passkey_alone_available  # noqa: E402
+from paths import PATHS, Users, Workloads  # noqa: E402
 from servers import PUBLIC_URL, SECRET_KEY, Server, bare_server, pgbouncer, service  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from wrk import phase, wrk  # noqa: E402
@@ -114,9 +114,6 @@ def side_by_side(
             # Every ratio divides by this figure: a reference that fails is no reference.
             raise SystemExit(f"the {name} endpoint answered {out[name]['errors']} errors")
     for name in opts.paths:
-        if name == "passkey_alone" and not passkey_alone_available():
-            note('  passkey_alone: not on this checkout ("Passkeys first"): skipped')
-            continue
         make = getattr(work, name)
         out[name] = phase(svc, lambda n, make=make: make(users.take(n)), opts, label=name)
         out[name]["ratio"] = round(out[name]["rps"] / out["bare"]["rps"], 4)
