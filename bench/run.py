@@ -243,7 +243,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--users", type=int, default=20_000, help="users the paths draw from")
+    parser.add_argument("--users", type=int, default=50_000, help="users the paths draw from")
     parser.add_argument("--small", type=int, default=1_000, help="table size, small scaling run")
     parser.add_argument("--big", type=int, default=1_000_000, help="table size, big scaling run")
     parser.add_argument("--clients", type=int, default=32, help="wrk connections")
@@ -300,7 +300,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="keep the servers' logs and jobs here")
     args = parser.parse_args()
     if args.quick:
-        args.users, args.small, args.big = 6_000, 500, 20_000
+        args.users, args.small, args.big = 12_000, 500, 20_000
         args.duration, args.warmup, args.rounds, args.cli_runs = 5.0, 1.0, 2, 9
         args.peer_users = min(args.peer_users, 4_000)
     return args
