@@ -34,6 +34,7 @@ def _row(label: str, r: dict[str, Any], reference: float) -> tuple[str, ...]:
         f"{r['p50_ms']:.1f}",
         f"{r['p99_ms']:.1f}",
         f"{r['cpu_ms_per_req']:.2f}",
+        f"{r.get('db_cpu_ms_per_req', 0):.2f}",
         f"{r['peak_rss_mb']:.0f}",
         str(r["errors"]),
     )
@@ -41,7 +42,10 @@ def _row(label: str, r: dict[str, Any], reference: float) -> tuple[str, ...]:
 
 def side_by_side_rows(res: dict[str, Any]) -> list[tuple[str, ...]]:
     ref = res["bare"]["rps"]
-    rows = [("path", "req/s", "x ref", "p50 ms", "p99 ms", "CPU ms/req", "peak RSS MB", "errors")]
+    rows = [
+        ("path", "req/s", "x ref", "p50 ms", "p99 ms", "CPU ms/req", "DB CPU", "peak RSS MB")
+        + ("errors",)
+    ]
     for name in ("bare", "bare_sync", *PATHS):
         if name in res:
             rows.append(_row(LABELS[name], res[name], ref))

@@ -38,6 +38,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,8 @@ def run(opts: Options) -> dict[str, Any]:
         settings = Settings(database_url=url, secret_key=SECRET_KEY, public_url=PUBLIC_URL)
         engine = make_engine(settings)
         migrate.upgrade(engine)
+        if pg.process is not None:
+            opts = replace(opts, db_pid=pg.process.pid)
         out = measure(engine, settings, url, pg, opts)
         out["server_env"] = opts.server_env
         engine.dispose()

@@ -40,8 +40,12 @@ def wrk(
     duration: float,
     mode: str = "timed",
     timeout: str = "20s",
+    db_pid: int = 0,
 ) -> dict[str, Any]:
-    """One wrk phase; returns its figures plus the server's CPU and memory over the phase."""
+    """One wrk phase; returns its figures plus the server's CPU and memory over the phase,
+    and PostgreSQL's CPU (its processes under ``db_pid``) when given."""
+    db = Server(0, db_pid) if db_pid else None
+    db_before = db.cpu_seconds() if db else 0.0
     env = {**os.environ, "BENCH_JOBS": str(jobs), "BENCH_THREADS": str(threads)}
     env["BENCH_MODE"] = mode
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:.0f}s", f"--timeout={timeout}"]
@@ -61,6 +65,7 @@ def wrk(
     if proc.wait() != 0:
         raise RuntimeError("wrk failed:\n" + "".join(lines))
     cpu = srv.cpu_seconds() - cpu_before
+    db_cpu = db.cpu_seconds() - db_before if db else 0.0
     [line] = [line for line in lines if line.startswith("BENCH {")]
     raw = json.loads(line.removeprefix("BENCH "))
     seconds = raw["duration_us"] / 1e6
@@ -83,6 +88,8 @@ def wrk(
         "ran_out": done_threads > 0 and mode == "timed",
         # Server CPU per request: unlike req/s, barely moved by other load on the machine.
         "cpu_ms_per_req": round(cpu * 1000 / max(1, raw["requests"]), 3),
+        # PostgreSQL's share: the same machine's cores serve it.
+        "db_cpu_ms_per_req": round(db_cpu * 1000 / max(1, raw["requests"]), 3),
         **srv.memory_mb(),
     }
     if mode == "finite":
@@ -112,6 +119,7 @@ def phase(
         threads=opts.threads,
         duration=opts.warmup,
         mode=mode,
+        db_pid=opts.db_pid,
     )
     need = int(max(warm["rps"], 50) * opts.duration * 2.5) + 500
     result = wrk(
@@ -121,11 +129,13 @@ def phase(
         threads=opts.threads,
         duration=opts.duration,
         mode=mode,
+        db_pid=opts.db_pid,
     )
     ran_out = " (ran out of requests: raise --users)" if result["ran_out"] else ""
     note(
         f"  {label}: {result['rps']:,.0f} req/s, p50 {result['p50_ms']:.1f} ms, "
-        f"p99 {result['p99_ms']:.1f} ms, {result['cpu_ms_per_req']:.2f} ms CPU/req, "
+        f"p99 {result['p99_ms']:.1f} ms, {result['cpu_ms_per_req']:.2f} ms CPU/req "
+        f"(+{result['db_cpu_ms_per_req']:.2f} PostgreSQL), "
         f"{result['errors']} errors{ran_out}"
     )
     return result
