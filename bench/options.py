@@ -27,6 +27,7 @@ class Options:
     through_pgbouncer: bool = True
     peers: tuple[str, ...] = field(default=("allauth",))
     peer_users: int = 12_000
+    db_settings: dict[str, str] = field(default_factory=dict)
     db_pid: int = 0  # the run's PostgreSQL (its CPU is measured beside the server's)
     paths: tuple[str, ...] = ("totp", "recovery", "passkey", "passkey_alone")
 

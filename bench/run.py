@@ -73,6 +73,9 @@ def run(opts: Options) -> dict[str, Any]:
         settings = Settings(database_url=url, secret_key=SECRET_KEY, public_url=PUBLIC_URL)
         engine = make_engine(settings)
         migrate.upgrade(engine)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name, value in opts.db_settings.items():  # for every later connection
+                conn.execute(text(f"ALTER DATABASE bench SET {name} = '{value}'"))
         if pg.process is not None:
             opts = replace(opts, db_pid=pg.process.pid)
         out = measure(engine, settings, url, pg, opts)
@@ -284,6 +287,13 @@ def parse() -> argparse.Namespace:
         help="environment for the servers, e.g. ANKRA_DB_POOL_SIZE=32 (repeatable)",
     )
     parser.add_argument(
+        "--db-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for the run's database (ALTER DATABASE ... SET; repeatable)",
+    )
+    parser.add_argument(
         "--side-by-side-only",
         action="store_true",
         help="only the table: references, paths, workers, PgBouncer, peer",
@@ -331,6 +341,7 @@ def main() -> None:
             cli_runs=args.cli_runs,
             workdir=args.keep or Path(tmp),
             server_env=dict(kv.split("=", 1) for kv in args.server_env),
+            db_settings=dict(kv.split("=", 1) for kv in args.db_setting),
             side_by_side_only=args.side_by_side_only,
             cli_only=args.cli_only,
             workers=tuple(w for w in (args.workers or [2]) if w > 1),
