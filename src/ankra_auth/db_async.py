@@ -78,7 +78,10 @@ def compiled(statement: ClauseElement) -> Compiled:
 async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
     """``flow`` on a connection of the event loop's pool; what it did not commit is rolled
     back before the connection goes back."""
-    async with pool.connection() as conn:
+    # getconn/putconn, not pool.connection(): the same hand-out and return without a
+    # generator-based context manager and the connection's own context around it.
+    conn = await pool.getconn()
+    try:
         cursor = conn.cursor(row_factory=namedtuple_row)
         reply: Any = None
         try:
@@ -102,6 +105,8 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
         finally:
             if conn.info.transaction_status != TransactionStatus.IDLE:
                 await conn.rollback()
+    finally:
+        await pool.putconn(conn)
 
 
 def _conninfo(database_url: str) -> str:
