@@ -28,7 +28,8 @@ class Options:
     peers: tuple[str, ...] = field(default=("allauth",))
     peer_users: int = 12_000
     db_settings: dict[str, str] = field(default_factory=dict)
-    db_pid: int = 0  # the run's PostgreSQL (its CPU is measured beside the server's)
+    # The database's processes (PostgreSQL, PgBouncer): their CPU is measured beside the server's.
+    db_pids: tuple[int, ...] = ()
     paths: tuple[str, ...] = ("totp", "recovery", "passkey", "passkey_alone")
 
 

@@ -77,7 +77,7 @@ def run(opts: Options) -> dict[str, Any]:
             for name, value in opts.db_settings.items():  # for every later connection
                 conn.execute(text(f"ALTER DATABASE bench SET {name} = '{value}'"))
         if pg.process is not None:
-            opts = replace(opts, db_pid=pg.process.pid)
+            opts = replace(opts, db_pids=(pg.process.pid,))
         out = measure(engine, settings, url, pg, opts)
         out["server_env"] = opts.server_env
         engine.dispose()
@@ -149,8 +149,9 @@ def variants(
         try:
             env = {**opts.server_env, **POOLER_ENV}
             through = bouncer.url(url.rsplit("/", 1)[1])
+            both = replace(opts, db_pids=(*opts.db_pids, bouncer.process.pid))
             with service(through, opts.workdir, env, "service-pgbouncer.log") as svc:
-                out["pgbouncer"] = phase(svc, totp, opts, label="totp through PgBouncer")
+                out["pgbouncer"] = phase(svc, totp, both, label="totp through PgBouncer")
         finally:
             bouncing.__exit__(None, None, None)
     return out

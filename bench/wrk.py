@@ -40,12 +40,13 @@ def wrk(
     duration: float,
     mode: str = "timed",
     timeout: str = "20s",
-    db_pid: int = 0,
+    db_pids: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """One wrk phase; returns its figures plus the server's CPU and memory over the phase,
-    and PostgreSQL's CPU (its processes under ``db_pid``) when given."""
-    db = Server(0, db_pid) if db_pid else None
-    db_before = db.cpu_seconds() if db else 0.0
+    and the database's CPU (PostgreSQL's processes, and PgBouncer's when it is in between:
+    the trees under ``db_pids``)."""
+    db = [Server(0, pid) for pid in db_pids]
+    db_before = sum(d.cpu_seconds() for d in db)
     env = {**os.environ, "BENCH_JOBS": str(jobs), "BENCH_THREADS": str(threads)}
     env["BENCH_MODE"] = mode
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:.0f}s", f"--timeout={timeout}"]
@@ -65,7 +66,7 @@ def wrk(
     if proc.wait() != 0:
         raise RuntimeError("wrk failed:\n" + "".join(lines))
     cpu = srv.cpu_seconds() - cpu_before
-    db_cpu = db.cpu_seconds() - db_before if db else 0.0
+    db_cpu = sum(d.cpu_seconds() for d in db) - db_before
     [line] = [line for line in lines if line.startswith("BENCH {")]
     raw = json.loads(line.removeprefix("BENCH "))
     seconds = raw["duration_us"] / 1e6
@@ -119,7 +120,7 @@ def phase(
         threads=opts.threads,
         duration=opts.warmup,
         mode=mode,
-        db_pid=opts.db_pid,
+        db_pids=opts.db_pids,
     )
     need = int(max(warm["rps"], 50) * opts.duration * 2.5) + 500
     result = wrk(
@@ -129,13 +130,13 @@ def phase(
         threads=opts.threads,
         duration=opts.duration,
         mode=mode,
-        db_pid=opts.db_pid,
+        db_pids=opts.db_pids,
     )
     ran_out = " (ran out of requests: raise --users)" if result["ran_out"] else ""
     note(
         f"  {label}: {result['rps']:,.0f} req/s, p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms, {result['cpu_ms_per_req']:.2f} ms CPU/req "
-        f"(+{result['db_cpu_ms_per_req']:.2f} PostgreSQL), "
+        f"(+{result['db_cpu_ms_per_req']:.2f} database), "
         f"{result['errors']} errors{ran_out}"
     )
     return result
