@@ -1,8 +1,13 @@
-"""The bare reference: FastAPI parsing the sign-in body, no database, no middleware.
+"""The bare references: FastAPI parsing the sign-in body, no database, no middleware.
 
 Served by bench/run.py with the same uvicorn and the same flags as ``ankra-auth serve``
 (one worker, no server header, no uvicorn access log), so the ratio of a service path to
-this endpoint is what the service's own work costs.
+these endpoints is what the service's own work costs.
+
+- ``POST /api/v1/auth/mfa/totp``: an ``async def`` route, on the event loop as the
+  service's second-factor routes are: **the reference** every ratio divides by.
+- ``POST /sync/api/v1/auth/mfa/totp``: the same as a ``def`` route, which FastAPI runs on
+  its threadpool (the reference of the rounds before the fifth): the table's second line.
 
     python bench/bare_app.py --port 8001
 """
@@ -17,18 +22,26 @@ from fastapi import FastAPI
 from ankra_auth.signin.schemas import AuthenticatedOut, TotpCodeIn
 
 
+def _answer(body: TotpCodeIn) -> AuthenticatedOut:
+    return AuthenticatedOut(
+        access_token=body.mfa_token,
+        expires_in=43200,
+        enrollment_required=False,
+        device_token=body.mfa_token,
+    )
+
+
 def create_app() -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
-    # Sync, like the service's sign-in endpoints: FastAPI runs it in the same threadpool.
     @app.post("/api/v1/auth/mfa/totp")
-    def bare_totp(body: TotpCodeIn) -> AuthenticatedOut:
-        return AuthenticatedOut(
-            access_token=body.mfa_token,
-            expires_in=43200,
-            enrollment_required=False,
-            device_token=body.mfa_token,
-        )
+    async def bare_totp(body: TotpCodeIn) -> AuthenticatedOut:
+        return _answer(body)
+
+    # Sync: FastAPI runs it on its threadpool (anyio's), a thread hand-off per request.
+    @app.post("/sync/api/v1/auth/mfa/totp")
+    def bare_totp_sync(body: TotpCodeIn) -> AuthenticatedOut:
+        return _answer(body)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

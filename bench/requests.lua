@@ -1,7 +1,8 @@
 -- wrk script for bench/run.py: each request is the next line of a jobs file.
 --
 -- Environment:
---   BENCH_JOBS     the jobs file, one request per line: METHOD <tab> PATH <tab> JSON body
+--   BENCH_JOBS     the jobs file, one request per line: METHOD <tab> PATH <tab> JSON body,
+--                  then any headers, each as <tab> Name: value
 --   BENCH_THREADS  wrk's -t (thread i of n takes lines i, i+n, i+2n, ...)
 --   BENCH_MODE     "repeat": wrap around (the bare endpoint keeps no state);
 --                  "timed" (default): each line once, a thread stops when its share runs out;
@@ -34,8 +35,18 @@ function init(args)
   local i = 0
   for line in io.lines(os.getenv("BENCH_JOBS")) do
     if i % n == id then
-      local method, path, body = line:match("^(%u+)\t([^\t]+)\t(.*)$")
+      local fields = {}
+      for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+        table.insert(fields, field)
+      end
+      local method, path, body = fields[1], fields[2], fields[3] or ""
       local headers = {}
+      for k = 4, #fields do
+        local name, value = fields[k]:match("^([^:]+):%s*(.*)$")
+        if name then
+          headers[name] = value
+        end
+      end
       if body ~= "" then
         headers["Content-Type"] = "application/json"
       else

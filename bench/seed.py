@@ -234,3 +234,25 @@ def bench_private_key() -> ec.EllipticCurvePrivateKey:
 def bench_public_key() -> bytes:
     """The COSE form stored in ``passkeys.public_key``, as a registration would store it."""
     return SoftCredential(b"", bench_private_key(), b"").cose_public_key()
+
+
+def passkey_alone_challenges(engine: Engine, count: int, *, now: datetime) -> list[bytes]:
+    """Challenges for a passkey alone, stored as ``POST /api/v1/auth/passkey/options``
+    stores them (by their hash, no account named)."""
+    made = [os.urandom(32) for _ in range(count)]
+    rows = [
+        {
+            "id": new_id(),
+            "challenge": ceremonies.sign_in_hash(challenge),
+            "purpose": ceremonies.PASSKEY_SIGN_IN,
+            "user_id": None,
+            "pending_login_id": None,
+            "created_at": now,
+            "expires_at": now + ceremonies.CHALLENGE_TTL,
+        }
+        for challenge in made
+    ]
+    with engine.begin() as conn:
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert(WebAuthnChallenge), rows[start : start + CHUNK])
+    return made

@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
@@ -42,11 +41,13 @@ _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A statement's SQL (psycopg's ``%(name)s`` placeholders) and its fixed values."""
+    """A statement's SQL (psycopg's ``%(name)s`` placeholders), its fixed values, and
+    whether it answers rows (a SELECT, or a write with RETURNING)."""
 
     sql: str
     defaults: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
+    returns_rows: bool
 
     def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The statement's values: its literals, then ``given``, through the column types'
@@ -62,19 +63,25 @@ def compiled(statement: ClauseElement) -> Compiled:
     """``statement`` compiled for psycopg once (statements on this path are built once)."""
     done = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
     # The literals' values, and which parameters a column type processes (UTCDateTime).
-    defaults = done.construct_params(_check=False)
-    processors = {}
+    defaults, processors = {}, {}
     for name, bind in done.binds.items():
+        compiled_name = done.bind_names.get(bind, name)
+        defaults[compiled_name] = bind.effective_value
         process = bind.type.bind_processor(_DIALECT)
         if process is not None:
-            processors[done.bind_names.get(bind, name)] = process
-    return Compiled(done.string, defaults, processors)
+            processors[compiled_name] = process
+    writes = done.isinsert or done.isupdate or done.isdelete
+    returns_rows = not writes or bool(done.effective_returning)
+    return Compiled(done.string, defaults, processors, returns_rows)
 
 
 async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
     """``flow`` on a connection of the event loop's pool; what it did not commit is rolled
     back before the connection goes back."""
-    async with pool.connection() as conn:
+    # getconn/putconn, not pool.connection(): the same hand-out and return without a
+    # generator-based context manager and the connection's own context around it.
+    conn = await pool.getconn()
+    try:
         cursor = conn.cursor(row_factory=namedtuple_row)
         reply: Any = None
         try:
@@ -83,8 +90,9 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
                 reply = None
                 if isinstance(step, db_flow.Run):
                     statement = compiled(step.statement)
-                    await cursor.execute(statement.sql, statement.params(step.params))
-                    reply = await cursor.fetchone() if cursor.description is not None else None
+                    params = statement.params(step.params)
+                    await cursor.execute(statement.sql, params)
+                    reply = await cursor.fetchone() if statement.returns_rows else None
                 elif isinstance(step, db_flow.Commit):
                     await conn.commit()
                     db_flow.count(step.counted)
@@ -97,6 +105,8 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
         finally:
             if conn.info.transaction_status != TransactionStatus.IDLE:
                 await conn.rollback()
+    finally:
+        await pool.putconn(conn)
 
 
 def _conninfo(database_url: str) -> str:
@@ -109,38 +119,42 @@ def _conninfo(database_url: str) -> str:
 
 
 class _IdleCheck:
-    """Check a connection before handing it out only when it may be dead: it sat idle in
-    the pool longer than ``idle_seconds`` (a restart, failover or firewall can have killed
-    it), or a connection handed out since it was returned came back broken (the server
-    went away: its siblings in the pool are suspect too). The sync pool does the same
-    (``db._ping_when_idle``, and SQLAlchemy's pool invalidation on a disconnect); a ping
-    on every checkout would be one more round trip per sign-in."""
+    """Check a connection before handing it out only when it may be dead: it may have sat
+    idle in the pool longer than ``idle_seconds`` (a restart, failover or firewall can have
+    killed it), or a connection handed out since it was last handed out came back broken
+    (the server went away: its siblings in the pool are suspect too). The sync pool does
+    the same (``db._ping_when_idle``, and SQLAlchemy's pool invalidation on a disconnect);
+    a ping on every checkout would be one more round trip per sign-in.
+
+    Both are counted from when the connection was last handed out, not from when it came
+    back: that overstates its idle time by the time it was in use (milliseconds), so it
+    pings at least as often as the rule asks. Knowing when it came back would take
+    psycopg_pool's ``reset`` callback, and with one the pool hands every returned
+    connection to a worker task before another request may have it: a task hop per
+    sign-in (docs/performance.md, fifth round).
+    """
 
     def __init__(self, idle_seconds: float) -> None:
         self.idle_seconds = idle_seconds
-        self.returned_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
-        # Handed out and not yet returned in working order (the pool calls ``returned``
-        # only then): one of these found closed is a connection lost in use.
-        self.handed_out: set[AsyncConnection[Any]] = set()
+        # Every connection handed out, and when it last was (as many as the pool holds):
+        # one found closed was lost in use, or closed by the pool, since.
+        self.handed_out_at: dict[AsyncConnection[Any], float] = {}
         self.lost_at = float("-inf")
-
-    async def returned(self, conn: AsyncConnection[Any]) -> None:
-        self.returned_at[conn] = time.monotonic()
-        self.handed_out.discard(conn)
 
     async def check(self, conn: AsyncConnection[Any]) -> None:
         now = time.monotonic()
-        returned_at = self.returned_at.get(conn)
-        self.handed_out.add(conn)
-        if returned_at is None:
+        last = self.handed_out_at.get(conn)
+        self.handed_out_at[conn] = now
+        if last is None:
             return  # fresh from connect
-        if now - returned_at >= self.idle_seconds or returned_at <= self._last_loss(now):
+        if now - last >= self.idle_seconds or last <= self._last_loss(now):
             await AsyncConnectionPool.check_connection(conn)
 
     def _last_loss(self, now: float) -> float:
-        lost = [conn for conn in self.handed_out if conn.closed]
+        lost = [conn for conn in self.handed_out_at if conn.closed]
         if lost:
-            self.handed_out.difference_update(lost)
+            for conn in lost:
+                del self.handed_out_at[conn]
             self.lost_at = now
         return self.lost_at
 
@@ -166,7 +180,6 @@ async def pool_for(settings: Settings) -> AsyncIterator[Pool | None]:
             if settings.db_pool_ping_after_idle_seconds > 0
             else AsyncConnectionPool.check_connection
         ),
-        reset=idle.returned,
         kwargs=psycopg_options(settings),
         # psycopg_pool retries a failed connect after 1, 2, 4, 8... seconds for this long;
         # after that a waiting request starts a new attempt at once. Short, so the pool

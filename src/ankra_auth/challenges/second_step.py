@@ -102,6 +102,10 @@ class Grant(Generic[T]):
     steps: Callable[[], Flow[bool]]
     result: T
     counted: Counted = field(default=())
+    # What the grant still reads in its transaction once it is written (the recovery codes
+    # left), making the result: in the transaction, not after it, which would be a
+    # transaction (and round trips) of its own.
+    completed: Callable[[T], Flow[T]] | None = None
 
 
 def second_step(
@@ -132,8 +136,11 @@ def second_step(
         if answer is not None:
             spent, granted = answer
             if granted:
+                result = grant.result
+                if grant.completed is not None:
+                    result = yield from grant.completed(result)
                 yield Commit(grant.counted)
-                return grant.result
+                return result
             if spent:  # a grant that ended meanwhile: roll back, the factor unspent
                 raise MfaTokenInvalid("This sign-in has expired or was already used: sign in again")
         checked = Wrong()  # spent meanwhile by another sign-in: a replay fails like a wrong one

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, select, update
+from sqlalchemy import Select, Update, and_, bindparam, exists, select, update
 
 from ankra_auth.db import UTCDateTime, table
 from ankra_auth.device_tokens.models import DeviceToken
+from ankra_auth.passkeys import ceremonies
 from ankra_auth.passkeys.models import Passkey
 
 _PASSKEYS = table(Passkey)
@@ -18,8 +19,13 @@ FIND: Select[Any] = select(
     _PASSKEYS.c.id, _PASSKEYS.c.name, _PASSKEYS.c.public_key, _PASSKEYS.c.sign_count
 ).where(
     _PASSKEYS.c.credential_id == bindparam("credential_id"),
-    _PASSKEYS.c.user_id == bindparam("owner"),
+    _PASSKEYS.c.user_id == bindparam("user"),
 )
+# PostgreSQL: the challenge's spend (``ceremonies.SPEND_FOR_PENDING_LOGIN``) and then
+# :data:`FIND`, in one statement: the key is read only when the challenge was spent, as the
+# two statements one after the other do. No row: not spent, or not this account's key.
+_SPENT = ceremonies.SPEND_FOR_PENDING_LOGIN.cte("spent_challenge")
+FIND_ONCE_SPENT: Select[Any] = FIND.where(exists(select(_SPENT.c.id))).add_cte(_SPENT)
 # Conditional on the count the assertion was verified against: two assertions cannot
 # both advance it (the row count decides).
 ADVANCE: Update = (

@@ -62,6 +62,8 @@ class Assertion:
     settings: Settings
     ctx: RequestContext
     credential: Mapping[str, Any]
+    # On PostgreSQL the challenge's spend and the key's read are one statement.
+    dialect: str = "sqlite"
 
     @property
     def method(self) -> SignInMethod:
@@ -77,18 +79,20 @@ class Assertion:
             raw_id = webauthn.credential_id(self.credential)
         except webauthn.CredentialRejected:
             return Wrong()
-        spent = yield Run(
-            ceremonies.SPEND_FOR_PENDING_LOGIN,
-            {
-                "spent": challenge,
-                "of_purpose": ceremonies.AUTHENTICATION,
-                "owner": pending.id,
-                "now": self.ctx.now,
-            },
-        )
-        if spent is None:
-            return Wrong()
-        passkey = yield Run(credentials.FIND, {"credential_id": raw_id, "owner": pending.user_id})
+        spend = {
+            "spent": challenge,
+            "of_purpose": ceremonies.AUTHENTICATION,
+            "owner": pending.id,
+            "now": self.ctx.now,
+        }
+        # The key's own parameter is its user; the challenge's owner is the pending login.
+        find = {"credential_id": raw_id, "user": pending.user_id}
+        if self.dialect == "postgresql":
+            passkey = yield Run(credentials.FIND_ONCE_SPENT, {**spend, **find})
+        else:
+            if (yield Run(ceremonies.SPEND_FOR_PENDING_LOGIN, spend)) is None:
+                return Wrong()
+            passkey = yield Run(credentials.FIND, find)
         if passkey is None:
             return Wrong()
         comparisons.note(METHOD, pending.user_id)
@@ -135,7 +139,7 @@ def sign_in_with_passkey(
     return second_step(
         dialect=dialect,
         named=challenges.Named.token(mfa_token),
-        factor=Assertion(settings=settings, ctx=ctx, credential=credential),
+        factor=Assertion(settings=settings, ctx=ctx, credential=credential, dialect=dialect),
         grant_for=grant_for,
         ctx=ctx,
     )

@@ -41,24 +41,29 @@ RECOVERY_CODE_USED: tuple[tuple[EventType, SignInMethod], ...] = (
 def sign_in_with_recovery_code(
     *, dialect: str, settings: Settings, ctx: RequestContext, mfa_token: str, code: str
 ) -> Flow[Authenticated]:
-    """As with TOTP; the answer also says how many codes are left."""
+    """As with TOTP; the answer also says how many codes are left (read in the sign-in's
+    transaction, once the code is spent)."""
 
     def grant_for(pending: challenges.Pending) -> Grant[Authenticated]:
-        return session_grant(
+        grant = session_grant(
             settings=settings,
             ctx=ctx,
             pending=pending,
             method=recovery_codes.METHOD,
             also=RECOVERY_CODE_USED,
         )
+        return replace(grant, completed=_with_codes_left)
 
     factor = recovery_codes.Code(settings=settings, code=code, now=ctx.now, dialect=dialect)
-    granted = yield from second_step(
+    return second_step(
         dialect=dialect,
         named=challenges.Named.token(mfa_token),
         factor=factor,
         grant_for=grant_for,
         ctx=ctx,
     )
+
+
+def _with_codes_left(granted: Authenticated) -> Flow[Authenticated]:
     left = yield Run(status.CODES_LEFT, {"owner": granted.user_id})
     return replace(granted, recovery_codes_remaining=int(left[0]))
