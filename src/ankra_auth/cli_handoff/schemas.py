@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ankra_auth.passkeys.schemas import CredentialJSON
+from ankra_auth.passkeys.schemas import ASSERTION_EXAMPLE, CredentialJSON
 from ankra_auth.signin.schemas import Method, MfaToken, RecoveryCode, TotpCode
 from ankra_auth.text import NoControl
 
@@ -266,19 +266,7 @@ class CliDevicePasskeyIn(BaseModel):
             "examples": [
                 {
                     "approval_token": "Rb4Ny6Lp1Wd8Hs3Vc5Jf0Za2Ee7UiGm7Kq2Xt9",
-                    "credential": {
-                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "type": "public-key",
-                        "response": {
-                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-                            "signature": "MEUCIQDQ",
-                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
-                        },
-                        "clientExtensionResults": {},
-                        "authenticatorAttachment": "platform",
-                    },
+                    "credential": ASSERTION_EXAMPLE,
                 }
             ]
         }
@@ -301,27 +289,7 @@ class CliHandoffRecoveryCodeIn(BaseModel):
 
 
 class CliHandoffPasskeyIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "credential": {
-                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "type": "public-key",
-                        "response": {
-                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-                            "signature": "MEUCIQDQ",
-                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
-                        },
-                        "clientExtensionResults": {},
-                        "authenticatorAttachment": "platform",
-                    }
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"credential": ASSERTION_EXAMPLE}]})
 
     credential: CredentialJSON
 

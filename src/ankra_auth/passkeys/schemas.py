@@ -47,6 +47,20 @@ PasskeyName = Annotated[
 ]
 # A RegistrationResponseJSON / AuthenticationResponseJSON from ``credential.toJSON()``.
 CredentialJSON = dict[str, Any]
+# The example of an AuthenticationResponseJSON in every sign-in body that carries one.
+ASSERTION_EXAMPLE: dict[str, Any] = {
+    "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+    "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
+    "type": "public-key",
+    "response": {
+        "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+        "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
+        "signature": "MEUCIQDQ",
+        "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
+    },
+    "clientExtensionResults": {},
+    "authenticatorAttachment": "platform",
+}
 
 
 class PasskeyOut(BaseModel):

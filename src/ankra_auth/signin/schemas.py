@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from ankra_auth.accounts.emails import EmailLookup
-from ankra_auth.passkeys.schemas import CredentialJSON
+from ankra_auth.passkeys.schemas import ASSERTION_EXAMPLE, CredentialJSON
 from ankra_auth.security import recovery_codes, totp
 
 Method = Literal["passkey", "totp", "recovery_code"]
@@ -155,19 +155,7 @@ class PasskeyLoginIn(BaseModel):
             "examples": [
                 {
                     "mfa_token": "Hn4Tq8Wc2Ys6Pb0Lm3Xr7Kd1Vf5Jg9Ze2Au6Ci",
-                    "credential": {
-                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "type": "public-key",
-                        "response": {
-                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-                            "signature": "MEUCIQDQ",
-                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
-                        },
-                        "clientExtensionResults": {},
-                        "authenticatorAttachment": "platform",
-                    },
+                    "credential": ASSERTION_EXAMPLE,
                 }
             ]
         }
@@ -184,26 +172,7 @@ class PasskeyAloneOptionsIn(BaseModel):
 
 
 class PasskeyAloneIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "credential": {
-                        "id": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "rawId": "mDS3ki9QnvP8cEDV7W6IXI0eC0ZzYfCu4Dh-0vJ_aXs",
-                        "type": "public-key",
-                        "response": {
-                            "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
-                            "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ",
-                            "signature": "MEUCIQDQ",
-                            "userHandle": "3q2-7wAAAAAAAAAAAAAAAA",
-                        },
-                        "clientExtensionResults": {},
-                    }
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"credential": ASSERTION_EXAMPLE}]})
 
     credential: CredentialJSON
     # From an earlier authenticated answer; unknown, void or foreign tokens are ignored.
