@@ -17,6 +17,9 @@ from ankra_auth.context import RequestContext
 from ankra_auth.events import service as events
 from ankra_auth.notify.models import MailOutbox
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login, verify_in_app
+from tests.soft_authenticator import SoftAuthenticator
+from tests.test_passkey_alone import sign_in_alone
+from tests.test_passkeys import register
 
 LOGIN = "/api/v1/auth/login"
 TOTP = "/api/v1/auth/mfa/totp"
@@ -256,3 +259,23 @@ def test_a_known_device_adds_nothing_to_the_sign_in_statement(clock: FrozenClock
     assert ctes(None) == [*plain[:3], "first_sign_in", "mail_0", "new_events"]
     # a recovery code tells its owner wherever it is used
     assert ctes("known-token-id", ("recovery_code_used",)) == [*plain[:3], "mail_0", "new_events"]
+
+
+def test_a_passkey_alone_from_a_new_device_is_news_and_from_a_known_one_is_not(
+    client: TestClient,
+) -> None:
+    account = verified(client)
+    key = SoftAuthenticator()
+    register(client, account, key)
+    before = told(client)
+    assert ("passkey_added", 1) in before
+
+    _, r = sign_in_alone(client, key)  # no device token: a new device
+    assert r.status_code == 200, r.text
+    assert sorted(told(client)) == sorted([*before, ("sign_in", 1)])
+    assert mailed(log(client, account)[0])
+
+    _, r = sign_in_alone(client, key, device_token=r.json()["device_token"])
+    assert r.status_code == 200, r.text
+    assert sorted(told(client)) == sorted([*before, ("sign_in", 1)])  # known: nothing more
+    assert not mailed(log(client, account)[0])
