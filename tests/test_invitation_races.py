@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli.live_accounts import LiveAccount, verify_email
 from tests.helpers import PASSWORD
 from tests.live_server import service_process
 from tests.race import race
@@ -23,12 +24,14 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def account(base: str, email: str) -> tuple[str, dict[str, str]]:
-    """Sign up and in: (user id, bearer header)."""
+    """Sign up and in, and prove the address (accepting needs it): (user id, bearer header)."""
     with httpx.Client(base_url=base, timeout=30) as http:
         r = http.post("/api/v1/users", json={"email": email, "password": PASSWORD})
         assert r.status_code == 201, r.text
         r = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-        auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        token = r.json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        verify_email(LiveAccount(base=base, email=email, token=token))
         return str(http.get("/api/v1/me", headers=auth).json()["id"]), auth
 
 

@@ -666,6 +666,9 @@ def test_link_needs_a_signed_in_session_that_is_not_restricted(live: Live) -> No
     # A restricted session (its organisation requires 2FA) can neither link nor unlink.
     _local_account(browser, "restricted@example.com")
     _password_login(browser, "restricted@example.com")
+    with live.app.state.session_factory() as db:  # accepting needs a verified address
+        token = verification_token(db, "restricted@example.com", live.settings.secret)
+    assert browser.api("POST", "/api/v1/me/email/verify", json={"token": token}).is_success
     owner = live.browser()
     _local_account(owner, "owner.restricts@example.com")
     _password_login(owner, "owner.restricts@example.com")

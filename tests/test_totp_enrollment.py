@@ -52,6 +52,7 @@ def test_confirm_turns_2fa_on_and_returns_ten_codes_once(
         "recovery_codes_remaining": 10,
         "enforced_by": [],
         "enrollment_required": False,
+        "email_verified": False,
     }
     assert client.get("/api/v1/me", headers=account.auth).json()["two_factor_enabled"] is True
     assert_problem(
@@ -148,6 +149,7 @@ def test_disable_two_factor_removes_everything(client: TestClient, clock: Frozen
         "recovery_codes_remaining": 0,
         "enforced_by": [],
         "enrollment_required": False,
+        "email_verified": False,
     }
     login = client.post(
         "/api/v1/auth/login", json={"email": account.email, "password": account.password}
