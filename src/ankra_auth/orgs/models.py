@@ -49,6 +49,9 @@ class Membership(Base):
     # meeting it: the grace period runs from here (``due_at`` = this + ``grace_days``).
     # NULL when they met it (which ends the grace for good) or nothing is required.
     subject_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # ``subject_since`` + the organisation's ``grace_days`` (NULL when no grace applies):
+    # stored, so that the check on every request compares and never computes.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The last reminder mailed for this ``subject_since`` (7 or 1 days before ``due_at``).
     reminded_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.add_column(sa.Column("subject_since", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("reminded_days", sa.Integer(), nullable=True))
     # Sessions from before are not known to have used a passkey: they count as not.
     with op.batch_alter_table("sessions", schema=None) as batch_op:
@@ -69,6 +70,7 @@ def downgrade() -> None:
         batch_op.drop_column("passkey_at")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_column("reminded_days")
+        batch_op.drop_column("due_at")
         batch_op.drop_column("subject_since")
     with op.batch_alter_table("orgs", schema=None) as batch_op:
         batch_op.drop_column("grace_days")
