@@ -27,6 +27,7 @@ from ankra_auth.db import make_engine
 from ankra_auth.mail import render
 from ankra_auth.notify.models import MailOutbox
 from ankra_auth.orgs import reminders
+from tests.cli import handoff_steps
 from tests.conftest import PUBLIC_URL
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login, verify_in_app
 from tests.live_server import threaded_server
@@ -567,3 +568,40 @@ def _invitation_id(client: TestClient, account: Account, org_id: str) -> str:
     r = client.get("/api/v1/invitations", headers=account.auth)
     [found] = [i for i in r.json() if i["org"]["id"] == org_id]
     return str(found["id"])
+
+
+def test_a_cli_hand_off_approved_with_a_passkey_is_not_restricted(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    owner, org = passkey_org(client, clock)
+    dave = sign_up(client, "dave@example.com")
+    enroll_totp(client, dave, clock)
+    key = SoftAuthenticator()
+    register(client, dave, key)
+    add_member(client, owner, org["id"], dave)
+
+    def hand_off(approve: str) -> dict[str, Any]:
+        verifier = handoff_steps.new_verifier()
+        started = start_login(client, dave)
+        r = handoff_steps.authorize(client, started["mfa_token"], verifier=verifier)
+        assert r.status_code == 201, r.text
+        page = "/api/v1/auth/cli/handoff/" + handoff_steps.handoff_token(r.json()["browser_url"])
+        if approve == "passkey":
+            options = client.post(f"{page}/passkey/options").json()
+            r = client.post(f"{page}/passkey", json={"credential": key.get(options)})
+        else:
+            clock.advance(30)
+            r = client.post(f"{page}/totp", json={"code": code_now(dave.totp_secret, clock)})
+        assert r.status_code == 200, r.text
+        [code] = handoff_steps.query(r.json()["redirect_url"])["code"]
+        r = handoff_steps.exchange(client, code, verifier)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    with_key = hand_off("passkey")
+    assert with_key["enrollment_required"] is False
+    assert not restricted(client, bearer(with_key))
+    with_totp = hand_off("totp")
+    assert with_totp["enrollment_required"] is True
+    assert requirement_of(client, bearer(with_totp))["restriction"] == "use_passkey"
