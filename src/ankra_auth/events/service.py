@@ -21,7 +21,7 @@ from ankra_auth.events.models import SecurityEvent
 from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.notify import outbox
 from ankra_auth.observability import metrics
-from ankra_auth.orgs import log as org_log
+from ankra_auth.orgs.models import Membership, OrgEvent
 
 # Stable event types (clients may rely on these strings); each is one of ``EventType``.
 SIGN_IN: Final = "sign_in"
@@ -76,7 +76,31 @@ def record(
         db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail, data=data
     )
     db.add(SecurityEvent(**with_mail(db, row, tell)))
-    org_log.member_changed(db, user_id=user_id, type=type, now=ctx.now)
+    _copy_to_orgs(db, user_id=user_id, type=type, now=ctx.now)
+
+
+# A member's own events their organisations' owners see (``orgs.log``): changes of
+# strength, no secrets, no sign-ins.
+ORG_VISIBLE: Final = frozenset(
+    {
+        TOTP_ENABLED,
+        TOTP_REMOVED,
+        PASSKEY_ADDED,
+        PASSKEY_REMOVED,
+        RECOVERY_CODES_REGENERATED,
+        TWO_FACTOR_DISABLED,
+        TWO_FACTOR_RESET_BY_ADMIN,
+    }
+)
+
+
+def _copy_to_orgs(db: Session, *, user_id: str, type: str, now: datetime) -> None:  # noqa: A002
+    """A 2FA change, copied to the log of each organisation the user belongs to now (so each
+    log holds what happened during the membership, and nothing before or after it)."""
+    if type not in ORG_VISIBLE:
+        return
+    for org_id in db.scalars(select(Membership.org_id).where(Membership.user_id == user_id)):
+        db.add(OrgEvent(org_id=org_id, user_id=user_id, type=type, created_at=now))
 
 
 def insert(

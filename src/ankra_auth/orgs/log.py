@@ -1,9 +1,9 @@
 """An organisation's log, as its owners see it: its own changes, and its members' 2FA
 changes made while they were members.
 
-A member's 2FA change is copied into the log of each organisation they are an active
-member of, in the transaction that makes the change (:func:`member_changed`, called by
-``events.service.record``). So the log holds exactly what happened during each
+A member's 2FA change (``events.service.ORG_VISIBLE``) is copied into the log of each
+organisation they are an active member of, in the transaction that makes the change
+(``events.service.record`` writes it). So the log holds exactly what happened during each
 membership, however often someone leaves and joins again: nothing before they joined,
 nothing after they left. Sign-ins, IP addresses and user agents are never copied: what a
 member does with their own account is theirs.
@@ -24,7 +24,7 @@ from typing_extensions import TypeAliasType
 from ankra_auth.accounts.models import User
 from ankra_auth.db import affected_rows
 from ankra_auth.events import cursors
-from ankra_auth.orgs.models import Membership, OrgEvent
+from ankra_auth.orgs.models import OrgEvent
 
 # The contract's list ("Organisations, grown up"), and only it.
 OrgEventType = TypeAliasType(
@@ -57,19 +57,6 @@ INVITATION_WITHDRAWN: Final = "invitation_withdrawn"
 MEMBER_LEFT: Final = "member_left"
 MEMBER_REMOVED: Final = "member_removed"
 
-# A member's own events their organisations' owners see: changes of strength, no secrets.
-MEMBER_CHANGES: Final = frozenset(
-    {
-        "totp_enabled",
-        "totp_removed",
-        "passkey_added",
-        "passkey_removed",
-        "recovery_codes_regenerated",
-        "two_factor_disabled",
-        "two_factor_reset_by_admin",
-    }
-)
-
 
 def record(
     db: Session,
@@ -90,15 +77,6 @@ def record(
             data=json.dumps(dict(data)) if data else None,
         )
     )
-
-
-def member_changed(db: Session, *, user_id: str, type: str, now: datetime) -> None:  # noqa: A002
-    """A member's 2FA change, copied to each organisation they belong to now (one INSERT per
-    organisation, usually none); other events are not copied."""
-    if type not in MEMBER_CHANGES:
-        return
-    for org_id in db.scalars(select(Membership.org_id).where(Membership.user_id == user_id)):
-        db.add(OrgEvent(org_id=org_id, user_id=user_id, type=type, created_at=now))
 
 
 @dataclass(frozen=True, slots=True)
