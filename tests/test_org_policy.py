@@ -563,6 +563,19 @@ def test_the_org_log_keeps_to_each_membership(client: TestClient, clock: FrozenC
     assert_problem(org_events(client, owner, org_id, cursor="nope"), 400, "invalid_cursor")
     assert_problem(org_events(client, owner, org_id, limit=0), 422, "validation_error")
 
+    # an owner withdraws an invitation and removes a member: both say who did it
+    dan = sign_up(client, "dan@example.com")
+    dan_id = invite(client, owner, org_id, dan)["user_id"]
+    for gone in (dan_id, bob_id):
+        r = client.delete(f"/api/v1/orgs/{org_id}/members/{gone}", headers=owner.auth)
+        assert r.status_code == 204, r.text
+    newest = org_events(client, owner, org_id, limit=3).json()["events"]
+    assert [(e["type"], e["user"]["email"], e["detail"]) for e in newest] == [
+        ("member_removed", "bob@example.com", {"by": "owner@example.com"}),
+        ("invitation_withdrawn", "dan@example.com", {"by": "owner@example.com"}),
+        ("member_invited", "dan@example.com", {"role": "member", "by": "owner@example.com"}),
+    ]
+
 
 def _invitation_id(client: TestClient, account: Account, org_id: str) -> str:
     r = client.get("/api/v1/invitations", headers=account.auth)
