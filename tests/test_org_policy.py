@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,12 +26,14 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from ankra_auth.mail import render
+from ankra_auth.mail.sender import Sender
 from ankra_auth.notify.models import MailOutbox
 from ankra_auth.orgs import reminders
 from tests.cli import handoff_steps
 from tests.conftest import PUBLIC_URL
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login, verify_in_app
 from tests.live_server import threaded_server
+from tests.mail_server import MailServer
 from tests.soft_authenticator import SoftAuthenticator
 from tests.test_orgs import accept, add_member, assert_problem, create_org, invite
 from tests.test_passkey_alone import sign_in_alone
@@ -618,3 +621,34 @@ def test_a_cli_hand_off_approved_with_a_passkey_is_not_restricted(
     with_totp = hand_off("totp")
     assert with_totp["enrollment_required"] is True
     assert requirement_of(client, bearer(with_totp))["restriction"] == "use_passkey"
+
+
+def test_a_reminder_reaches_the_member_by_smtp(
+    app: Any, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
+    quiet = TestClient(app, base_url=PUBLIC_URL)  # no lifespan: the test sends, round by round
+    owner, org = passkey_org(quiet, clock, grace_days=14)
+    bob = sign_up(quiet, "bob@example.com")
+    verify_in_app(quiet, bob)
+    add_member(quiet, owner, org["id"], bob)
+    due = clock.now() + timedelta(days=14)
+    clock.set(due - timedelta(days=1))
+    with sessionmaker(bind=app.state.engine)() as db:
+        assert reminders.queue_due(db, now=clock.now()) == 1  # late: only the nearer one
+    server = MailServer(tmp_path / "smtp").start()
+    try:
+        sender = Sender(
+            app.state.engine, clock, settings.model_copy(update={"smtp_url": server.url()})
+        )
+        sender.run_once()
+        got = server.wait_for(
+            lambda mails: any(m.subject.startswith("Acme requires") for m in mails)
+        )
+    finally:
+        server.stop()
+    [mail] = [m for m in got if m.subject.startswith("Acme requires")]
+    assert mail.rcpt_tos == ["bob@example.com"]
+    assert mail.subject == f"Acme requires a passkey from {due.day} {due:%B %Y}"
+    text = mail.part("plain")
+    assert "(1 day)" in text and f"{PUBLIC_URL}/profile/authentication" in text
+    assert "Acme" in mail.part("html")
