@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from ankra_auth.app import create_app
+from ankra_auth.challenges import service as challenges
 from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
@@ -652,3 +653,46 @@ def test_a_reminder_reaches_the_member_by_smtp(
     text = mail.part("plain")
     assert "(1 day)" in text and f"{PUBLIC_URL}/profile/authentication" in text
     assert "Acme" in mail.part("html")
+
+
+def test_after_single_sign_on_only_a_passkey_step_is_unrestricted(
+    client: TestClient, clock: FrozenClock
+) -> None:
+    """SSO then TOTP is restricted, SSO then a passkey is not, though both sessions are
+    named ``sso``: the provider's own step is the first factor (its pending login is made
+    as ``signin.sso`` makes it, without a provider to talk to)."""
+    owner, org = passkey_org(client, clock)
+    dave = sign_up(client, "dave@example.com")
+    enroll_totp(client, dave, clock)
+    key = SoftAuthenticator()
+    register(client, dave, key)
+    add_member(client, owner, org["id"], dave)
+    dave_id = client.get("/api/v1/me", headers=dave.auth).json()["id"]
+
+    def after_sso() -> str:
+        with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+            return challenges.start(
+                db, user_id=dave_id, now=clock.now(), sso_provider="corp"
+            ).mfa_token
+
+    clock.advance(30)
+    r = client.post(
+        "/api/v1/auth/mfa/totp",
+        json={"mfa_token": after_sso(), "code": code_now(dave.totp_secret, clock)},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["enrollment_required"] is True
+    assert requirement_of(client, bearer(r.json()))["restriction"] == "use_passkey"
+
+    token = after_sso()
+    options = login_options(client, token)
+    r = client.post(
+        "/api/v1/auth/mfa/passkey", json={"mfa_token": token, "credential": key.get(options)}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["enrollment_required"] is False
+    assert not restricted(client, bearer(r.json()))
+    methods = {
+        s["method"] for s in client.get("/api/v1/profile/sessions", headers=bearer(r.json())).json()
+    }
+    assert "sso" in methods
