@@ -28,6 +28,20 @@ DUMMY_ID = "0" * 32
 EVENTS = "/api/v1/profile/auth/events"
 
 
+def requirement(
+    org_id: str, name: str, restriction: str | None, *, met: bool = False
+) -> dict[str, object]:
+    """An ``enforced_by`` item of an organisation that requires two-factor, no grace."""
+    return {
+        "id": org_id,
+        "name": name,
+        "required": "two_factor",
+        "due_at": None,
+        "met": met,
+        "restriction": restriction,
+    }
+
+
 def enforcing_org(
     client: TestClient, clock: FrozenClock, *members: Account, name: str = "Acme"
 ) -> tuple[Account, dict[str, Any]]:
@@ -72,7 +86,7 @@ def test_enforcement_restricts_an_open_session_at_once(
     r = client.get("/api/v1/profile/auth", headers=bob.auth)
     assert r.status_code == 200
     assert r.json()["enrollment_required"] is True
-    assert r.json()["enforced_by"] == [{"id": org["id"], "name": "Acme"}]
+    assert r.json()["enforced_by"] == [requirement(org["id"], "Acme", "enroll")]
     # a new sign-in says so up front
     assert login(client, bob)["enrollment_required"] is True
 
@@ -92,7 +106,7 @@ def test_enrolling_lifts_the_restriction_in_the_same_session(
     assert [o["id"] for o in r.json()] == [org["id"]]
     profile = client.get("/api/v1/profile/auth", headers=bob.auth).json()
     assert profile["enrollment_required"] is False
-    assert profile["enforced_by"] == [{"id": org["id"], "name": "Acme"}]
+    assert profile["enforced_by"] == [requirement(org["id"], "Acme", None, met=True)]
     # and the next sign-in needs the second factor, then is unrestricted
     body = start_login(client, bob)
     assert body["status"] == "mfa_required"
@@ -115,7 +129,7 @@ def test_member_of_two_orgs_where_one_enforces(client: TestClient, clock: Frozen
 
     assert login(client, bob)["enrollment_required"] is True
     profile = client.get("/api/v1/profile/auth", headers=bob.auth).json()
-    assert profile["enforced_by"] == [{"id": strict["id"], "name": "Strict"}]
+    assert profile["enforced_by"] == [requirement(strict["id"], "Strict", "enroll")]
     assert profile["enrollment_required"] is True
     # the relaxed org's other member is not affected
     assert client.get("/api/v1/orgs", headers=relaxed_owner.auth).status_code == 200
@@ -196,7 +210,7 @@ def test_leaving_from_a_restricted_session_lifts_it(client: TestClient, clock: F
     assert r.status_code == 204, r.text
     assert is_enrollment_required(client.get("/api/v1/profile/auth/events", headers=bob.auth))
     profile = client.get("/api/v1/profile/auth", headers=bob.auth).json()
-    assert profile["enforced_by"] == [{"id": other["id"], "name": "Other"}]
+    assert profile["enforced_by"] == [requirement(other["id"], "Other", "enroll")]
 
     # leaving the last enforcing org lifts the restriction at once, in the same session
     r = client.delete(f"/api/v1/orgs/{other['id']}/members/{bob_id}", headers=bob.auth)
@@ -427,7 +441,7 @@ def test_admin_reset_of_an_enforced_member(
     token = {"Authorization": f"Bearer {body['access_token']}"}
     profile = client.get("/api/v1/profile/auth", headers=token).json()
     assert profile["two_factor_enabled"] is False and profile["recovery_codes_remaining"] == 0
-    assert profile["enforced_by"] == [{"id": org["id"], "name": "Acme"}]
+    assert profile["enforced_by"] == [requirement(org["id"], "Acme", "enroll")]
     # enrolling again lifts it
     bob.token = body["access_token"]
     enroll_totp(client, bob, clock)

@@ -74,12 +74,20 @@ def test_inviting_is_not_joining(client: TestClient, clock: FrozenClock) -> None
         "status": "invited",
         "two_factor_enabled": None,
         "email_verified": False,
+        "methods": None,
+        "due_at": None,
     }
     assert client.get("/api/v1/orgs", headers=bob.auth).json() == []
     [seen] = my_invitations(client, bob)
     assert seen == {
         "id": seen["id"],
-        "org": {"id": org["id"], "name": "Acme", "require_two_factor": False},
+        "org": {
+            "id": org["id"],
+            "name": "Acme",
+            "require_two_factor": False,
+            "require_passkey": False,
+            "grace_days": 0,
+        },
         "role": "member",
         "invited_by": "alice@example.com",
         "created_at": seen["created_at"],
@@ -125,7 +133,14 @@ def test_accept_makes_an_active_member(client: TestClient, clock: FrozenClock) -
     invitation = invitation_to(client, bob, org["id"])
 
     joined = accept(client, bob, org["id"])
-    assert joined == {"id": org["id"], "name": "Acme", "require_two_factor": False, "role": "owner"}
+    assert joined == {
+        "id": org["id"],
+        "name": "Acme",
+        "require_two_factor": False,
+        "require_passkey": False,
+        "grace_days": 0,
+        "role": "owner",
+    }
     assert client.get("/api/v1/orgs", headers=bob.auth).json() == [joined]
     assert my_invitations(client, bob) == []
     # now, and only now, the owners see his 2FA status

@@ -18,3 +18,21 @@ def test_migrations_match_the_models(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_organisations_grown_up_downgrades_and_upgrades(database_url: str) -> None:
+    """0018 undone and done again: the columns and the org log go and come back."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    engine = make_engine(Settings(database_url=database_url, secret_key="x"))
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017")
+    assert "org_events" not in inspect(engine).get_table_names()
+    assert "require_passkey" not in {c["name"] for c in inspect(engine).get_columns("orgs")}
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
+    assert "org_events" in inspect(engine).get_table_names()
+    engine.dispose()

@@ -85,7 +85,14 @@ def test_creator_is_owner_and_lists_only_own_orgs(client: TestClient) -> None:
     alice = sign_up(client, "alice@example.com")
     bob = sign_up(client, "bob@example.com")
     org = create_org(client, alice, "  Acme  ")
-    assert org == {"id": org["id"], "name": "Acme", "require_two_factor": False, "role": "owner"}
+    assert org == {
+        "id": org["id"],
+        "name": "Acme",
+        "require_two_factor": False,
+        "require_passkey": False,
+        "grace_days": 0,
+        "role": "owner",
+    }
     create_org(client, bob, "Bobcorp")
 
     r = client.get("/api/v1/orgs", headers=alice.auth)

@@ -248,17 +248,21 @@ def mail_status(
 
 @events_cli.command("prune")
 def events_prune() -> None:
-    """Delete security events older than ANKRA_EVENT_RETENTION_DAYS (default 365)."""
+    """Delete security events (and organisations' log lines) older than
+    ANKRA_EVENT_RETENTION_DAYS (default 365)."""
     from ankra_auth.clock import SystemClock
     from ankra_auth.events import service as events
+    from ankra_auth.orgs import log as org_log
 
     settings = get_settings()
     _require_migrated()
     with _session() as db:  # type: ignore[attr-defined]
-        count = events.prune(
-            db, now=SystemClock().now(), retention_days=settings.event_retention_days
-        )
-    typer.echo(f"deleted {count} events older than {settings.event_retention_days} days")
+        now, days = SystemClock().now(), settings.event_retention_days
+        count = events.prune(db, now=now, retention_days=days)
+        org_lines = org_log.prune(db, now=now, retention_days=days)
+    typer.echo(f"deleted {count} events older than {days} days")
+    if org_lines:
+        typer.echo(f"deleted {org_lines} organisation log lines older than {days} days")
 
 
 @cli.command("prune")

@@ -249,6 +249,12 @@ OwnerTwoFactorRequired = _error(
     "owner_two_factor_required",
     "Turn on two-factor authentication for yourself before requiring it",
 )
+OwnerPasskeyRequired = _error(
+    "OwnerPasskeyRequired",
+    409,
+    "owner_passkey_required",
+    "Add a passkey for yourself before requiring passkeys",
+)
 AlreadyMember = _error("AlreadyMember", 409, "already_member", "Already a member")
 LastOwner = _error("LastOwner", 409, "last_owner", "An organisation needs at least one owner")
 

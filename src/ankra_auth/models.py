@@ -13,7 +13,7 @@ from ankra_auth.db import Base
 from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.notify.models import MailOutbox
-from ankra_auth.orgs.models import Invitation, Membership, Org
+from ankra_auth.orgs.models import Invitation, Membership, Org, OrgEvent
 from ankra_auth.passkeys.models import Passkey, WebAuthnChallenge
 from ankra_auth.recovery_codes.models import RecoveryCode
 from ankra_auth.sign_in_links.models import SignInLink
@@ -31,6 +31,7 @@ __all__ = [
     "MailOutbox",
     "Membership",
     "Org",
+    "OrgEvent",
     "Passkey",
     "PendingLogin",
     "RecoveryCode",

@@ -48,6 +48,7 @@ from ankra_auth.clock import Clock
 from ankra_auth.db import affected_rows
 from ankra_auth.device_tokens.models import DeviceToken
 from ankra_auth.notify.models import MailOutbox
+from ankra_auth.orgs import reminders
 from ankra_auth.orgs.models import Invitation
 from ankra_auth.passkeys.models import WebAuthnChallenge
 from ankra_auth.sign_in_links.models import SignInLink
@@ -145,7 +146,16 @@ def prune(
             for rule in rules if rules is not None else RULES:
                 count = _prune_rule(db, rule, cutoff, batch)
                 deleted[rule.table] = deleted.get(rule.table, 0) + count
+            # The same periodic run, under the same lock, sends the grace periods'
+            # reminders (each one claimed by a conditional write: once, whoever runs it).
+            _remind(db, now)
         return deleted
+
+
+def _remind(db: Session, now: datetime) -> None:
+    queued = reminders.queue_due(db, now=now)
+    if queued:
+        log.info("queued %d grace period reminder mails", queued)
 
 
 def _prune_rule(db: Session, rule: Rule, cutoff: datetime, batch: int) -> int:

@@ -61,6 +61,9 @@ class AuthSession(Base):
     ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(400), nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When this session last proved a passkey (signed in with one, alone or as the second
+    # step, or registered one): what an organisation requiring passkeys asks of a session.
+    passkey_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Throttle(Base):

@@ -175,11 +175,18 @@ def issue_session(
     method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
+    passkey_at: datetime | None = None,
 ) -> IssuedSession:
     """A new session (added, not committed); ``method`` is how it signed in, ``verified_at``
-    its last password or second-factor check (``ctx.now`` for a user who just proved it)."""
+    its last password or second-factor check (``ctx.now`` for a user who just proved it),
+    ``passkey_at`` when it last proved a passkey (None: it did not)."""
     token, values = new_session_values(
-        user_id=user_id, ctx=ctx, method=method, expires_at=expires_at, verified_at=verified_at
+        user_id=user_id,
+        ctx=ctx,
+        method=method,
+        expires_at=expires_at,
+        verified_at=verified_at,
+        passkey_at=passkey_at,
     )
     session = AuthSession(**values)
     db.add(session)
@@ -193,6 +200,7 @@ def new_session_values(
     method: SignInMethod,
     expires_at: datetime,
     verified_at: datetime | None = None,
+    passkey_at: datetime | None = None,
 ) -> tuple[str, dict[str, object]]:
     """A new session's token and the row that stores it (for a Core insert on the hot path)."""
     token = tokens.new_token()
@@ -208,6 +216,7 @@ def new_session_values(
         "user_agent": ctx.stored_user_agent,
         "last_seen_at": ctx.now,
         "revoked_at": None,
+        "passkey_at": passkey_at,
     }
 
 

@@ -24,12 +24,13 @@ from ankra_auth.errors import (
     ReauthenticationRequired,
     raises,
 )
-from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.orgs import enforcement
 from ankra_auth.signin.cookies import SESSION_COOKIE
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Operation ids a restricted session (organisation requires 2FA, none enrolled) may call.
+# Operation ids a restricted session may call: an organisation requires 2FA (or a passkey)
+# the account lacks, or requires passkeys and the session did not sign in with one.
 ENROLLMENT_ROUTES = frozenset(
     {
         "get_me",
@@ -143,9 +144,8 @@ def authenticate(
             if origin not in settings.origins:
                 raise CsrfFailed("This request did not come from an allowed origin")
     session, user = accounts.resolve_session(db, token=token, now=ctx.now)
-    return Principal(
-        user=user, session=session, enrollment_required=enrollment_required(db, user.id)
-    )
+    restricted = enforcement.session_restricted(db, session, ctx.now)
+    return Principal(user=user, session=session, enrollment_required=restricted)
 
 
 @raises(EnrollmentRequired, when=_enforced)
@@ -160,7 +160,8 @@ def current_principal(
     if principal.enrollment_required and name not in ENROLLMENT_ROUTES and not on_self:
         raise EnrollmentRequired(
             "Secure your account to continue: an organisation you belong to requires "
-            "two-factor authentication"
+            "two-factor authentication or a passkey (sign in with your passkey, or add one); "
+            "see GET /api/v1/profile/auth"
         )
     return principal
 

@@ -111,6 +111,9 @@ def _session(
         detail=f"{sso_provider} {VIA_CLI}" if sso_provider else VIA_CLI,
         session_method="cli",
         device_token_id=counted_on,
+        # The hand-off's page approved with this factor: a passkey meets what an
+        # organisation requiring passkeys asks of the terminal's session.
+        passkey=method == "passkey",
     )
 
 

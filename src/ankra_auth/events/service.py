@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,11 +16,12 @@ from sqlalchemy.orm import Session
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows, new_id, table
 from ankra_auth.db_flow import Flow, Run
-from ankra_auth.errors import InvalidCursor
+from ankra_auth.events import cursors
 from ankra_auth.events.models import SecurityEvent
 from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.notify import outbox
 from ankra_auth.observability import metrics
+from ankra_auth.orgs.models import Membership, OrgEvent
 
 # Stable event types (clients may rely on these strings); each is one of ``EventType``.
 SIGN_IN: Final = "sign_in"
@@ -71,11 +70,37 @@ def record(
     tell: bool | None = None,
 ) -> None:
     """Record an event in ``db``'s transaction, with the mail it asks for (``notify.outbox``;
-    ``tell`` as there): both commit, or neither."""
+    ``tell`` as there): both commit, or neither. A 2FA change is also copied to the logs of
+    the user's organisations (``orgs.log``), in the same transaction."""
     row = counted_row(
         db, user_id=user_id, type=type, ctx=ctx, method=method, detail=detail, data=data
     )
     db.add(SecurityEvent(**with_mail(db, row, tell)))
+    _copy_to_orgs(db, user_id=user_id, type=type, now=ctx.now)
+
+
+# A member's own events their organisations' owners see (``orgs.log``): changes of
+# strength, no secrets, no sign-ins.
+ORG_VISIBLE: Final = frozenset(
+    {
+        TOTP_ENABLED,
+        TOTP_REMOVED,
+        PASSKEY_ADDED,
+        PASSKEY_REMOVED,
+        RECOVERY_CODES_REGENERATED,
+        TWO_FACTOR_DISABLED,
+        TWO_FACTOR_RESET_BY_ADMIN,
+    }
+)
+
+
+def _copy_to_orgs(db: Session, *, user_id: str, type: str, now: datetime) -> None:  # noqa: A002
+    """A 2FA change, copied to the log of each organisation the user belongs to now (so each
+    log holds what happened during the membership, and nothing before or after it)."""
+    if type not in ORG_VISIBLE:
+        return
+    for org_id in db.scalars(select(Membership.org_id).where(Membership.user_id == user_id)):
+        db.add(OrgEvent(org_id=org_id, user_id=user_id, type=type, created_at=now))
 
 
 def insert(
@@ -202,43 +227,15 @@ class Page:
     next_cursor: str | None
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"e{seq}".encode()).decode().rstrip("=")
-
-
-# What _encode_cursor writes, and only that: ASCII digits, no sign, no leading zero.
-_CURSOR_BODY = re.compile(r"e(0|[1-9][0-9]{0,18})")
-_MAX_SEQ = 2**63 - 1  # a BIGINT: anything larger cannot be a position we handed out
-
-
-def _decode_cursor(cursor: str) -> int:
-    """The position in a cursor this service issued; raises :class:`InvalidCursor` otherwise."""
-    refused = InvalidCursor("The cursor is not one this server issued")
-    if not cursor.isascii():
-        raise refused
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise refused from exc
-    match = _CURSOR_BODY.fullmatch(raw)
-    if match is None or int(match[1]) > _MAX_SEQ:
-        raise refused
-    seq = int(match[1])
-    # Base64 has several spellings of one value (trailing bits, padding): only ours.
-    if _encode_cursor(seq) != cursor:
-        raise refused
-    return seq
-
-
 def list_page(db: Session, *, user_id: str, limit: int, cursor: str | None) -> Page:
     """Newest first; the cursor is a position, so new events never shift a page."""
     query = select(SecurityEvent).where(SecurityEvent.user_id == user_id)
     if cursor is not None:
-        query = query.where(SecurityEvent.seq < _decode_cursor(cursor))
+        query = query.where(SecurityEvent.seq < cursors.decode(cursor))
     rows = list(db.scalars(query.order_by(SecurityEvent.seq.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode_cursor(rows[-1].seq) if more and rows else None)
+    return Page(rows, cursors.encode(rows[-1].seq) if more and rows else None)
 
 
 def prune(db: Session, *, now: datetime, retention_days: int) -> int:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ankra_auth.mail.wording import VERIFY, WORDING, Wording
+from ankra_auth.mail.wording import REMINDER, REQUIRED_WHAT, VERIFY, WORDING, Wording
 from ankra_auth.sessions.devices import describe
 
 SESSIONS_PAGE: Final = "/profile/authentication#sessions"
@@ -145,6 +145,41 @@ def verification(*, token: str, public_url: str) -> Rendered:
         subject=VERIFY.subject,
         text=_env.get_template("verify.txt").render(context),
         html=_env.get_template("verify.html").render(context),
+    )
+
+
+def day(at: str | datetime) -> str:
+    """ "14 January 2027"."""
+    moment = (datetime.fromisoformat(at) if isinstance(at, str) else at).astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def reminder(facts: dict[str, Any], *, public_url: str, to: str) -> Rendered:
+    """An organisation's grace period ends in 7 days or 1 (``orgs.reminders``)."""
+    base = public_url.rstrip("/")
+    days = int(facts.get("days") or 1)
+    fill = {
+        "org": facts.get("org") or "An organisation",
+        "what": REQUIRED_WHAT.get(str(facts.get("required")), "two-factor authentication"),
+        "due": day(facts["due_at"]),
+        "left": "1 day" if days == 1 else f"{days} days",
+    }
+    wording = Wording(
+        subject=REMINDER.subject.format(**fill),
+        opening=REMINDER.opening.format(**fill),
+        advice=REMINDER.advice,
+    )
+    context = {
+        "wording": wording,
+        "facts": [("Organisation", fill["org"]), ("Due", when(facts["due_at"]))],
+        "link": base + "/profile/authentication",
+        "public_url": base,
+        "footer": f"Mails about your account's security go to {to} and cannot be turned off.",
+    }
+    return Rendered(
+        subject=wording.subject,
+        text=_env.get_template("reminder.txt").render(context),
+        html=_env.get_template("reminder.html").render(context),
     )
 
 

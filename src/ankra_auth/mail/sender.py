@@ -35,6 +35,7 @@ from ankra_auth.mail import outbox_store, render, smtp
 from ankra_auth.mail.outbox_store import Claimed
 from ankra_auth.mail.smtp_url import SmtpServer
 from ankra_auth.notify.outbox import VERIFY_EMAIL
+from ankra_auth.orgs import reminders
 from ankra_auth.sso.config import find
 
 log = logging.getLogger("ankra_auth.mail")
@@ -141,9 +142,14 @@ class Sender:
         )
 
     def _message(self, db: Session, mail: Claimed) -> Any:
-        rendered = (
-            self._verification(db, mail) if mail.kind == VERIFY_EMAIL else self._notice(db, mail)
-        )
+        if mail.kind == VERIFY_EMAIL:
+            rendered = self._verification(db, mail)
+        elif mail.kind == reminders.KIND:
+            rendered = render.reminder(
+                mail.payload, public_url=self.settings.public_url, to=mail.to_address
+            )
+        else:
+            rendered = self._notice(db, mail)
         return render.message(
             rendered,
             sender=self.settings.mail_sender,

@@ -115,3 +115,16 @@ VERIFY = Wording(
     "If you did not sign up, ignore this mail: the account stays unverified and no other "
     "mail is sent to this address.",
 )
+
+# An organisation's grace period ends soon ("{org}", "{what}", "{due}", "{left}" filled in).
+REMINDER = Wording(
+    "{org} requires {what} from {due}",
+    "{org}, an organisation your Ankra account belongs to, requires {what} of its members. "
+    "You have until {due} ({left}) to add it. After that, your account can only be used "
+    "to add it.",
+    "Add it now on your profile page:",
+)
+REQUIRED_WHAT: Final[dict[str, str]] = {
+    "passkey": "a passkey",
+    "two_factor": "two-factor authentication",
+}

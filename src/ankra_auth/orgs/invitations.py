@@ -25,6 +25,8 @@ from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
 from ankra_auth.errors import AlreadyMember, EmailUnverified, NotFound, RateLimited
 from ankra_auth.events import service as events
+from ankra_auth.orgs import grace
+from ankra_auth.orgs import log as org_log
 from ankra_auth.orgs.access import lock_org, quoted, require_owner, role_of, well_formed
 from ankra_auth.orgs.models import Invitation, Membership, Org
 
@@ -114,6 +116,14 @@ def invite(
         type=events.ORG_INVITED,
         ctx=ctx,
         detail=invited_detail(org.name, inviter),
+    )
+    org_log.record(
+        db,
+        org_id=org_id,
+        user_id=user.id,
+        type=org_log.MEMBER_INVITED,
+        now=ctx.now,
+        data={"role": role, "by": inviter},
     )
     try:
         db.commit()
@@ -211,9 +221,14 @@ def accept(db: Session, *, invitation_id: str, user: User, ctx: RequestContext) 
     if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
         db.rollback()
         raise NotFound(NO_SUCH_INVITATION)
-    db.add(Membership(org_id=org_id, user_id=user_id, role=role, created_at=ctx.now))
+    membership = Membership(org_id=org_id, user_id=user_id, role=role, created_at=ctx.now)
+    grace.on_join(db, org=org, membership=membership, now=ctx.now)
+    db.add(membership)
     events.record(
         db, user_id=user_id, type=events.ORG_INVITATION_ACCEPTED, ctx=ctx, detail=quoted(org.name)
+    )
+    org_log.record(
+        db, org_id=org_id, user_id=user_id, type=org_log.INVITATION_ACCEPTED, now=ctx.now
     )
     try:
         db.commit()
@@ -237,10 +252,19 @@ def decline(db: Session, *, invitation_id: str, user_id: str, ctx: RequestContex
         ctx=ctx,
         detail=quoted(org_name or ""),
     )
+    org_log.record(
+        db,
+        org_id=invitation.org_id,
+        user_id=user_id,
+        type=org_log.INVITATION_DECLINED,
+        now=ctx.now,
+    )
     db.commit()
 
 
-def withdraw(db: Session, *, org: Org, user_id: str, ctx: RequestContext) -> bool:
+def withdraw(
+    db: Session, *, org: Org, user_id: str, ctx: RequestContext, actor_id: str | None = None
+) -> bool:
     """Withdraw the open invitation of ``user_id``, in the caller's transaction (not committed).
 
     True when there was one; the invitee's security log says so.
@@ -254,5 +278,14 @@ def withdraw(db: Session, *, org: Org, user_id: str, ctx: RequestContext) -> boo
         return False
     events.record(
         db, user_id=user_id, type=events.ORG_INVITATION_WITHDRAWN, ctx=ctx, detail=quoted(org.name)
+    )
+    by = None if actor_id is None else db.scalar(select(User.email).where(User.id == actor_id))
+    org_log.record(
+        db,
+        org_id=org.id,
+        user_id=user_id,
+        type=org_log.INVITATION_WITHDRAWN,
+        now=ctx.now,
+        data={"by": by},
     )
     return True

@@ -27,7 +27,11 @@ def list_invitations(
         InvitationOut(
             id=i.id,
             org=InvitationOrg(
-                id=i.org.id, name=i.org.name, require_two_factor=i.org.require_two_factor
+                id=i.org.id,
+                name=i.org.name,
+                require_two_factor=i.org.require_two_factor,
+                require_passkey=i.org.require_passkey,
+                grace_days=i.org.grace_days,
             ),
             role=i.role,
             invited_by=i.invited_by,

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep
-from ankra_auth.errors import AlreadyMember, Forbidden, LastOwner, OwnerTwoFactorRequired, raises
+from ankra_auth.errors import (
+    AlreadyMember,
+    Forbidden,
+    InvalidCursor,
+    LastOwner,
+    OwnerPasskeyRequired,
+    OwnerTwoFactorRequired,
+    raises,
+)
+from ankra_auth.events.service import MAX_PAGE
 from ankra_auth.orgs import invitations, service
-from ankra_auth.orgs.schemas import MemberAdd, MemberOut, OrgCreate, OrgOut, OrgUpdate
+from ankra_auth.orgs.schemas import (
+    MemberAdd,
+    MemberOut,
+    OrgCreate,
+    OrgEventOut,
+    OrgEventPageOut,
+    OrgEventUser,
+    OrgOut,
+    OrgUpdate,
+)
 from ankra_auth.text import resource_id
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
@@ -27,6 +45,8 @@ def org_out(view: service.OrgView) -> OrgOut:
         id=org.id,
         name=org.name,
         require_two_factor=org.require_two_factor,
+        require_passkey=org.require_passkey,
+        grace_days=org.grace_days,
         role=view.role,
     )
 
@@ -39,6 +59,8 @@ def _member_out(view: service.MemberView) -> MemberOut:
         status=view.status,
         two_factor_enabled=view.two_factor_enabled,
         email_verified=view.email_verified,
+        methods=view.methods,
+        due_at=view.due_at,
     )
 
 
@@ -55,19 +77,19 @@ def list_orgs(principal: CurrentPrincipal, db: DbDep) -> list[OrgOut]:
 
 
 @router.patch("/{id}", name="update_org")
-@raises(Forbidden, OwnerTwoFactorRequired)
+@raises(Forbidden, OwnerTwoFactorRequired, OwnerPasskeyRequired)
 def update_org(
     org_id: OrgId, body: OrgUpdate, principal: CurrentPrincipal, db: DbDep, ctx: ContextDep
 ) -> OrgOut:
-    """Require two-factor authentication of every member, or stop (owners only; an owner
-    must have 2FA to require it)."""
-    view = service.set_require_two_factor(
-        db,
-        org_id=org_id,
-        user_id=principal.user.id,
-        require=body.require_two_factor,
-        ctx=ctx,
+    """Change what every member must have (owners only): two-factor authentication, or a
+    passkey used to sign in, and the grace period (days) for members who do not have it
+    yet. An owner must have 2FA to require it, and a passkey to require passkeys."""
+    change = service.PolicyChange(
+        require_two_factor=body.require_two_factor,
+        require_passkey=body.require_passkey,
+        grace_days=body.grace_days,
     )
+    view = service.set_policy(db, org_id=org_id, user_id=principal.user.id, change=change, ctx=ctx)
     return org_out(view)
 
 
@@ -117,3 +139,32 @@ def remove_org_member(
 ) -> None:
     """Owners remove anyone but the last owner and withdraw invitations; anyone may leave."""
     service.remove_member(db, org_id=org_id, actor_id=principal.user.id, user_id=user_id, ctx=ctx)
+
+
+@router.get("/{id}/events", name="list_org_events")
+@raises(Forbidden, InvalidCursor)
+def list_org_events(
+    org_id: OrgId,
+    principal: CurrentPrincipal,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> OrgEventPageOut:
+    """The organisation's log, newest first (owners only): its own changes, and each
+    member's 2FA changes made while a member; no sign-ins, IP addresses or user agents."""
+    page = service.events_page(
+        db, org_id=org_id, actor_id=principal.user.id, limit=limit, cursor=cursor
+    )
+    return OrgEventPageOut(
+        events=[
+            OrgEventOut(
+                id=e.id,
+                type=e.type,
+                user=OrgEventUser(id=e.user_id, email=e.email),
+                created_at=e.created_at,
+                detail=e.detail,
+            )
+            for e in page.events
+        ],
+        next_cursor=page.next_cursor,
+    )

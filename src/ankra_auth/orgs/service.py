@@ -1,4 +1,5 @@
-"""Organisations, their members, and the switch that makes 2FA mandatory for all of them.
+"""Organisations, their members, and the policy that makes 2FA (or passkeys) mandatory for
+all of them, with a grace period (``grace``).
 
 Who may do what:
 
@@ -24,10 +25,17 @@ from ankra_auth.accounts import windows
 from ankra_auth.accounts.models import User
 from ankra_auth.context import RequestContext
 from ankra_auth.db import affected_rows
-from ankra_auth.errors import Forbidden, LastOwner, NotFound, OwnerTwoFactorRequired
+from ankra_auth.errors import (
+    Forbidden,
+    LastOwner,
+    NotFound,
+    OwnerPasskeyRequired,
+    OwnerTwoFactorRequired,
+)
 from ankra_auth.events import service as events
 from ankra_auth.events.types import EventType
-from ankra_auth.orgs import invitations
+from ankra_auth.orgs import grace, invitations
+from ankra_auth.orgs import log as org_log
 from ankra_auth.orgs.access import (
     OWNER,
     lock_org,
@@ -36,7 +44,7 @@ from ankra_auth.orgs.access import (
     require_owner,
     well_formed,
 )
-from ankra_auth.orgs.enforcement import with_two_factor
+from ankra_auth.orgs.enforcement import methods_of
 from ankra_auth.orgs.models import Membership, Org
 
 ACTIVE = "active"
@@ -57,6 +65,29 @@ class MemberView:
     status: str  # ACTIVE | INVITED
     two_factor_enabled: bool | None  # shown for active members only
     email_verified: bool
+    methods: list[str] | None = None  # kinds of factor: active members only
+    due_at: datetime | None = None  # the end of an active member's grace period
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """A ``PATCH``: the fields given, None for those left as they are."""
+
+    require_two_factor: bool | None = None
+    require_passkey: bool | None = None
+    grace_days: int | None = None
+
+    def applied_to(self, old: grace.Policy) -> grace.Policy:
+        two_factor = (
+            old.require_two_factor if self.require_two_factor is None else self.require_two_factor
+        )
+        passkey = old.require_passkey if self.require_passkey is None else self.require_passkey
+        if self.require_passkey:  # passkeys are two-factor
+            two_factor = True
+        if self.require_two_factor is False:  # nothing required: no passkey either
+            passkey = False
+        days = old.grace_days if self.grace_days is None else self.grace_days
+        return grace.Policy(two_factor, passkey, days)
 
 
 # Each invitation writes into someone's security log: creating organisations (to invite
@@ -73,6 +104,9 @@ def create(db: Session, *, user_id: str, name: str, now: datetime) -> OrgView:
     db.add(org)
     db.flush()
     db.add(Membership(org_id=org.id, user_id=user_id, role=OWNER, created_at=now))
+    org_log.record(
+        db, org_id=org.id, user_id=user_id, type=org_log.ORG_CREATED, now=now, data={"name": name}
+    )
     db.commit()
     return OrgView(org, OWNER)
 
@@ -88,48 +122,96 @@ def list_for_user(db: Session, *, user_id: str) -> list[OrgView]:
     return [OrgView(org, role) for org, role in rows]
 
 
-def set_require_two_factor(
-    db: Session, *, org_id: str, user_id: str, require: bool, ctx: RequestContext
+def set_policy(
+    db: Session, *, org_id: str, user_id: str, change: PolicyChange, ctx: RequestContext
 ) -> OrgView:
-    """Switch the 2FA requirement; every member's security log says so, in the same commit.
+    """Change what the organisation requires; the organisation's log records the old and new
+    policy, every member's security log a requirement switched on or off, and every
+    member's grace period follows (``grace``), all in one commit.
 
-    Raises :class:`NotFound`, :class:`Forbidden` (not an owner) or
-    :class:`OwnerTwoFactorRequired` (switching it on without 2FA of one's own).
-    Setting the value it already has changes nothing and records nothing.
+    Raises :class:`NotFound`, :class:`Forbidden` (not an owner),
+    :class:`OwnerTwoFactorRequired` (requiring 2FA without 2FA of one's own) or
+    :class:`OwnerPasskeyRequired` (requiring passkeys without a passkey of one's own).
+    Setting the values it already has changes nothing and records nothing.
     """
     org = lock_org(db, org_id)
     require_owner(db, org_id=org_id, user_id=user_id)
-    if require and not status.two_factor_enabled(db, user_id):
+    old = grace.Policy.of(org)
+    new = change.applied_to(old)
+    if change.require_passkey and status.passkey_count(db, user_id) == 0:
+        raise OwnerPasskeyRequired("Add a passkey for yourself before requiring passkeys of others")
+    if change.require_two_factor and not status.two_factor_enabled(db, user_id):
         raise OwnerTwoFactorRequired(
             "Turn on two-factor authentication for yourself before requiring it of others"
         )
-    if org.require_two_factor != require:
-        org.require_two_factor = require
-        kind: EventType = (
-            events.ORG_ENFORCEMENT_ENABLED if require else events.ORG_ENFORCEMENT_DISABLED
+    if new != old:
+        org.require_two_factor = new.require_two_factor
+        org.require_passkey = new.require_passkey
+        org.grace_days = new.grace_days
+        grace.on_policy_change(db, org=org, old=old, now=ctx.now)
+        org_log.record(
+            db,
+            org_id=org_id,
+            user_id=user_id,
+            type=org_log.POLICY_CHANGED,
+            now=ctx.now,
+            data={"old": old.as_dict(), "new": new.as_dict()},
         )
-        members = db.scalars(select(Membership.user_id).where(Membership.org_id == org_id))
-        for member_id in members:
-            events.record(db, user_id=member_id, type=kind, ctx=ctx, detail=quoted(org.name))
+        _tell_members(db, org=org, old=old, new=new, ctx=ctx)
     db.commit()
     return OrgView(org, OWNER)
 
 
+def _tell_members(
+    db: Session, *, org: Org, old: grace.Policy, new: grace.Policy, ctx: RequestContext
+) -> None:
+    """Each member's security log says when a requirement was switched on or off."""
+    if old.require_two_factor == new.require_two_factor:
+        return
+    kind: EventType = (
+        events.ORG_ENFORCEMENT_ENABLED
+        if new.require_two_factor
+        else events.ORG_ENFORCEMENT_DISABLED
+    )
+    members = db.scalars(select(Membership.user_id).where(Membership.org_id == org.id))
+    for member_id in members:
+        events.record(db, user_id=member_id, type=kind, ctx=ctx, detail=quoted(org.name))
+
+
+def events_page(
+    db: Session, *, org_id: str, actor_id: str, limit: int, cursor: str | None
+) -> org_log.Page:
+    """The organisation's log, newest first (owners only). Raises :class:`NotFound`,
+    :class:`Forbidden` or :class:`InvalidCursor`."""
+    require_owner(db, org_id=org_id, user_id=actor_id)
+    return org_log.page(db, org_id=org_id, limit=limit, cursor=cursor)
+
+
 def list_members(db: Session, *, org_id: str, actor_id: str, now: datetime) -> list[MemberView]:
-    """Active members, then open invitations, each by email; 2FA status of members only."""
+    """Active members, then open invitations, each by email; 2FA status, kinds of factor and
+    grace periods of members only."""
     require_owner(db, org_id=org_id, user_id=actor_id)
     rows = list(
         db.execute(
-            select(User.id, User.email, Membership.role, User.email_verified_at)
+            select(User.id, User.email, Membership.role, User.email_verified_at, Membership.due_at)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.org_id == org_id)
             .order_by(User.email)
         )
     )
-    secured = with_two_factor(db, [user_id for user_id, _, _, _ in rows])
+    methods = methods_of(db, [row[0] for row in rows])
     active = [
-        MemberView(user_id, email, role, ACTIVE, user_id in secured, verified_at is not None)
-        for user_id, email, role, verified_at in rows
+        MemberView(
+            user_id,
+            email,
+            role,
+            ACTIVE,
+            bool(methods[user_id]),
+            verified_at is not None,
+            methods[user_id],
+            due_at,
+        )
+        for user_id, email, role, verified_at, due_at in rows
     ]
     invited = [
         MemberView(i.user_id, i.email, i.role, INVITED, None, i.email_verified)
@@ -158,7 +240,7 @@ def remove_member(
         delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
     )
     if affected_rows(removed) != 1:
-        if invitations.withdraw(db, org=org, user_id=user_id, ctx=ctx):
+        if invitations.withdraw(db, org=org, user_id=user_id, ctx=ctx, actor_id=actor_id):
             db.commit()
             return
         db.rollback()
@@ -173,4 +255,19 @@ def remove_member(
         raise LastOwner("An organisation needs at least one owner: invite another owner first")
     kind: EventType = events.ORG_LEFT if leaving else events.ORG_MEMBER_REMOVED
     events.record(db, user_id=user_id, type=kind, ctx=ctx, detail=quoted(org.name))
+    if leaving:
+        org_log.record(db, org_id=org_id, user_id=user_id, type=org_log.MEMBER_LEFT, now=ctx.now)
+    else:
+        org_log.record(
+            db,
+            org_id=org_id,
+            user_id=user_id,
+            type=org_log.MEMBER_REMOVED,
+            now=ctx.now,
+            data={"by": _email(db, actor_id)},
+        )
     db.commit()
+
+
+def _email(db: Session, user_id: str) -> str | None:
+    return db.scalar(select(User.email).where(User.id == user_id))

@@ -93,6 +93,7 @@ def register_passkey(
         credential=body.credential,
         settings=settings,
         ctx=ctx,
+        session_id=principal.session.id,
     )
     return PasskeyRegisteredOut(
         passkey=passkey_out(registered.passkey), recovery_codes=registered.recovery_codes

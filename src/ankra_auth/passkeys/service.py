@@ -7,17 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ankra_auth import two_factor_status as status
-from ankra_auth.accounts.models import User
+from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.errors import InvalidCredential, LastFactor, NotFound
 from ankra_auth.events import service as events
 from ankra_auth.events.types import SignInMethod
+from ankra_auth.orgs import grace
 from ankra_auth.passkeys import ceremonies
 from ankra_auth.passkeys.models import Passkey
 from ankra_auth.recovery_codes import service as recovery_codes
@@ -97,8 +98,12 @@ def register(
     credential: Mapping[str, Any],
     settings: Settings,
     ctx: RequestContext,
+    session_id: str | None = None,
 ) -> Registered:
     """Verify the new credential and store it; fresh recovery codes when this turned 2FA on.
+
+    The session it was added in (``session_id``) has proved a passkey from now on, and the
+    account's grace periods end where a passkey meets the requirement (``orgs.grace``).
 
     Raises :class:`InvalidCredential` for anything wrong with the credential or its challenge.
     """
@@ -142,6 +147,11 @@ def register(
         created_at=ctx.now,
     )
     db.add(passkey)
+    grace.met(db, user_id=user.id, passkey=True)
+    if session_id is not None:
+        db.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(passkey_at=ctx.now)
+        )
     events.record(
         db, user_id=user.id, type=events.PASSKEY_ADDED, method=METHOD, ctx=ctx, detail=name
     )

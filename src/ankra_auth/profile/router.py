@@ -8,25 +8,42 @@ from ankra_auth import two_factor_status
 from ankra_auth.api.deps import ContextDep, CurrentPrincipal, DbDep, RecentlyVerified
 from ankra_auth.errors import InvalidCursor, TwoFactorEnforced, raises
 from ankra_auth.events import service as events
-from ankra_auth.orgs.enforcement import enforcing_orgs
+from ankra_auth.orgs import enforcement
 from ankra_auth.profile import service
-from ankra_auth.profile.schemas import EventOut, EventPageOut, OrgRef, ProfileAuthOut
+from ankra_auth.profile.schemas import EnforcedBy, EventOut, EventPageOut, ProfileAuthOut
 from ankra_auth.sessions.devices import describe
 
 router = APIRouter(prefix="/api/v1/profile/auth", tags=["profile"])
 
 
 @router.get("", name="get_profile_auth")
-def get_profile_auth(principal: CurrentPrincipal, db: DbDep) -> ProfileAuthOut:
+def get_profile_auth(principal: CurrentPrincipal, db: DbDep, ctx: ContextDep) -> ProfileAuthOut:
     """The two-factor card: which factors are set up, how many recovery codes remain, and
-    the organisations that require 2FA of this account."""
+    the organisations that require 2FA (or a passkey) of this account, each with its grace
+    period and what it asks of this session."""
     summary = two_factor_status.summarize(db, principal.user.id)
+    required = enforcement.requirements(
+        db,
+        user_id=principal.user.id,
+        passkey_session=enforcement.proved_passkey(principal.session),
+        now=ctx.now,
+    )
     return ProfileAuthOut(
         two_factor_enabled=summary.two_factor_enabled,
         totp_enabled=summary.totp_enabled,
         passkey_count=summary.passkey_count,
         recovery_codes_remaining=summary.recovery_codes_remaining,
-        enforced_by=[OrgRef(id=o.id, name=o.name) for o in enforcing_orgs(db, principal.user.id)],
+        enforced_by=[
+            EnforcedBy(
+                id=r.org_id,
+                name=r.name,
+                required=r.required,
+                due_at=r.due_at,
+                met=r.met,
+                restriction=r.restriction,
+            )
+            for r in required
+        ],
         enrollment_required=principal.enrollment_required,
         email_verified=principal.user.email_verified_at is not None,
     )

@@ -9,9 +9,25 @@ from pydantic.json_schema import SkipJsonSchema
 from ankra_auth.events.types import EventType, SignInMethod
 
 
-class OrgRef(BaseModel):
+class EnforcedBy(BaseModel):
+    """An organisation's requirement of this account, and what it asks of this session."""
+
     id: str
     name: str
+    required: Literal["two_factor", "passkey"] = Field(
+        description="What the organisation requires: two-factor authentication, or a passkey "
+        "used to sign in"
+    )
+    due_at: datetime | None = Field(
+        description="The end of the grace period, until which nothing is restricted; null "
+        "when no grace applies (none given, or the requirement is met)"
+    )
+    met: bool = Field(description="Whether the account has what is required")
+    restriction: Literal["enroll", "use_passkey"] | None = Field(
+        description="What restricts this session now: `enroll` (add what is required), "
+        "`use_passkey` (the account has a passkey but this session did not sign in with "
+        "one: sign in with it, or add one on this device); null when nothing does"
+    )
 
 
 class ProfileAuthOut(BaseModel):
@@ -23,7 +39,16 @@ class ProfileAuthOut(BaseModel):
                     "totp_enabled": True,
                     "passkey_count": 1,
                     "recovery_codes_remaining": 10,
-                    "enforced_by": [{"id": "7c4e2a1b0d9f4e8a9b6c3d2e1f0a5b4c", "name": "Acme"}],
+                    "enforced_by": [
+                        {
+                            "id": "7c4e2a1b0d9f4e8a9b6c3d2e1f0a5b4c",
+                            "name": "Acme",
+                            "required": "passkey",
+                            "due_at": "2027-01-14T09:30:00Z",
+                            "met": False,
+                            "restriction": None,
+                        }
+                    ],
                     "enrollment_required": False,
                     "email_verified": True,
                 }
@@ -35,8 +60,11 @@ class ProfileAuthOut(BaseModel):
     totp_enabled: bool
     passkey_count: int
     recovery_codes_remaining: int
-    enforced_by: list[OrgRef]
-    enrollment_required: bool
+    enforced_by: list[EnforcedBy]
+    enrollment_required: bool = Field(
+        description="Whether an organisation restricts this session (some `enforced_by` item "
+        "has a `restriction`)"
+    )
     email_verified: bool = Field(
         description="Whether the account's address is verified (as on `GET /api/v1/me`): "
         "security mails go to verified addresses only"

@@ -97,6 +97,8 @@ def redeem(db: Session, *, token: str, ctx: RequestContext) -> Redeemed | None:
         method="link",
         expires_at=origin.expires_at,
         verified_at=origin.verified_at,
+        # The browser's session is the asking session's: a passkey it proved counts there.
+        passkey_at=origin.passkey_at,
     )
     events.record(
         db,

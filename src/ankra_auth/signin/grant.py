@@ -3,7 +3,8 @@ otherwise the session and device token (and the same when a second factor comple
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -13,9 +14,10 @@ from ankra_auth.challenges import service as challenges
 from ankra_auth.challenges.second_step import Grant
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
+from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
 from ankra_auth.events.types import EventType, SignInMethod
-from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.orgs import enforcement
 from ankra_auth.signin import rows
 
 
@@ -71,6 +73,7 @@ def after_first_factor(
         method="password" if sso_provider is None else "sso",
         detail=sso_provider,
         device_token_id=device_token_id,
+        passkey=False,
     )
 
 
@@ -97,6 +100,7 @@ def session_grant(
         detail=pending.sso_provider,
         retire_id=pending.device_token_id,
         also=also,
+        passkey=method == "passkey",
     )
 
 
@@ -108,12 +112,15 @@ def new_session(
     method: SignInMethod,
     detail: str | None,
     retire_id: str | None,
+    passkey: bool,
     also: tuple[tuple[EventType, SignInMethod], ...] = (),
 ) -> Grant[Authenticated]:
     """A sign-in's session as a grant (its rows, and the answer once they commit), for a
-    step that proved two factors (a second factor, or a passkey alone), so no organisation
-    can restrict it. ``retire_id`` is the device token the new one replaces."""
-    token, session = session_values(settings, ctx, user_id, method)
+    step that proved two factors (a second factor, or a passkey alone). ``passkey``: one of
+    them was a passkey, which meets every organisation's requirement; otherwise the
+    organisations are asked in the sign-in's transaction (one query: one may require
+    passkeys). ``retire_id`` is the device token the new one replaces."""
+    token, session = session_values(settings, ctx, user_id, method, passkey=passkey)
     # The factor's own events first: the log, newest first, then ends with the sign-in.
     recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
         (type_, event_method, None) for type_, event_method in also
@@ -134,7 +141,36 @@ def new_session(
         steps=written.steps,
         result=authenticated(settings, token, user_id, written.device_token, restricted=False),
         counted=tuple((t, m) for t, m, _ in recorded),
+        completed=None if passkey else restriction_of(user_id, ctx),
     )
+
+
+def restriction_of(
+    user_id: str, ctx: RequestContext
+) -> Callable[[Authenticated], Flow[Authenticated]]:
+    """A grant's last read: whether an organisation restricts the session it made (a sign-in
+    without a passkey), for ``Grant.completed``."""
+
+    def completed(result: Authenticated) -> Flow[Authenticated]:
+        params = enforcement.params(user_id=user_id, passkey_session=False, now=ctx.now)
+        found = yield Run(enforcement.RESTRICTING, params)
+        return replace(result, enrollment_required=found is not None)
+
+    return completed
+
+
+def then(
+    first: Callable[[Authenticated], Flow[Authenticated]] | None,
+    second: Callable[[Authenticated], Flow[Authenticated]],
+) -> Callable[[Authenticated], Flow[Authenticated]]:
+    """Two ``Grant.completed`` reads, one after the other."""
+    if first is None:
+        return second
+
+    def both(result: Authenticated) -> Flow[Authenticated]:
+        return (yield from second((yield from first(result))))
+
+    return both
 
 
 def _sign_in_method(pending: challenges.Pending, factor: SignInMethod) -> SignInMethod:
@@ -150,6 +186,7 @@ def grant_session(
     user_id: str,
     method: SignInMethod,
     detail: str | None = None,
+    passkey: bool,
     session_method: SignInMethod | None = None,
     device_token_id: str | None = None,
 ) -> Authenticated:
@@ -158,10 +195,13 @@ def grant_session(
 
     ``method`` is the factor the event names; ``session_method`` how the session list names
     the sign-in, when that differs (``cli``); ``device_token_id`` the device token the
-    sign-in counted on, which the new one replaces. Everything is read before the commit,
-    so the request holds no pooled connection after it.
+    sign-in counted on, which the new one replaces; ``passkey`` whether the sign-in proved
+    a passkey. Everything is read before the commit, so the request holds no pooled
+    connection after it.
     """
-    token, session = session_values(settings, ctx, user_id, session_method or method)
+    token, session = session_values(
+        settings, ctx, user_id, session_method or method, passkey=passkey
+    )
     event = events.counted_row(
         db, user_id=user_id, type=events.SIGN_IN, method=method, ctx=ctx, detail=detail
     )
@@ -169,19 +209,20 @@ def grant_session(
         user_id=user_id, now=ctx.now, retire_id=device_token_id, session=session, events=[event]
     )
     rows.write(db, written)
-    restricted = enrollment_required(db, user_id)
+    restricted = enforcement.restricted(db, user_id=user_id, passkey_session=passkey, now=ctx.now)
     db.commit()
     return authenticated(settings, token, user_id, written.device_token, restricted=restricted)
 
 
 def session_values(
-    settings: Settings, ctx: RequestContext, user_id: str, method: SignInMethod
+    settings: Settings, ctx: RequestContext, user_id: str, method: SignInMethod, *, passkey: bool
 ) -> tuple[str, dict[str, object]]:
     return accounts.new_session_values(
         user_id=user_id,
         ctx=ctx,
         method=method,
         expires_at=ctx.now + timedelta(seconds=settings.session_ttl_seconds),
+        passkey_at=ctx.now if passkey else None,
     )
 
 

@@ -91,6 +91,7 @@ def sign_in(
             method=METHOD,
             detail=PASSWORDLESS,
             retire_id=owner.token_id,  # the device token presented: the new one replaces it
+            passkey=True,
         )
 
     return passkey_step(

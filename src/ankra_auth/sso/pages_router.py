@@ -18,7 +18,7 @@ from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.device_tokens import service as device_tokens
 from ankra_auth.errors import NotAuthenticated
-from ankra_auth.orgs.enforcement import enrollment_required
+from ankra_auth.orgs import enforcement
 from ankra_auth.signin.cookies import (
     SESSION_COOKIE,
     cli_device_cookie,
@@ -178,7 +178,7 @@ def _own_session(
     session = _signed_in(request, db, ctx)
     if session is None:
         return redirect(with_next("/login", PROFILE))
-    if enrollment_required(db, session.user_id):
+    if enforcement.session_restricted(db, session, ctx.now):
         return redirect("/secure-account")
     return session
 

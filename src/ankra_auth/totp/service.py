@@ -27,6 +27,7 @@ from ankra_auth.errors import (
 )
 from ankra_auth.events import service as events
 from ankra_auth.events.types import SignInMethod
+from ankra_auth.orgs import grace
 from ankra_auth.recovery_codes import service as recovery_codes
 from ankra_auth.security import secretbox, totp
 from ankra_auth.security.keys import derive_key, derive_keys
@@ -125,6 +126,7 @@ def confirm(
         if status.totp_enabled(db, user.id):
             raise TotpAlreadyEnabled("The authenticator app is already confirmed")
         raise TotpNotStarted("Set-up was restarted elsewhere: scan the new code")
+    grace.met(db, user_id=user.id, passkey=False)
     events.record(db, user_id=user.id, type=events.TOTP_ENABLED, method="totp", ctx=ctx)
     fresh = None
     if not had_two_factor:

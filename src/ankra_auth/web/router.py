@@ -14,7 +14,7 @@ from ankra_auth.accounts import service as accounts
 from ankra_auth.accounts.models import User
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.errors import CsrfFailed, NotAuthenticated, NotFound
-from ankra_auth.orgs.enforcement import enforcing_orgs, enrollment_required
+from ankra_auth.orgs.enforcement import enforcing_orgs, session_restricted
 from ankra_auth.passkeys import providers
 from ankra_auth.passkeys.service import user_handle
 from ankra_auth.security import webauthn
@@ -49,10 +49,10 @@ def _visitor(request: Request, db: DbDep, ctx: ContextDep) -> Visitor | None:
     if not token:
         return None
     try:
-        _, user = accounts.resolve_session(db, token=token, now=ctx.now)
+        session, user = accounts.resolve_session(db, token=token, now=ctx.now)
     except NotAuthenticated:
         return None
-    return Visitor(user, enrollment_required(db, user.id))
+    return Visitor(user, session_restricted(db, session, ctx.now))
 
 
 @router.get("/", name="page_home")
