@@ -60,7 +60,7 @@ def test_the_mailed_link_verifies_after_signing_in(
     assert page.url.startswith(f"{live.url}/login?next=")
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Your email address is verified")).to_be_visible()
     expect(page).to_have_url(f"{live.url}/verify-email")  # the token left the address bar
     expect(page.get_by_role("heading", name="Your email address is verified")).to_be_focused()

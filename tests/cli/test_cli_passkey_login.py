@@ -142,7 +142,7 @@ def test_login_with_a_passkey_through_the_loopback_page(
     approved = next(e for e in events if e["type"] == "cli_login_approved")
     assert approved["method"] == "passkey"
     sign_in = next(e for e in events if e["type"] == "sign_in")
-    assert (sign_in["method"], sign_in["detail"]) == ("passkey", "via the CLI")
+    assert (sign_in["method"], sign_in["detail"]) == ("passkey", {"note": "via the CLI"})
     # The next `--passkey` sign-in presents this terminal's device token.
     tokens = json.loads((ankra.config_dir / "device-tokens.json").read_text())
     assert any(key.endswith("passkey") for key in tokens), tokens

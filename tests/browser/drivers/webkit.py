@@ -97,6 +97,8 @@ class WebKitDriver(ScriptedDriver):
         element.click()
 
     def _fill_element(self, element: WebElement, text: str) -> None:
+        # As for a click: a field under the sticky status bar is refused, not scrolled to.
+        self._script("arguments[0].scrollIntoView({block: 'center'})", element)
         element.clear()
         element.send_keys(text)
 
