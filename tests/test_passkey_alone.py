@@ -4,6 +4,7 @@ authenticator against the real app on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -76,7 +77,8 @@ def test_a_passkey_signs_in_by_itself(client: TestClient, app: Any) -> None:
             .where(SecurityEvent.type == "sign_in")
             .order_by(SecurityEvent.seq.desc())
         ).first()
-        assert event is not None and (event.method, event.detail) == ("passkey", "passwordless")
+        assert event is not None and (event.method, event.detail) == ("passkey", None)
+        assert json.loads(event.data or "{}") == {"passwordless": True}
         token_hash = tokens.hash_token(body["access_token"])
         session = db.scalars(select(AuthSession).where(AuthSession.token_hash == token_hash)).one()
         assert session.method == "passkey"

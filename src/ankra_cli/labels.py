@@ -65,11 +65,13 @@ def method_label(method: str | None) -> str:
 
 
 def detail_note(detail: object) -> str | None:
-    """What an event's ``detail`` says in words: its ``note`` (a server before named facts
-    sent that string as the whole ``detail``)."""
+    """What an event's ``detail`` says in words: its ``note``, or "passwordless" for a
+    passkey alone (a server before named facts sent that string as the whole ``detail``)."""
     if isinstance(detail, dict):
         note = detail.get("note")
-        return note if isinstance(note, str) else None
+        if isinstance(note, str):
+            return note
+        return "passwordless" if detail.get("passwordless") is True else None
     return detail if isinstance(detail, str) else None
 
 

@@ -229,7 +229,7 @@ def test_choosing_a_passkey_in_the_autofill_signs_in_at_once(
     assert (events[0]["type"], events[0]["method"], events[0]["detail"]) == (
         "sign_in",
         "passkey",
-        {"note": "passwordless"},
+        {"passwordless": True},
     )
 
 

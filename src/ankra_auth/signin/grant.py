@@ -3,7 +3,7 @@ otherwise the session and device token (and the same when a second factor comple
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -114,12 +114,14 @@ def new_session(
     retire_id: str | None,
     passkey: bool,
     also: tuple[tuple[EventType, SignInMethod], ...] = (),
+    facts: Mapping[str, object] | None = None,
 ) -> Grant[Authenticated]:
     """A sign-in's session as a grant (its rows, and the answer once they commit), for a
     step that proved two factors (a second factor, or a passkey alone). ``passkey``: one of
     them was a passkey, which meets every organisation's requirement; otherwise the
     organisations are asked in the sign-in's transaction (one query: one may require
-    passkeys). ``retire_id`` is the device token the new one replaces."""
+    passkeys). ``retire_id`` is the device token the new one replaces; ``facts`` the
+    ``sign_in`` event's named facts (its ``detail`` object)."""
     token, session = session_values(settings, ctx, user_id, method, passkey=passkey)
     # The factor's own events first: the log, newest first, then ends with the sign-in.
     recorded: tuple[tuple[EventType, SignInMethod, str | None], ...] = tuple(
@@ -131,7 +133,15 @@ def new_session(
         retire_id=retire_id,
         session=session,
         events=[
-            events.row(user_id=user_id, type=t, method=m, ctx=ctx, detail=d) for t, m, d in recorded
+            events.row(
+                user_id=user_id,
+                type=t,
+                method=m,
+                ctx=ctx,
+                detail=d,
+                data=facts if t == events.SIGN_IN else None,
+            )
+            for t, m, d in recorded
         ],
     )
     return Grant(

@@ -15,7 +15,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import CTE, ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
@@ -44,7 +45,9 @@ T = TypeVar("T")
 OPTIONS_PER_MINUTE = 60  # per client address: each one stores a challenge
 UNKNOWN_BUDGET = 10  # unknown credentials per client address and window
 UNKNOWN_WINDOW = timedelta(minutes=15)
-PASSWORDLESS = "passwordless"  # the sign_in event's detail: no password was used
+PASSWORDLESS: Final[Mapping[str, object]] = MappingProxyType(
+    {"passwordless": True}
+)  # the sign_in event's detail: no password was used
 
 
 def options(db: Session, *, settings: Settings, ctx: RequestContext) -> dict[str, Any]:
@@ -89,7 +92,8 @@ def sign_in(
             ctx=ctx,
             user_id=owner.user_id,
             method=METHOD,
-            detail=PASSWORDLESS,
+            detail=None,
+            facts=PASSWORDLESS,
             retire_id=owner.token_id,  # the device token presented: the new one replaces it
             passkey=True,
         )

@@ -47,8 +47,12 @@ const METHOD_LABELS = { password: 'Password', totp: 'Authenticator app', passkey
 const EVENTS_PAGE = 20;
 // Events whose note names a passkey (the others' is a provider, a device, an address).
 const PASSKEY_NAMED = new Set(['passkey_added', 'passkey_renamed', 'passkey_removed']);
-// What `detail` says in words (its `note`); organisation events show theirs as the Event.
-const noteOf = (e) => (e.detail && typeof e.detail.note === 'string' ? e.detail.note : '');
+// What `detail` says in words (its `note`, or a passkey alone's `passwordless`);
+// organisation events show theirs as the Event.
+const noteOf = (e) => {
+  if (e.detail && typeof e.detail.note === 'string') return e.detail.note;
+  return e.detail?.passwordless === true ? 'passwordless' : '';
+};
 
 /** "Details": how (the method), what (the passkey, the provider, the device signed out),
  * and whether the owner was told by email. */
