@@ -131,20 +131,19 @@ export function totpSetup({ onEnabled, sensitive = (action) => action() }) {
   return { view };
 }
 
-<<<<<<< HEAD
-/** "Add passkey": name, browser ceremony, registration; `sensitive` as for totpSetup. */
-export function addPasskey({ onAdded, sensitive = (action) => action() }) {
-=======
-/** A new passkey named `name`: the browser's ceremony, then its registration (the API's answer). */
-export async function registerPasskey(name) {
-  const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
+/**
+ * A new passkey named `name`: the browser's ceremony, then its registration (the API's
+ * answer). `sensitive` (as for totpSetup) wraps the options call, so a password prompt
+ * comes before the browser's, and the ceremony runs once.
+ */
+export async function registerPasskey(name, sensitive = (action) => action()) {
+  const options = await sensitive(() => api('POST', '/api/v1/profile/auth/passkeys/options'));
   const credential = await createPasskey(options);
   return api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
 }
 
-/** "Add passkey": name, browser ceremony, registration. */
-export function addPasskey({ onAdded }) {
->>>>>>> passkeys-first
+/** "Add passkey": name, browser ceremony, registration; `sensitive` as for totpSetup. */
+export function addPasskey({ onAdded, sensitive = (action) => action() }) {
   const form = $('[data-form="add-passkey"]');
   if (!passkeysSupported()) {
     show(form, false);
@@ -163,13 +162,7 @@ export function addPasskey({ onAdded }) {
     busy(event.submitter, async () => {
       try {
         say('Follow your browser’s prompt to create the passkey…');
-<<<<<<< HEAD
-        const options = await sensitive(() => api('POST', '/api/v1/profile/auth/passkeys/options'));
-        const credential = await createPasskey(options);
-        const answer = await api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
-=======
-        const answer = await registerPasskey(name);
->>>>>>> passkeys-first
+        const answer = await registerPasskey(name, sensitive);
         form.reset();
         say(`Passkey “${answer.passkey.name}” added.`, 'success');
         await onAdded(answer);
