@@ -115,18 +115,17 @@ def policy_words(policy: object) -> str | None:
 
 
 def org_event_detail(detail: object) -> str | None:
-    """An organisation event's ``detail`` in words: a policy change as "old → new", a role,
-    an invited address, or its note."""
+    """An organisation event's ``detail`` in words: a policy change as "old → new", the
+    role, who did it (``by``), a name (the same as web/static/org-events.js)."""
     if not isinstance(detail, dict):
         return detail_note(detail)
     old, new = policy_words(detail.get("old")), policy_words(detail.get("new"))
     if old is not None and new is not None:
         return f"{old} → {new}"
-    parts = [
-        str(detail[key])
-        for key in ("email", "name", "role", "note")
-        if isinstance(detail.get(key), str)
-    ]
-    if isinstance(detail.get("old_role"), str) and isinstance(detail.get("new_role"), str):
-        parts.append(f"{detail['old_role']} → {detail['new_role']}")
+    parts = []
+    if isinstance(detail.get("role"), str):
+        parts.append(f"as {detail['role']}")
+    if isinstance(detail.get("by"), str):
+        parts.append(f"by {detail['by']}")
+    parts += [str(detail[key]) for key in ("name", "note") if isinstance(detail.get(key), str)]
     return " · ".join(parts) or None

@@ -7,6 +7,7 @@ import { signalAcceptedPasskeys } from './passkeys.js';
 import { sessionsCard } from './sessions.js';
 import { ssoCard } from './sso-card.js';
 import { invitationsCard } from './invitations.js';
+import { orgsCard } from './orgs-card.js';
 import { emailCard } from './email-card.js';
 
 const EVENT_LABELS = {
@@ -193,6 +194,7 @@ async function profilePage() {
   if ($('#sso-card')) ssoCard();
   // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
   const invitations = invitationsCard({ onJoined: () => refresh() });
+  const orgs = orgsCard();
 
   // Runs a sensitive action; on reauthentication_required asks for the password and retries once.
   async function sensitive(action) {
@@ -233,6 +235,7 @@ async function profilePage() {
     renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
     await sessions.refresh();
     await invitations.load();
+    await orgs.load();
     await loadEvents(false);
   }
 
