@@ -15,13 +15,18 @@ export const ADD_LINK = {
 /** Whether the account already has what `required` asks for. */
 export const meets = (status, required) => (required === 'passkey' ? status.passkey_count > 0 : status.two_factor_enabled);
 
-/** The organisations of `status.enforced_by` still in their grace period: not met, not
- * restricting this session, and due ahead (`met` from the API; counted here for an older one). */
+/**
+ * The organisations of `status.enforced_by` in their grace period: not met, and not
+ * restricting this session although a due date is set. The service decides by its own
+ * clock (`restriction` turns on at `due_at`); the browser's clock is only asked of an older
+ * service that does not say.
+ */
 export function inGrace(status, now = new Date()) {
-  return (status.enforced_by || []).filter((org) => org.due_at
-    && !org.restriction
-    && new Date(org.due_at) > now
-    && !(org.met ?? meets(status, org.required || 'two_factor')));
+  return (status.enforced_by || []).filter((org) => {
+    if (!org.due_at || org.restriction) return false;
+    if (org.met ?? meets(status, org.required || 'two_factor')) return false;
+    return 'restriction' in org || new Date(org.due_at) > now;
+  });
 }
 
 /** "Acme requires a passkey from 14 January 2027. Add one now." as nodes. */

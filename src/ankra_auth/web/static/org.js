@@ -66,7 +66,7 @@ function dueText(member, org) {
 function memberRow(member, org) {
   const who = document.createDocumentFragment();
   who.append(member.email);
-  if (member.user_id === page.user) who.append(Object.assign(document.createElement('span'), { className: 'meta', textContent: 'You' }));
+  if (member.user_id === page.user) who.append(' ', Object.assign(document.createElement('span'), { className: 'meta', textContent: 'You' }));
   const methods = (member.methods || []).map((m) => METHOD_WORDS[m] || m).join(', ') || 'None';
   return cellRow([who, member.role === 'owner' ? 'Owner' : 'Member', methods, dueText(member, org)]);
 }
