@@ -4,10 +4,9 @@ events; members: the policy and their own due date)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ankra_auth.api.deps import ContextDep, DbDep
@@ -19,14 +18,14 @@ from ankra_auth.web.visitor import current_visitor
 router = APIRouter(include_in_schema=False)
 
 SECURE_PAGE = "/secure-account"
-OrgId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 @router.get("/orgs/{org_id}", name="page_org", response_model=None)
 def org_page(
-    org_id: OrgId, request: Request, db: DbDep, ctx: ContextDep
+    org_id: str, request: Request, db: DbDep, ctx: ContextDep
 ) -> HTMLResponse | RedirectResponse:
-    here = f"/orgs/{quote(org_id, safe='')}"
+    # Any id that is not one of the visitor's organisations gets the same 404 page.
+    here = f"/orgs/{quote(org_id[:200], safe='')}"
     visitor = current_visitor(request, db, ctx)
     if visitor is None:
         return redirect(with_next("/login", here))
