@@ -33,7 +33,9 @@ function passkeyWording(restricting, { onSignedIn }) {
   // An authenticator app doesn't meet it: offer only what does.
   show($('#totp-card'), false);
   if (!passkeysSupported()) {
+    // Neither way works here: one plain sentence instead of a card that suggests an app.
     show(field('no-webauthn'));
+    show($('#passkeys-card'), false);
     return;
   }
   if (!useOne) return;
