@@ -94,7 +94,7 @@ def test_org_page_for_an_owner(live: Live, browser: Driver, screenshot: Shot) ->
     assert api_call(live, owner, "GET", "/api/v1/orgs")[0]["require_two_factor"] is False
 
     # grace days are checked before anything is sent
-    browser.set_checked("Two-factor authentication", True)
+    browser.set_checked("Two-factor authentication: an authenticator app or a passkey", True)
     browser.fill("Grace days", "91")
     browser.click("Save policy")
     browser.expect_status("Grace days must be a whole number from 0 to 90")
@@ -204,6 +204,7 @@ def test_restricted_page_asks_for_the_passkey_and_a_passkey_sign_in_lifts_it(
 
     sign_in_with_totp(browser, live, bob)
     steps.expect_profile(browser)
+    browser.click("Not now")  # the offer after a code; the card's form names the passkey
     steps.add_passkey(browser, "This laptop")
     steps.sign_out(browser)
     require_passkey(live, owner, org, 0)
