@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 from tests.browser import steps
 from tests.browser.axe import check_accessibility
 from tests.browser.drivers import PASSKEY_ENGINES, Driver
+from tests.browser.drivers.chromium import ChromiumDriver
 from tests.browser.flows import (
     PROFILE,
     Account,
@@ -230,3 +232,30 @@ def test_restricted_page_asks_for_the_passkey_and_a_passkey_sign_in_lifts_it(
     # the restricted session was replaced: the passkey's is new, the TOTP one is gone
     assert [s["method"] for s in sessions if s["id"] not in before] == ["passkey"], sessions
     assert sum(s["method"] == "totp" for s in sessions) == 0, sessions
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_org_page_at_a_phones_width(live: Live, page: Page, scheme: str) -> None:
+    """320 CSS px (Chromium): the page reflows, its tables scroll in boxes that then join
+    the Tab path, and axe-core finds nothing in either colour scheme."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    browser = ChromiumDriver(page, live.url)
+    owner = new_account(live, "a.rather.long.owner.address@example.com", totp=True)
+    bob = new_account(live, "bob@example.com", verified=True)
+    org = org_with_member(live, owner, bob)
+    api_call(
+        live, owner, "PATCH", f"/api/v1/orgs/{org['id']}", require_two_factor=True, grace_days=30
+    )
+
+    sign_in_with_totp(browser, live, owner, f"/login?next=/orgs/{org['id']}")
+    browser.expect_url(f"/orgs/{org['id']}")
+    browser.expect_text("Policy changed", within=EVENTS)
+    assert not browser.js(
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+    assert browser.js(
+        "const box = document.querySelector('#org-events-card .table-wrap');"
+        "return box.scrollWidth <= box.clientWidth || box.tabIndex === 0"
+    )
+    check_accessibility(browser, f"narrow-org-owner-{scheme}")

@@ -1,6 +1,6 @@
 // /orgs/{id}: what the organisation requires, and the member's own due date; for owners
 // also the policy form, the members with their second factors, invitations and events.
-import { $, ApiError, api, busy, field, focusHeading, onSubmit, page, problemText, say, show, signOutButton, when } from './common.js';
+import { $, ApiError, api, busy, field, focusHeading, onSubmit, page, problemText, say, scrollableByKeyboard, show, signOutButton, when } from './common.js';
 import { ADD_LINK, dueDate, meets } from './grace-banner.js';
 import { orgEventRow } from './org-events.js';
 
@@ -83,6 +83,7 @@ function ownerPage(org) {
     form.elements.grace_days.value = String(value.grace_days ?? 0);
   }
 
+  const membersScroll = scrollableByKeyboard($('#members-card .table-wrap'));
   async function loadMembers() {
     const people = await api('GET', `${orgPath}/members`);
     const active = people.filter((p) => p.status === 'active');
@@ -90,6 +91,7 @@ function ownerPage(org) {
     members.replaceChildren(...active.map((m) => memberRow(m, current)));
     invitationList.replaceChildren(...invited.map(invitationItem));
     show(field('no-invitations'), invited.length === 0);
+    membersScroll();
   }
 
   function invitationItem(invitation) {
@@ -203,6 +205,7 @@ function orgEvents() {
   const body = field('org-events');
   const more = $('[data-action="more-org-events"]');
   let cursor = null;
+  const scrolls = scrollableByKeyboard($('#org-events-card .table-wrap'));
   async function load(next) {
     const query = next && cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
     const answer = await api('GET', `${orgPath}/events?limit=${EVENTS_PAGE}${query}`);
@@ -212,6 +215,7 @@ function orgEvents() {
     cursor = answer.next_cursor;
     show(more, Boolean(cursor));
     show(field('no-org-events'), body.childElementCount === 0);
+    scrolls();
     return rows.length;
   }
   more.addEventListener('click', (event) => busy(event.currentTarget, async () => {

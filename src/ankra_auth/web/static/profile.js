@@ -1,5 +1,5 @@
 // Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
-import { $, ApiError, api, busy, field, focusHeading, here, page, problemText, say, show, signOutButton, when, withNext } from './common.js';
+import { $, ApiError, api, busy, field, focusHeading, here, page, problemText, say, scrollableByKeyboard, show, signOutButton, when, withNext } from './common.js';
 import { confirmDialog } from './confirm.js';
 import { addPasskey, newCodesPanel, registerPasskey, totpSetup } from './enrollment.js';
 import { passkeyNudge, thisDeviceName } from './passkey-nudge.js';
@@ -92,20 +92,6 @@ function eventRow(e) {
     return cell;
   }));
   return row;
-}
-
-/**
- * A table wider than its box scrolls sideways (a phone): then the box takes the focus, so
- * the keyboard can scroll it too (WCAG 2.1.1); otherwise it is no stop on the Tab path.
- * Returns the check, to run again when rows change.
- */
-function scrollableByKeyboard(box) {
-  const check = () => {
-    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
-    else box.removeAttribute('tabindex');
-  };
-  new ResizeObserver(check).observe(box);
-  return check;
 }
 
 /** Asks for the password when the API wants a recent check; resolves false on cancel. */
