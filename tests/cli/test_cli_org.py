@@ -172,3 +172,33 @@ def test_events_in_words_paged_and_as_json(ankra: Ankra) -> None:
         )
     )
     assert second == owner.get(f"{path}?limit=2&cursor={first['next_cursor']}")
+
+
+def _sign_in_with_totp(account: LiveAccount) -> None:
+    """A new session of ``account`` from its password and an authenticator code."""
+    from tests.cli.live_accounts import start_login
+
+    r = httpx.post(
+        f"{account.base}/api/v1/auth/mfa/totp",
+        json={"mfa_token": start_login(account), "code": account.next_code()},
+    )
+    assert r.status_code == 200, r.text
+    account.token = r.json()["access_token"]
+
+
+def test_status_says_what_an_organisation_requires_and_by_when(ankra: Ankra) -> None:
+    owner, member, org = owner_with_member(ankra)
+    _ok(ankra.run("org", "require", "Acme", "passkey", "--grace-days", "14"))
+    use_session(ankra, member)
+    [item] = member.get("/api/v1/profile/auth")["enforced_by"]
+    status = _ok(ankra.run("profile", "auth", "status"))
+    assert f"Acme (a passkey, due {item['due_at'][:10]}" in status, status
+    assert "Secure your account" not in status  # in grace
+
+    # once the member has a passkey, a session signed in with a code is restricted
+    with_passkey(member)
+    _sign_in_with_totp(member)
+    use_session(ankra, member)
+    status = _ok(ankra.run("profile", "auth", "status"))
+    assert "this session signed in without one" in status, status
+    assert "ankra login --passkey" in status, status
