@@ -259,3 +259,36 @@ def test_org_page_at_a_phones_width(live: Live, page: Page, scheme: str) -> None
         "return box.scrollWidth <= box.clientWidth || box.tabIndex === 0"
     )
     check_accessibility(browser, f"narrow-org-owner-{scheme}")
+
+
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_an_owner_who_requires_passkeys_from_a_code_session_uses_theirs_and_comes_back(
+    live: Live, browser: Driver
+) -> None:
+    """The policy binds its owner too: saved from a session signed in with a code, the
+    page asks for the owner's passkey, and comes back to the organisation after it."""
+    owner = new_account(live, "owner@example.com", totp=True)
+    bob = new_account(live, "bob@example.com", verified=True)
+    org = org_with_member(live, owner, bob)
+    steps.ignore_passkey_autofill(browser)
+    browser.add_virtual_authenticator("internal")  # WebKit: unavailable
+    sign_in_with_totp(browser, live, owner)
+    steps.expect_profile(browser)
+    browser.click("Not now")
+    steps.add_passkey(browser, "This laptop")
+    steps.sign_out(browser)
+
+    sign_in_with_totp(browser, live, owner, f"/login?next=/orgs/{org['id']}")
+    browser.expect_url(f"/orgs/{org['id']}")
+    browser.set_checked("A passkey, and signing in with it", True)
+    browser.fill("Grace days", "7")
+    browser.click("Save policy")
+    browser.expect_url(f"/secure-account?next=/orgs/{org['id']}")
+    browser.expect_text(
+        "Acme Corp requires a passkey. Use your passkey, or add one on this device."
+    )
+    browser.click("Sign in with your passkey")
+    browser.expect_url(f"/orgs/{org['id']}")
+    browser.expect_text("Acme Corp requires a passkey of every member", within=POLICY)
+    browser.expect_text("You meet it: you have a passkey.", within=POLICY)
+    browser.expect_text("4 December 2026", within=MEMBERS)  # bob: 7 days from T0

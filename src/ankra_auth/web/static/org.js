@@ -59,7 +59,8 @@ function dueText(member, org) {
   const methods = member.methods || [];
   const met = kind === 'off' || (kind === 'passkey' ? methods.includes('passkey') : methods.length > 0);
   if (met) return '—';
-  if (member.due_at && new Date(member.due_at) > new Date()) return dueDate(member.due_at);
+  // The date, even once past: the service decides by its own clock when it restricts.
+  if (member.due_at) return dueDate(member.due_at);
   return 'Now: restricted until they add it';
 }
 
