@@ -292,3 +292,24 @@ def test_an_owner_who_requires_passkeys_from_a_code_session_uses_theirs_and_come
     browser.expect_text("Acme Corp requires a passkey of every member", within=POLICY)
     browser.expect_text("You meet it: you have a passkey.", within=POLICY)
     browser.expect_text("4 December 2026", within=MEMBERS)  # bob: 7 days from T0
+
+
+@pytest.mark.parametrize("browser_engine", PASSKEY_ENGINES, indirect=True, scope="session")
+def test_restricted_page_adds_the_first_passkey_and_continues(live: Live, browser: Driver) -> None:
+    owner = new_account(live, "owner@example.com", totp=True)
+    register_passkey_through_the_api(live, owner)
+    bob = new_account(live, "bob@example.com", verified=True, totp=True)
+    org = org_with_member(live, owner, bob)
+    require_passkey(live, owner, org, 0)  # no grace: restricted at once
+    steps.ignore_passkey_autofill(browser)
+    browser.add_virtual_authenticator("internal")  # WebKit: unavailable
+
+    sign_in_with_totp(browser, live, bob, f"/login?next=/orgs/{org['id']}")
+    browser.expect_url(f"/secure-account?next=/orgs/{org['id']}")
+    browser.expect_text("Acme Corp requires a passkey. Add one on this device.")
+    browser.expect_hidden("button", "Sign in with your passkey")  # bob has none yet
+    check_accessibility(browser, "secure-account-add-passkey")
+    browser.fill("Passkey name", "This laptop")
+    browser.click("Add passkey")
+    browser.expect_url(f"/orgs/{org['id']}")  # bob had 2FA: no new codes, on at once
+    browser.expect_text("You meet it: you have a passkey.", within=POLICY)
