@@ -37,6 +37,9 @@ _HINTS = {
     "not_authenticated": "Run `ankra login` to sign in.",
     "enrollment_required": "Run `ankra profile auth totp start` or `ankra profile auth passkeys open`.",
     "last_factor": "Add another factor first, or run `ankra profile auth disable`.",
+    "owner_passkey_required": "Add a passkey of your own first: `ankra profile auth passkeys open`.",
+    "owner_two_factor_required": "Set up two-factor authentication first: "
+    "`ankra profile auth totp start`.",
 }
 
 

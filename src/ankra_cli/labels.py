@@ -78,3 +78,56 @@ def detail_note(detail: object) -> str | None:
 def was_mailed(detail: object) -> bool:
     """Whether the owner was told by email (``detail.mail == "queued"``)."""
     return isinstance(detail, dict) and detail.get("mail") == "queued"
+
+
+# The organisation's own events in its feed (`ankra org events`, the org page): the same
+# words as web/static/org.js. Its members' 2FA changes use EVENT_LABELS.
+ORG_EVENT_LABELS = {
+    "org_created": "Organisation created",
+    "org_policy_changed": "Policy changed",
+    "member_invited": "Member invited",
+    "invitation_accepted": "Invitation accepted",
+    "invitation_declined": "Invitation declined",
+    "invitation_withdrawn": "Invitation withdrawn",
+    "member_left": "Member left",
+    "member_removed": "Member removed",
+    "member_role_changed": "Role changed",
+}
+
+
+def org_event_label(event_type: str) -> str:
+    return ORG_EVENT_LABELS.get(event_type) or EVENT_LABELS.get(event_type, event_type)
+
+
+def policy_words(policy: object) -> str | None:
+    """``{"require_two_factor", "require_passkey", "grace_days"}`` as the page says it:
+    "passkey, 14 days' grace"; ``None`` for anything else."""
+    if not isinstance(policy, dict):
+        return None
+    if policy.get("require_passkey"):
+        words = "passkey"
+    elif policy.get("require_two_factor"):
+        words = "two-factor"
+    else:
+        return "off"
+    days = policy.get("grace_days")
+    if isinstance(days, int) and days > 0:
+        words += f", {days} day{'s' if days != 1 else ''}' grace"
+    return words
+
+
+def org_event_detail(detail: object) -> str | None:
+    """An organisation event's ``detail`` in words: a policy change as "old → new", the
+    role, who did it (``by``), a name (the same as web/static/org-events.js)."""
+    if not isinstance(detail, dict):
+        return detail_note(detail)
+    old, new = policy_words(detail.get("old")), policy_words(detail.get("new"))
+    if old is not None and new is not None:
+        return f"{old} → {new}"
+    parts = []
+    if isinstance(detail.get("role"), str):
+        parts.append(f"as {detail['role']}")
+    if isinstance(detail.get("by"), str):
+        parts.append(f"by {detail['by']}")
+    parts += [str(detail[key]) for key in ("name", "note") if isinstance(detail.get(key), str)]
+    return " · ".join(parts) or None

@@ -32,6 +32,7 @@ GROUPS: dict[tuple[str, ...], str] = {
     ("profile", "auth", "recovery-codes"): "Recovery codes.",
     ("profile", "auth", "passkeys"): "Passkeys and security keys.",
     ("profile", "auth", "sessions"): "Where you are signed in.",
+    ("org",): "Your organisations: members, what they require, their events.",
 }
 # Every command: its path and ``module:function`` in ankra_cli.commands, in the order
 # the groups list them.
@@ -51,6 +52,10 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("profile", "auth", "events"): "events:events",
     ("profile", "auth", "sessions", "list"): "sessions:list_",
     ("profile", "auth", "sessions", "revoke"): "sessions:revoke",
+    ("org", "list"): "org:list_",
+    ("org", "members"): "org:members",
+    ("org", "require"): "org:require",
+    ("org", "events"): "org_events:events",
 }
 
 

@@ -3,24 +3,21 @@ everything else they do through the JSON API, from the browser."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.models import User
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
-from ankra_auth.errors import CsrfFailed, NotAuthenticated, NotFound
-from ankra_auth.orgs.enforcement import enforcing_orgs, session_restricted
+from ankra_auth.errors import CsrfFailed, NotFound
+from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.passkeys import providers
 from ankra_auth.passkeys.service import user_handle
 from ankra_auth.security import webauthn
 from ankra_auth.sign_in_links import service as sign_in_links
-from ankra_auth.signin.cookies import SESSION_COOKIE, from_allowed_origin, set_session_cookie
-from ankra_auth.web import assets
+from ankra_auth.signin.cookies import from_allowed_origin, set_session_cookie
+from ankra_auth.web import assets, org_pages
 from ankra_auth.web.pages import (
     SECURITY_HEADERS,
     redirect,
@@ -28,31 +25,15 @@ from ankra_auth.web.pages import (
     safe_next,
     with_next,
 )
+from ankra_auth.web.visitor import current_visitor
 
 router = APIRouter(include_in_schema=False)
+router.include_router(org_pages.router)
 
 PROFILE_PAGE = "/profile/authentication"
 SECURE_PAGE = "/secure-account"
 VERIFY_PAGE = "/verify-email"
 NextParam = Annotated[str | None, Query(alias="next")]
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    user: User
-    enrollment_required: bool
-
-
-def _visitor(request: Request, db: DbDep, ctx: ContextDep) -> Visitor | None:
-    """The signed-in user behind the page cookie, or ``None`` (no cookie, ended, unknown)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        session, user = accounts.resolve_session(db, token=token, now=ctx.now)
-    except NotAuthenticated:
-        return None
-    return Visitor(user, session_restricted(db, session, ctx.now))
 
 
 @router.get("/", name="page_home")
@@ -74,7 +55,7 @@ def login_page(settings: SettingsDep, next_: NextParam = None) -> HTMLResponse:
 def profile_page(
     request: Request, db: DbDep, ctx: ContextDep, settings: SettingsDep
 ) -> HTMLResponse | RedirectResponse:
-    visitor = _visitor(request, db, ctx)
+    visitor = current_visitor(request, db, ctx)
     if visitor is None:
         return redirect(with_next("/login", PROFILE_PAGE))
     if visitor.enrollment_required:
@@ -102,7 +83,7 @@ def verify_email_page(
     """The mailed link: it verifies in the account's own session, so a visitor without one
     signs in first (and one that must secure the account does that first) and comes back."""
     here = f"{VERIFY_PAGE}?token={quote(token, safe='')}" if token else VERIFY_PAGE
-    visitor = _visitor(request, db, ctx)
+    visitor = current_visitor(request, db, ctx)
     if visitor is None:
         return redirect(with_next("/login", here))
     if visitor.enrollment_required:
@@ -119,7 +100,7 @@ def secure_account_page(
     request: Request, db: DbDep, ctx: ContextDep, settings: SettingsDep, next_: NextParam = None
 ) -> HTMLResponse | RedirectResponse:
     target = safe_next(next_)
-    visitor = _visitor(request, db, ctx)
+    visitor = current_visitor(request, db, ctx)
     if visitor is None:
         return redirect(with_next("/login", with_next(SECURE_PAGE, target)))
     if not visitor.enrollment_required:

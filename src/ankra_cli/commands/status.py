@@ -35,7 +35,7 @@ def run_status(client: AnkraClient) -> dict[str, Any]:
 def render(out: Output, data: dict[str, Any]) -> None:
     on = bool(data["two_factor_enabled"])
     remaining = int(data["recovery_codes_remaining"])
-    enforcers = ", ".join(str(org["name"]) for org in data.get("enforced_by") or []) or "-"
+    enforcers = ", ".join(_enforcer(org) for org in data.get("enforced_by") or []) or "-"
     low = on and remaining <= LOW_RECOVERY_CODES
     codes = f"{remaining}  (running low: make new ones)" if low else str(remaining)
     rows: list[tuple[str, str] | tuple[str, str, str]] = [
@@ -62,7 +62,25 @@ def render(out: Output, data: dict[str, Any]) -> None:
             "Open the link we mailed you to verify your address: until then no security "
             'mail reaches you. A new link: the profile page\'s "Send the link again".'
         )
-    if data.get("enrollment_required"):
+    restrictions = {
+        (org.get("restriction"), org.get("required")) for org in data.get("enforced_by") or []
+    }
+    if ("use_passkey", "passkey") in restrictions:
+        out.line()
+        out.line(
+            "[bold yellow]Secure your account to continue:[/] an organisation requires a "
+            "passkey, and this session signed in without one. Sign in again with "
+            "`ankra login --passkey`."
+        )
+    elif ("enroll", "passkey") in restrictions:
+        out.line()
+        out.line(
+            "[bold yellow]Secure your account to continue:[/] an organisation you belong to "
+            "requires a passkey. Until you add one, only enrollment works.\n"
+            "Run `ankra profile auth passkeys open` "
+            "(that page also lets you leave the organisation instead)."
+        )
+    elif data.get("enrollment_required"):
         out.line()
         out.line(
             "[bold yellow]Secure your account to continue:[/] an organisation you belong to "
@@ -70,3 +88,15 @@ def render(out: Output, data: dict[str, Any]) -> None:
             "Run `ankra profile auth totp start`, or `ankra profile auth passkeys open` "
             "(that page also lets you leave the organisation instead)."
         )
+
+
+def _enforcer(org: dict[str, Any]) -> str:
+    """An enforcing organisation as the status shows it: its name, then "(a passkey)" for
+    a passkey requirement and the due date while one is running."""
+    from ankra_cli.output import when
+
+    facts = ["a passkey"] if org.get("required") == "passkey" else []
+    if org.get("due_at") and not org.get("met"):
+        facts.append(f"due {when(org['due_at'])}")
+    name = str(org["name"])
+    return f"{name} ({', '.join(facts)})" if facts else name

@@ -92,6 +92,20 @@ export function show(element, visible = true) {
   element.hidden = !visible;
 }
 
+/**
+ * A table wider than its box scrolls sideways (a phone): then the box takes the focus, so
+ * the keyboard can scroll it too (WCAG 2.1.1); otherwise it is no stop on the Tab path.
+ * Returns the check, to run again when rows change.
+ */
+export function scrollableByKeyboard(box) {
+  const check = () => {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute('tabindex');
+  };
+  new ResizeObserver(check).observe(box);
+  return check;
+}
+
 export function focusHeading(section) {
   const heading = $('h2', section);
   if (heading) {

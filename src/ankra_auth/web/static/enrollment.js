@@ -131,9 +131,13 @@ export function totpSetup({ onEnabled, sensitive = (action) => action() }) {
   return { view };
 }
 
-/** A new passkey named `name`: the browser's ceremony, then its registration (the API's answer). */
-export async function registerPasskey(name) {
-  const options = await api('POST', '/api/v1/profile/auth/passkeys/options');
+/**
+ * A new passkey named `name`: the browser's ceremony, then its registration (the API's
+ * answer). `sensitive` (as for totpSetup) wraps the options call, so a password prompt
+ * comes before the browser's, and the ceremony runs once.
+ */
+export async function registerPasskey(name, sensitive = (action) => action()) {
+  const options = await sensitive(() => api('POST', '/api/v1/profile/auth/passkeys/options'));
   const credential = await createPasskey(options);
   return api('POST', '/api/v1/profile/auth/passkeys', { name, credential });
 }
@@ -158,7 +162,7 @@ export function addPasskey({ onAdded, sensitive = (action) => action() }) {
     busy(event.submitter, async () => {
       try {
         say('Follow your browser’s prompt to create the passkey…');
-        const answer = await sensitive(() => registerPasskey(name));
+        const answer = await registerPasskey(name, sensitive);
         form.reset();
         say(`Passkey “${answer.passkey.name}” added.`, 'success');
         await onAdded(answer);

@@ -1,5 +1,5 @@
 // Profile → Authentication: status, authenticator app, passkeys, recovery codes, security log.
-import { $, ApiError, api, busy, field, focusHeading, here, page, problemText, say, show, signOutButton, when, withNext } from './common.js';
+import { $, ApiError, api, busy, field, focusHeading, here, page, problemText, say, scrollableByKeyboard, show, signOutButton, when, withNext } from './common.js';
 import { confirmDialog } from './confirm.js';
 import { addPasskey, newCodesPanel, registerPasskey, totpSetup } from './enrollment.js';
 import { passkeyNudge, thisDeviceName } from './passkey-nudge.js';
@@ -7,6 +7,7 @@ import { signalAcceptedPasskeys } from './passkeys.js';
 import { sessionsCard } from './sessions.js';
 import { ssoCard } from './sso-card.js';
 import { invitationsCard } from './invitations.js';
+import { orgsCard } from './orgs-card.js';
 import { emailCard } from './email-card.js';
 
 const EVENT_LABELS = {
@@ -97,20 +98,6 @@ function eventRow(e) {
   return row;
 }
 
-/**
- * A table wider than its box scrolls sideways (a phone): then the box takes the focus, so
- * the keyboard can scroll it too (WCAG 2.1.1); otherwise it is no stop on the Tab path.
- * Returns the check, to run again when rows change.
- */
-function scrollableByKeyboard(box) {
-  const check = () => {
-    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
-    else box.removeAttribute('tabindex');
-  };
-  new ResizeObserver(check).observe(box);
-  return check;
-}
-
 /** Asks for the password when the API wants a recent check; resolves false on cancel. */
 function reauthDialog() {
   const dialog = $('#reauth');
@@ -176,7 +163,7 @@ async function profilePage() {
       const name = thisDeviceName();
       try {
         say('Follow your browser’s prompt to create the passkey…');
-        const answer = await sensitive(() => registerPasskey(name));
+        const answer = await registerPasskey(name, sensitive);
         say(`Passkey “${answer.passkey.name}” added: next time, sign in with it. You can rename it under “Passkeys and security keys”.`, 'success');
         await passkeyAdded(answer);
         focusHeading($('#passkeys-card'));
@@ -197,6 +184,7 @@ async function profilePage() {
   if ($('#sso-card')) ssoCard();
   // After joining an organisation that requires 2FA, refresh() goes to "Secure your account".
   const invitations = invitationsCard({ onJoined: () => refresh() });
+  const orgs = orgsCard();
 
   // Runs a sensitive action; on reauthentication_required asks for the password and retries once.
   async function sensitive(action) {
@@ -237,6 +225,7 @@ async function profilePage() {
     renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
     await sessions.refresh();
     await invitations.load();
+    await orgs.load();
     await loadEvents(false);
   }
 
