@@ -26,3 +26,12 @@ YesOption = Annotated[
         help="Do it without asking [y/N] (for scripts; needed when standard input is not a terminal).",
     ),
 ]
+CursorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cursor",
+        metavar="CURSOR",
+        help="Start where an earlier page ended (its next_cursor).",
+        show_default=False,
+    ),
+]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ankra_cli.options import JsonOption, ServerOption
+from ankra_cli.options import CursorOption, JsonOption, ServerOption
 
 if TYPE_CHECKING:
     from ankra_cli.client import AnkraClient
@@ -22,15 +22,7 @@ def events(
             "--limit", min=1, max=100, metavar="N", help="How many events (per page with --all)."
         ),
     ] = 20,
-    cursor: Annotated[
-        str | None,
-        typer.Option(
-            "--cursor",
-            metavar="CURSOR",
-            help="Start where an earlier page ended (its next_cursor).",
-            show_default=False,
-        ),
-    ] = None,
+    cursor: CursorOption = None,
     all_pages: Annotated[
         bool, typer.Option("--all", help="Every event, page after page, to the oldest.")
     ] = False,

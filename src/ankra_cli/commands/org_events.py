@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ankra_cli.commands.org import OrgArgument
-from ankra_cli.options import JsonOption, ServerOption
+from ankra_cli.options import CursorOption, JsonOption, ServerOption
 
 if TYPE_CHECKING:
     from ankra_cli.client import AnkraClient
@@ -21,15 +21,7 @@ def events(
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=100, metavar="N", help="How many events.")
     ] = 20,
-    cursor: Annotated[
-        str | None,
-        typer.Option(
-            "--cursor",
-            metavar="CURSOR",
-            help="Start where an earlier page ended (its next_cursor).",
-            show_default=False,
-        ),
-    ] = None,
+    cursor: CursorOption = None,
     server: ServerOption = None,
     json_output: JsonOption = False,
 ) -> None:
