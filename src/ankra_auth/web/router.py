@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ankra_auth.api.deps import ContextDep, DbDep, SettingsDep
 from ankra_auth.errors import CsrfFailed, NotFound
+from ankra_auth.orgs import enforcement
 from ankra_auth.orgs.enforcement import enforcing_orgs
 from ankra_auth.passkeys import providers
 from ankra_auth.passkeys.service import user_handle
@@ -105,10 +106,24 @@ def secure_account_page(
         return redirect(with_next("/login", with_next(SECURE_PAGE, target)))
     if not visitor.enrollment_required:
         return redirect(target)
+    # A passkey requirement is worded on the server too, so the page is right before its
+    # script runs (secure-account.js words it the same way from GET /api/v1/profile/auth).
+    restricting = [
+        r
+        for r in enforcement.requirements(
+            db,
+            user_id=visitor.user.id,
+            passkey_session=enforcement.proved_passkey(visitor.session),
+            now=ctx.now,
+        )
+        if r.restriction is not None and r.required == "passkey"
+    ]
     return render(
         "secure_account.html",
         email=visitor.user.email,
         orgs=[{"id": org.id, "name": org.name} for org in enforcing_orgs(db, visitor.user.id)],
+        passkey_orgs=[r.name for r in restricting],
+        use_passkey=any(r.restriction == "use_passkey" for r in restricting),
         manage=False,
         codes_done_label="I have saved my codes, continue",
         data={

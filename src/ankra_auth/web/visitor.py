@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from ankra_auth.accounts import service as accounts
-from ankra_auth.accounts.models import User
+from ankra_auth.accounts.models import AuthSession, User
 from ankra_auth.api.deps import ContextDep, DbDep
 from ankra_auth.errors import NotAuthenticated
 from ankra_auth.orgs.enforcement import session_restricted
@@ -17,6 +17,7 @@ from ankra_auth.signin.cookies import SESSION_COOKIE
 @dataclass(frozen=True, slots=True)
 class Visitor:
     user: User
+    session: AuthSession
     enrollment_required: bool
 
 
@@ -31,4 +32,4 @@ def current_visitor(request: Request, db: DbDep, ctx: ContextDep) -> Visitor | N
         return None
     # Restricted: an organisation's requirement is unmet past its due date, or it asks
     # for a passkey and this session signed in without one.
-    return Visitor(user, session_restricted(db, session, ctx.now))
+    return Visitor(user, session, session_restricted(db, session, ctx.now))
