@@ -241,7 +241,9 @@ def accept(db: Session, *, invitation_id: str, user: User, ctx: RequestContext) 
 def decline(db: Session, *, invitation_id: str, user_id: str, ctx: RequestContext) -> None:
     """Say no: the invitation is gone, and the owners may invite again. Raises :class:`NotFound`."""
     invitation = _find(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now)
-    org_name = db.scalar(select(Org.name).where(Org.id == invitation.org_id))
+    # The organisation first, as accepting and withdrawing lock it: the log's line below
+    # references it, and taking the invitation before it would deadlock with an accept.
+    org_name = lock_org(db, invitation.org_id).name
     if not _take(db, invitation_id=invitation_id, user_id=user_id, now=ctx.now):
         db.rollback()
         raise NotFound(NO_SUCH_INVITATION)
@@ -250,7 +252,7 @@ def decline(db: Session, *, invitation_id: str, user_id: str, ctx: RequestContex
         user_id=user_id,
         type=events.ORG_INVITATION_DECLINED,
         ctx=ctx,
-        detail=quoted(org_name or ""),
+        detail=quoted(org_name),
     )
     org_log.record(
         db,
