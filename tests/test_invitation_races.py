@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.live_accounts import LiveAccount, verify_email
+from tests.cli.live_accounts import LiveAccount, enroll_totp, sign_up, verify_email
 from tests.helpers import PASSWORD
 from tests.live_server import service_process
 from tests.race import race
@@ -86,3 +86,40 @@ def test_concurrent_invitations_make_one(server: str) -> None:
         ("owner@example.com", "active"),
         ("bob@example.com", "invited"),
     ]
+
+
+def test_members_meeting_the_requirement_while_the_owner_changes_it(server: str) -> None:
+    """Members turning TOTP on (their grace ends, their orgs' logs get a line) while the
+    owner changes the grace period (the org, then its memberships): no deadlock, no 503."""
+    owner = enroll_totp(verify_email(sign_up(server, "owner@example.com")))
+    members = [verify_email(sign_up(server, f"m{i}@example.com")) for i in range(RACERS // 2)]
+    with httpx.Client(base_url=server, timeout=30) as http:
+        org = http.post("/api/v1/orgs", json={"name": "Acme"}, headers=owner.auth).json()["id"]
+        policy = {"require_two_factor": True, "grace_days": 30}
+        assert http.patch(f"/api/v1/orgs/{org}", json=policy, headers=owner.auth).is_success
+        for member in members:
+            r = http.post(
+                f"/api/v1/orgs/{org}/members", json={"email": member.email}, headers=owner.auth
+            )
+            assert r.status_code == 201, r.text
+            [invitation] = http.get("/api/v1/invitations", headers=member.auth).json()
+            r = http.post(f"/api/v1/invitations/{invitation['id']}/accept", headers=member.auth)
+            assert r.status_code == 200, r.text
+            r = http.post("/api/v1/profile/auth/totp", headers=member.auth)
+            member.totp_secret = r.json()["secret"]
+    confirm = f"{server}/api/v1/profile/auth/totp/confirm"
+    calls = [
+        lambda h, m=m: h.post(confirm, json={"code": m.next_code()}, headers=m.auth)
+        for m in members
+    ]
+    calls += [
+        lambda h, days=days: h.patch(
+            f"{server}/api/v1/orgs/{org}", json={"grace_days": days}, headers=owner.auth
+        )
+        for days in range(10, 10 + RACERS // 2)
+    ]
+    responses = race(calls)
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    with httpx.Client(base_url=server, timeout=30) as http:
+        listed = http.get(f"/api/v1/orgs/{org}/members", headers=owner.auth).json()
+    assert all(m["due_at"] is None for m in listed if m["status"] == "active")

@@ -22,13 +22,18 @@ well_formed = is_resource_id
 
 
 def lock_org(db: Session, org_id: str) -> Org:
-    """Lock the organisation row: changes to one organisation's members run one at a time."""
+    """Lock the organisation row: changes to one organisation's members run one at a time.
+
+    ``FOR NO KEY UPDATE`` (PostgreSQL): it still orders those changes, but lets a row that
+    references the organisation (a line of its log, written while a member changes a
+    factor) be inserted meanwhile; ``FOR UPDATE`` made such an insert wait for the lock
+    while holding the member's rows, which the lock holder then waited for: a deadlock."""
     if not well_formed(org_id):
         raise NotFound(NO_SUCH_ORG)
     org = db.scalar(
         select(Org)
         .where(Org.id == org_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if org is None:
