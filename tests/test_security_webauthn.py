@@ -316,3 +316,9 @@ def test_an_unreadable_raw_id_is_refused(raw_id: object) -> None:
 )
 def test_transports_keep_known_values_only(credential: Any, transports: list[str]) -> None:
     assert webauthn.transports_of(credential) == transports
+
+
+def test_base64url_writes_binary_as_webauthn_json_does() -> None:
+    # URL-safe alphabet, no padding: a credential id or user handle as the browser sends it.
+    assert webauthn.base64url(b"\xfb\xff\x00") == "-_8A"
+    assert webauthn.base64url(b"\xff") == "_w"
