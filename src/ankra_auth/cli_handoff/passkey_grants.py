@@ -27,11 +27,11 @@ from ankra_auth import db_flow
 from ankra_auth.challenges.second_step import Grant
 from ankra_auth.cli_handoff import service
 from ankra_auth.cli_handoff.models import CliGrant
-from ankra_auth.cli_handoff.redirects import is_loopback_redirect
+from ankra_auth.cli_handoff.redirects import require_loopback
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import UTCDateTime, table
-from ankra_auth.errors import AnkraError, InvalidRedirectUri, MfaTokenInvalid
+from ankra_auth.errors import AnkraError, MfaTokenInvalid
 from ankra_auth.events.types import SignInMethod
 from ankra_auth.security import tokens
 from ankra_auth.signin import passkey_alone
@@ -55,11 +55,7 @@ def authorize(
     """A hand-off that a passkey alone will sign in; without ``redirect_uri``, a device
     hand-off. ``device_token`` is the CLI's: the passkey's attempt counts on it when it
     belongs to the passkey's account. Raises :class:`InvalidRedirectUri`."""
-    if redirect_uri is not None and not is_loopback_redirect(redirect_uri):
-        raise InvalidRedirectUri(
-            "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
-            "or http://localhost:PORT/..."
-        )
+    require_loopback(redirect_uri)
     # Loopback: the page's secret. Device: a hash nobody holds until the code is typed.
     page_token = tokens.new_token()
     grant = CliGrant(

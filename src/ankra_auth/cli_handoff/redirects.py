@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
+from ankra_auth.errors import InvalidRedirectUri
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def require_loopback(redirect_uri: str | None) -> None:
+    """Raise :class:`InvalidRedirectUri` unless ``redirect_uri`` is None (a device
+    hand-off) or a loopback redirect."""
+    if redirect_uri is not None and not is_loopback_redirect(redirect_uri):
+        raise InvalidRedirectUri(
+            "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
+            "or http://localhost:PORT/..."
+        )
 
 
 def is_loopback_redirect(uri: str) -> bool:

@@ -23,11 +23,11 @@ from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.challenges.second_step import Factor, Grant, second_step
 from ankra_auth.cli_handoff import address_throttle, user_codes
 from ankra_auth.cli_handoff.models import CliGrant
-from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_code
+from ankra_auth.cli_handoff.redirects import require_loopback, with_code
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import UTCDateTime, affected_rows, table
-from ankra_auth.errors import AnkraError, InvalidRedirectUri, InvalidUserCode, MfaTokenInvalid
+from ankra_auth.errors import AnkraError, InvalidUserCode, MfaTokenInvalid
 from ankra_auth.events import service as events
 from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.recovery_codes import service as recovery_codes
@@ -110,11 +110,7 @@ def authorize(
 
     Raises :class:`InvalidRedirectUri` or :class:`MfaTokenInvalid`.
     """
-    if redirect_uri is not None and not is_loopback_redirect(redirect_uri):
-        raise InvalidRedirectUri(
-            "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
-            "or http://localhost:PORT/..."
-        )
+    require_loopback(redirect_uri)
     pending = challenges.load_active(db, mfa_token=mfa_token, now=ctx.now)
     # Loopback: the page's secret. Device: a hash nobody holds until the code is typed.
     browser_token = tokens.new_token()

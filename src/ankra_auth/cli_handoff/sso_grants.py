@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from ankra_auth.cli_handoff import service
 from ankra_auth.cli_handoff.models import CliGrant
-from ankra_auth.cli_handoff.redirects import is_loopback_redirect, with_error
+from ankra_auth.cli_handoff.redirects import require_loopback, with_error
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
 from ankra_auth.db import UTCDateTime, affected_rows
 from ankra_auth.device_tokens import service as device_tokens
-from ankra_auth.errors import AnkraError, InvalidRedirectUri, MfaTokenInvalid, NotFound
+from ankra_auth.errors import AnkraError, MfaTokenInvalid, NotFound
 from ankra_auth.security import tokens
 
 # As long as a single sign-on flow may take; the second factor then has its login's time.
@@ -63,11 +63,7 @@ def authorize(
     """Without ``redirect_uri``, a device hand-off. ``device_token`` is the CLI's: the
     second factor after the provider counts on it. Raises :class:`InvalidRedirectUri`, or
     :class:`NotFound` for an unknown provider."""
-    if redirect_uri is not None and not is_loopback_redirect(redirect_uri):
-        raise InvalidRedirectUri(
-            "redirect_uri must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... "
-            "or http://localhost:PORT/..."
-        )
+    require_loopback(redirect_uri)
     if provider_id not in {p.id for p in settings.sso_providers}:
         raise NotFound("No single sign-on provider has that id (see /api/v1/auth/sso/providers)")
     # Loopback: the start link's token. Device: a hash nobody holds until the code is typed.
