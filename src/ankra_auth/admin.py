@@ -70,10 +70,12 @@ def serve(
 ) -> None:
     """Serve the API and pages; pending migrations are applied once the database answers."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from ankra_auth import startup
     from ankra_auth.db import make_engine
-    from ankra_auth.graceful import DrainingH11Protocol
+    from ankra_auth.graceful import DrainingH11Protocol, DrainingServer
     from ankra_auth.observability import serving
     from ankra_auth.observability.logging import json_lines_for
 
@@ -106,7 +108,7 @@ def serve(
             serving.serve_metrics(host=host, port=metrics_port)
         except OSError as exc:
             _fail(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror}")
-    uvicorn.run(
+    config = uvicorn.Config(
         "ankra_auth.app:create_served_app",
         factory=True,
         host=host,
@@ -121,6 +123,18 @@ def serve(
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         http=DrainingH11Protocol,  # h11, giving requests already on the wire their answer
     )
+    if workers > 1:
+        # uvicorn's supervisor; its workers stop as uvicorn's own server does (README:
+        # a rolling restart that must drop no request runs one worker per replica).
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server = DrainingServer(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn drained, then re-raised it for us
+        pass
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def _public_url_from_port(port: int) -> bool:
