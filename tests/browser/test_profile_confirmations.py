@@ -151,3 +151,28 @@ def test_each_change_asks_first_and_cancel_changes_nothing(
     assert not alive(live, account.token)
     for logged in ("Recovery codes regenerated", "Authenticator app removed", "turned off"):
         browser.expect_text(logged, within="Security log")
+
+
+# Cancel, then the same button again in one go (a quick keyboard does it in two key
+# presses): the first dialog's "close" event arrives after the second question is open.
+CANCEL_AND_ASK_AGAIN = """
+document.querySelector('[data-action="confirm-cancel"]').click();
+document.querySelector('[data-action="regenerate-codes"]').click();
+setTimeout(() => {
+  window.__askedAgain = document.querySelector('#confirm').open ? 'open' : 'closed';
+}, 200);
+"""
+
+
+def test_a_question_asked_again_at_once_stays_open(live: Live, browser: Driver) -> None:
+    account = new_account(live, totp=True)
+    sign_in_with_totp(browser, live, account)
+    browser.click("Regenerate recovery codes")
+    browser.expect_visible("dialog", "Regenerate your recovery codes?")
+    browser.js(CANCEL_AND_ASK_AGAIN)
+    asked = browser.wait_for(lambda: browser.js("return window.__askedAgain || null"), "a look")
+    assert asked == "open"  # the late close event of the first question did not close it
+    browser.expect_focused("Cancel")
+    browser.press("Escape")  # and Escape still answers it
+    browser.expect_hidden("dialog", "Regenerate your recovery codes?")
+    browser.expect_focused("Regenerate recovery codes")

@@ -21,7 +21,11 @@ export function confirmDialog() {
   };
   cancel.addEventListener('click', () => finish(false));
   yes.addEventListener('click', () => finish(true));
-  dialog.addEventListener('close', () => finish(false)); // Escape
+  // Escape. The event comes a task after the close: when the question was asked again
+  // meanwhile (Cancel, then the button at once), it belongs to the old one: not this one.
+  dialog.addEventListener('close', () => {
+    if (!dialog.open) finish(false);
+  });
 
   return ({ question, consequence, action }) => new Promise((resolve) => {
     settle?.(false);

@@ -131,7 +131,10 @@ function reauthDialog() {
     });
   });
   $('[data-action="cancel-reauth"]', dialog).addEventListener('click', () => close(false));
-  dialog.addEventListener('close', () => close(false));
+  // Escape; a close event that arrives after the dialog was opened again is the old one's.
+  dialog.addEventListener('close', () => {
+    if (!dialog.open) close(false);
+  });
 
   return () => new Promise((resolve) => {
     settle = resolve;
