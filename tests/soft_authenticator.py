@@ -18,6 +18,7 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 UP, UV, BE, BS, AT = 0x01, 0x04, 0x08, 0x10, 0x40
 AAGUID = bytes(range(16))
@@ -59,6 +60,19 @@ class SoftCredential:
 
     def sign(self, data: bytes) -> bytes:
         return self.private_key.sign(data, ec.ECDSA(CURVES[self.algorithm][3]))
+
+    def for_chromium(self, *, discoverable: bool = True) -> dict[str, object]:
+        """This credential as Chromium's DevTools ``WebAuthn.addCredential`` takes it: a
+        virtual authenticator then holds it, as a synced passkey arrives on a device."""
+        key = self.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        return {
+            "credentialId": base64.b64encode(self.credential_id).decode(),
+            "isResidentCredential": discoverable,
+            "rpId": "localhost",
+            "privateKey": base64.b64encode(key).decode(),
+            "userHandle": base64.b64encode(self.user_handle).decode(),
+            "signCount": self.sign_count,
+        }
 
 
 @dataclass

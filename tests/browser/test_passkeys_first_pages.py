@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from playwright.sync_api import Page, expect
 
 from ankra_auth.security.pkce import s256_challenge
@@ -102,18 +101,7 @@ def register(
 def hold(authenticator: Authenticator, credential: SoftCredential) -> None:
     """Chromium: ``credential`` (made by a software authenticator) held as a discoverable
     passkey by the page's virtual authenticator, as a synced passkey arrives on a device."""
-    key = credential.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    authenticator.send(
-        "addCredential",
-        credential={
-            "credentialId": base64.b64encode(credential.credential_id).decode(),
-            "isResidentCredential": True,
-            "rpId": "localhost",
-            "privateKey": base64.b64encode(key).decode(),
-            "userHandle": base64.b64encode(credential.user_handle).decode(),
-            "signCount": credential.sign_count,
-        },
-    )
+    authenticator.send("addCredential", credential=credential.for_chromium())
 
 
 def held_ids(authenticator: Authenticator) -> list[str]:

@@ -7,16 +7,14 @@ the redirect to the CLI's loopback listener.
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
-import time
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from playwright.sync_api import Browser, Page, expect
 
 from tests.cli.conftest import Ankra
+from tests.cli.in_browser import browser_holding, opened_url
 from tests.cli.live_accounts import PASSWORD, LiveAccount, enroll_totp, sign_up
 from tests.cli.test_cli_commands import _register_passkey
 from tests.soft_authenticator import SoftAuthenticator
@@ -26,12 +24,7 @@ pytestmark = pytest.mark.browser
 
 def _login_url(ankra: Ankra, account: LiveAccount) -> tuple[subprocess.Popen[str], str]:
     process = ankra.popen("login", "--email", account.email, input=f"{PASSWORD}\n")
-    deadline = time.monotonic() + 30
-    while not (ankra.browser_log.exists() and ankra.browser_log.read_text().strip()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the browser was never opened"
-        time.sleep(0.05)
-    return process, ankra.browser_log.read_text().split()[0]
+    return process, opened_url(ankra, process)
 
 
 def _back_in_terminal(page: Page, process: subprocess.Popen[str], ankra: Ankra) -> None:
@@ -67,47 +60,13 @@ def test_hand_off_page_with_a_passkey(ankra: Ankra, browser: Browser) -> None:
     (credential,) = authenticator.credentials.values()
 
     process, url = _login_url(ankra, account)
-    context = browser.new_context()
+    # The key registered through the API, held by the browser's authenticator.
     try:
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable", {"enableUI": False})
-        authenticator_id = cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "internal",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                    "automaticPresenceSimulation": True,
-                }
-            },
-        )["authenticatorId"]
-        # The key registered through the API, now held by the browser's authenticator.
-        key = credential.private_key.private_bytes(
-            Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
-        )
-        cdp.send(
-            "WebAuthn.addCredential",
-            {
-                "authenticatorId": authenticator_id,
-                "credential": {
-                    "credentialId": base64.b64encode(credential.credential_id).decode(),
-                    "isResidentCredential": False,
-                    "rpId": "localhost",
-                    "privateKey": base64.b64encode(key).decode(),
-                    "userHandle": base64.b64encode(credential.user_handle).decode(),
-                    "signCount": credential.sign_count,
-                },
-            },
-        )
-        page.goto(url)
-        page.get_by_role("button", name="Use a passkey").click()
-        _back_in_terminal(page, process, ankra)
+        with browser_holding(browser, credential, discoverable=False) as page:
+            page.goto(url)
+            page.get_by_role("button", name="Use a passkey").click()
+            _back_in_terminal(page, process, ankra)
     finally:
-        context.close()
         if process.poll() is None:
             process.kill()
     events = json.loads(ankra.run("profile", "auth", "events", "--json").stdout)["events"]

@@ -5,21 +5,19 @@ device page (the typed code, what is approved, the passkey, then Approve or Deny
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from playwright.sync_api import Browser, Page, expect
 
 from tests import screenshots
 from tests.browser.axe import check_accessibility
 from tests.cli.conftest import Ankra
+from tests.cli.in_browser import browser_holding, opened_url, shown_on_terminal
 from tests.cli.live_accounts import LiveAccount, sign_up
 from tests.cli.test_cli_commands import _register_passkey
 from tests.soft_authenticator import SoftAuthenticator, SoftCredential
@@ -36,74 +34,6 @@ def with_passkey(ankra: Ankra) -> tuple[LiveAccount, SoftCredential]:
     _register_passkey(account, key, "Pixel")
     (credential,) = key.credentials.values()
     return account, credential
-
-
-@contextmanager
-def browser_holding(browser: Browser, credential: SoftCredential) -> Iterator[Page]:
-    """A Chromium page whose virtual authenticator holds ``credential`` as a discoverable
-    passkey (as the person's phone or password manager would)."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("WebAuthn.enable", {"enableUI": False})
-        authenticator = cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "internal",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                    "automaticPresenceSimulation": True,
-                }
-            },
-        )["authenticatorId"]
-        key = credential.private_key.private_bytes(
-            Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
-        )
-        cdp.send(
-            "WebAuthn.addCredential",
-            {
-                "authenticatorId": authenticator,
-                "credential": {
-                    "credentialId": base64.b64encode(credential.credential_id).decode(),
-                    "isResidentCredential": True,
-                    "rpId": "localhost",
-                    "privateKey": base64.b64encode(key).decode(),
-                    "userHandle": base64.b64encode(credential.user_handle).decode(),
-                    "signCount": credential.sign_count,
-                },
-            },
-        )
-        yield page
-    finally:
-        context.close()
-
-
-def opened_url(ankra: Ankra, process: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 30
-    while not (ankra.browser_log.exists() and ankra.browser_log.read_text().strip()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the browser was never opened"
-        time.sleep(0.05)
-    return ankra.browser_log.read_text().split()[0]
-
-
-def shown_on_terminal(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """The page URL and the user code that ``--no-browser`` prints (on stderr)."""
-    assert process.stderr is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, "".join(lines)
-        lines.append(line)
-        if "enter the code" in line:
-            url = next(x.strip() for x in lines if x.strip().startswith("http"))
-            return url, line.split("enter the code", 1)[1].split()[0]
-    raise AssertionError("no code was shown: " + "".join(lines))
 
 
 def finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:

@@ -20,6 +20,7 @@ from ankra_auth.config import Settings
 from ankra_auth.db import make_engine
 from tests import screenshots
 from tests.cli.conftest import Ankra, make_ankra
+from tests.cli.in_browser import opened_url, shown_on_terminal
 from tests.cli.live_accounts import LiveAccount, enroll_totp
 from tests.live_server import service_process
 from tests.openid_provider import OpenIdProvider, ProviderUser, openid_provider  # noqa: F401
@@ -53,30 +54,6 @@ def _sso_account_with_totp(base: str, op: OpenIdProvider) -> tuple[ProviderUser,
     assert token is not None and person.email is not None
     browser.close()
     return person, enroll_totp(LiveAccount(base=base, email=person.email, token=token))
-
-
-def _opened_url(ankra: Ankra, process: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 30
-    while not (ankra.browser_log.exists() and ankra.browser_log.read_text().strip()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the browser was never opened"
-        time.sleep(0.05)
-    return ankra.browser_log.read_text().split()[0]
-
-
-def _shown_on_terminal(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """The page URL and the user code that ``--no-browser`` prints (on stderr)."""
-    assert process.stderr is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, "".join(lines)
-        lines.append(line)
-        if "enter the code" in line:
-            url = next(x.strip() for x in lines if x.strip().startswith("http"))
-            return url, line.split("enter the code", 1)[1].split()[0]
-    raise AssertionError("no code was shown: " + "".join(lines))
 
 
 def _sign_in_at_provider(page: Page, person: ProviderUser) -> None:
@@ -115,7 +92,7 @@ def test_ankra_login_sso_with_totp_in_chromium(
     process = ankra.popen("login", "--sso")
     context = browser.new_context()
     try:
-        url = _opened_url(ankra, process)
+        url = opened_url(ankra, process)
         assert url.startswith(f"{sso_server}/auth/sso/corp/start?cli=")
         page = context.new_page()
         page.goto(url)
@@ -154,7 +131,7 @@ def test_ankra_login_sso_refused_at_sign_in_exits_non_zero(
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(_opened_url(ankra, process))
+        page.goto(opened_url(ankra, process))
         _sign_in_at_provider(page, person)
         page.wait_for_url("http://127.0.0.1:*/callback?*", timeout=15000)
         expect(page.get_by_text("did not confirm your email address")).to_be_visible()
@@ -189,7 +166,7 @@ def test_ankra_login_sso_no_browser_with_totp_in_chromium(
     process = ankra.popen("login", "--sso", "--no-browser")
     context = browser.new_context()
     try:
-        url, user_code = _shown_on_terminal(process)
+        url, user_code = shown_on_terminal(process)
         assert url == f"{sso_server}/cli/device"
         assert not ankra.browser_log.exists()  # no browser was opened here
         page = context.new_page()
@@ -249,7 +226,7 @@ def test_ankra_login_sso_no_browser_refused_at_sign_in_exits_non_zero(
     process = ankra.popen("login", "--sso", "corp", "--no-browser")
     context = browser.new_context()
     try:
-        url, user_code = _shown_on_terminal(process)
+        url, user_code = shown_on_terminal(process)
         page = context.new_page()
         page.goto(url)
         page.get_by_label("Code from your terminal").fill(user_code)
@@ -288,7 +265,7 @@ def test_the_sso_start_link_of_a_device_hand_off_completes_nothing_elsewhere(
         at_provider = victim.new_page()
         at_provider.goto(f"{sso_server}/auth/sso/corp/start")
         _sign_in_at_provider(at_provider, person)
-        url, user_code = _shown_on_terminal(process)
+        url, user_code = shown_on_terminal(process)
         page = typed_here.new_page()
         started: list[str] = []
 
