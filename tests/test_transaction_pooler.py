@@ -75,7 +75,9 @@ async def _taking_turns_on_the_loop(settings: Settings) -> None:
         async with pool.connection() as first, pool.connection() as second:
             for _ in range(TURNS):
                 for conn in (first, second):
-                    await (await conn.execute(read.sql, read.params({}))).fetchall()
+                    await (
+                        await db_async.cursor(conn).execute(read.sql, read.params({}))
+                    ).fetchall()
                     await conn.commit()
 
 

@@ -6,6 +6,12 @@ the GIL and SQLAlchemy's execution layer costs more than PostgreSQL takes to run
 statements. The statements stay the SQLAlchemy Core constructs the flows build;
 :func:`compiled` turns one into its SQL text and bound values once, and a request only
 fills in its parameters. SQLite has no such pool: there every flow runs on a thread.
+
+The SQL is compiled with PostgreSQL's own ``$n`` placeholders and sent by psycopg's raw
+cursor as it is. With ``%(name)s`` placeholders psycopg rewrites the text on every
+execute, caching the rewrite only for statements under 4,096 characters and 50
+parameters: the statement that finishes a TOTP sign-in is longer, and its rewrite was
+the largest single cost of that sign-in in the profile (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncRawCursor
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
@@ -36,26 +42,29 @@ T = TypeVar("T")
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 RECONNECT_SECONDS = 4.0
-_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+_DIALECT = PGDialect_psycopg(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A statement's SQL (psycopg's ``%(name)s`` placeholders), its fixed values, and
-    whether it answers rows (a SELECT, or a write with RETURNING)."""
+    """A statement's SQL (``$n`` placeholders), the names its placeholders stand for in
+    order, its fixed values, and whether it answers rows (a SELECT, or a write with
+    RETURNING)."""
 
     sql: str
+    names: tuple[str, ...]
     defaults: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
     returns_rows: bool
 
-    def params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """The statement's values: its literals, then ``given``, through the column types'
-        bind processing (``UTCDateTime`` refuses a naive datetime, as on the sync way)."""
+    def params(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The statement's values in placeholder order: its literals, then ``given``,
+        through the column types' bind processing (``UTCDateTime`` refuses a naive
+        datetime, as on the sync way)."""
         values = {**self.defaults, **given}
         for name, process in self.processors.items():
             values[name] = process(values[name])
-        return values
+        return tuple(values[name] for name in self.names)
 
 
 @lru_cache(maxsize=32)
@@ -72,7 +81,13 @@ def compiled(statement: ClauseElement) -> Compiled:
             processors[compiled_name] = process
     writes = done.isinsert or done.isupdate or done.isdelete
     returns_rows = not writes or bool(done.effective_returning)
-    return Compiled(done.string, defaults, processors, returns_rows)
+    names = tuple(done.positiontup or ())
+    return Compiled(done.string, names, defaults, processors, returns_rows)
+
+
+def cursor(conn: AsyncConnection[Any]) -> AsyncRawCursor[Any]:
+    """A cursor for :func:`compiled` statements: their SQL goes as it is."""
+    return AsyncRawCursor(conn, row_factory=namedtuple_row)
 
 
 async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
@@ -82,7 +97,7 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
     # generator-based context manager and the connection's own context around it.
     conn = await pool.getconn()
     try:
-        cursor = conn.cursor(row_factory=namedtuple_row)
+        cur = cursor(conn)
         reply: Any = None
         try:
             while True:
@@ -91,8 +106,8 @@ async def run(pool: Pool, flow: db_flow.Flow[T]) -> T:
                 if isinstance(step, db_flow.Run):
                     statement = compiled(step.statement)
                     params = statement.params(step.params)
-                    await cursor.execute(statement.sql, params)
-                    reply = await cursor.fetchone() if statement.returns_rows else None
+                    await cur.execute(statement.sql, params)
+                    reply = await cur.fetchone() if statement.returns_rows else None
                 elif isinstance(step, db_flow.Commit):
                     await conn.commit()
                     db_flow.count(step.counted)
