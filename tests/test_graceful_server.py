@@ -9,13 +9,13 @@ stop begins: plain uvicorn resets them (the hole), ``DrainingServer`` answers th
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from ankra_auth.graceful import DrainingH11Protocol, DrainingServer
+from tests.helpers import run_on_a_loop
 
 QUEUED = 8
 REQUEST = b"POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}"
@@ -53,7 +53,7 @@ def answers_after_a_stop(server_class: type[uvicorn.Server]) -> list[bytes]:
         await server.shutdown()
         return clients
 
-    clients = asyncio.run(scenario())
+    clients = run_on_a_loop(scenario())
     answers = []
     for client in clients:
         client.settimeout(5)
