@@ -58,11 +58,12 @@ export function invitationsCard({ onJoined }) {
     return item;
   }
 
-  async function load() {
-    const invitations = await api('GET', '/api/v1/invitations');
+  const read = () => api('GET', '/api/v1/invitations');
+  function draw(invitations) {
     list.replaceChildren(...invitations.map(row));
     show(card, invitations.length > 0);
   }
+  const load = async () => draw(await read());
 
-  return { load };
+  return { read, draw };
 }

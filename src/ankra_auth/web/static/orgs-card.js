@@ -23,11 +23,11 @@ export function orgsCard() {
     return row;
   }
 
-  async function load() {
-    const orgs = await api('GET', '/api/v1/orgs');
+  const read = () => api('GET', '/api/v1/orgs');
+  function draw(orgs) {
     list.replaceChildren(...orgs.map(item));
     show(card, orgs.length > 0);
   }
 
-  return { load };
+  return { read, draw };
 }

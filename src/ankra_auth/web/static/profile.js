@@ -216,20 +216,29 @@ async function profilePage() {
 
   const focusPasskeyButton = (id, verb) => $(`[data-passkey="${CSS.escape(id)}"][data-verb="${verb}"]`)?.focus();
 
+  // Everything is read first and drawn in one go: nothing moves under the pointer while
+  // the answers arrive one by one.
   async function refresh() {
     const status = await api('GET', '/api/v1/profile/auth');
     if (status.enrollment_required) {
       location.assign(withNext('/secure-account', here()));
       return;
     }
+    const [passkeys, signedIn, invited, memberships, events] = await Promise.all([
+      api('GET', '/api/v1/profile/auth/passkeys'),
+      sessions.read(),
+      invitations.read(),
+      orgs.read(),
+      readEvents(false),
+    ]);
     renderStatus(status);
     address.render(status.email_verified);
     totp.view(status.totp_enabled ? 'on' : $('#totp-card [data-view="setup"]').hidden ? 'off' : 'setup');
-    renderPasskeys(await api('GET', '/api/v1/profile/auth/passkeys'));
-    await sessions.refresh();
-    await invitations.load();
-    await orgs.load();
-    await loadEvents(false);
+    renderPasskeys(passkeys);
+    sessions.draw(signedIn);
+    invitations.draw(invited);
+    orgs.draw(memberships);
+    drawEvents(events, false);
   }
 
   // The last status drawn: a factor that is the last one is refused at once, not after a
@@ -437,9 +446,11 @@ async function profilePage() {
   let cursor = null;
   const moreEvents = $('[data-action="more-events"]');
   const logScrolls = scrollableByKeyboard($('#events-card .table-wrap'));
-  async function loadEvents(more) {
+  function readEvents(more) {
     const query = more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const answer = await api('GET', `/api/v1/profile/auth/events?limit=${EVENTS_PAGE}${query}`);
+    return api('GET', `/api/v1/profile/auth/events?limit=${EVENTS_PAGE}${query}`);
+  }
+  function drawEvents(answer, more) {
     const rows = answer.events.map(eventRow);
     const body = field('events');
     if (more) body.append(...rows);
@@ -452,7 +463,7 @@ async function profilePage() {
   }
   moreEvents.addEventListener('click', (event) => busy(event.currentTarget, async () => {
     try {
-      const added = await loadEvents(true);
+      const added = drawEvents(await readEvents(true), true);
       say(cursor ? `${added} more events shown.` : `${added} more events shown. That is the whole log.`);
       // The button is gone at the end of the log: keep keyboard users in the card.
       if (!cursor) focusHeading($('#events-card'));

@@ -62,12 +62,13 @@ export function sessionsCard({ ask }) {
   }
 
   let others = 0;
-  async function refresh() {
-    const sessions = await api('GET', '/api/v1/profile/sessions');
+  const read = () => api('GET', '/api/v1/profile/sessions');
+  function draw(sessions) {
     list.replaceChildren(...sessions.map(row));
     others = sessions.filter((session) => !session.current).length;
     show(othersButton, others > 0);
   }
+  const refresh = async () => draw(await read());
 
   othersButton.addEventListener('click', async () => {
     if (othersButton.getAttribute('aria-disabled') === 'true') return;
@@ -80,7 +81,7 @@ export function sessionsCard({ ask }) {
     await signOut(othersButton, '/api/v1/profile/sessions', 'Signed out everywhere else. This device stays signed in.');
   });
 
-  return { refresh };
+  return { read, draw, refresh };
 }
 
 /** After 2FA turns on: end every other session (they may be someone holding the password). */
