@@ -26,6 +26,14 @@ MINIBROWSER = next(
 )
 WEBDRIVER = "/usr/bin/WebKitWebDriver"
 
+# Where the element is, or null when something else is at its centre.
+WHERE = """
+const box = arguments[0].getBoundingClientRect();
+const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+return hit && arguments[0].contains(hit) ? [box.x, box.y, box.width, box.height] : null;
+"""
+STILL = 0.05  # seconds: three frames at 60 Hz
+
 
 X_DIR = Path("/tmp")  # noqa: S108 - where X servers keep their locks and sockets, by fixed name
 
@@ -94,6 +102,13 @@ class WebKitDriver(ScriptedDriver):
     def _click_element(self, element: WebElement) -> None:
         # WebKitWebDriver refuses elements under the sticky status bar instead of scrolling on.
         self._script("arguments[0].scrollIntoView({block: 'center'})", element)
+        # Its click is a pointer event sent from the UI process to where the element was:
+        # one that is still moving (a redraw in flight) can be missed for whatever took its
+        # place. Wait until it holds still and is the one at that point, as Playwright does.
+        before = self._script(WHERE, element)
+        time.sleep(STILL)
+        if self._script(WHERE, element) != before or before is None:
+            raise AssertionError("the element is moving or covered")  # wait_for tries again
         element.click()
 
     def _fill_element(self, element: WebElement, text: str) -> None:
