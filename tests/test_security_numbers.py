@@ -11,6 +11,7 @@ import base64
 import re
 import string
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,6 +209,45 @@ def test_hashes_run_on_the_bounded_argon2_pool(
     assert len(threads) == 2 and all(t.startswith("argon2_") for t in threads), threads
     passwords.set_concurrency(1)
     assert passwords.concurrency() == 1
+
+
+@pytest.mark.usefixtures("restore_concurrency")
+def test_the_bound_is_how_many_hashes_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What is bounded is argon2 work in flight (19 MiB each), not a number the module keeps.
+    bound = 3
+    passwords.set_concurrency(bound)
+    guard, release = threading.Lock(), threading.Event()
+    inside, peak = [0], [0]
+    reached = threading.Event()
+    real = PasswordHasher.hash
+
+    def held(self: PasswordHasher, password: str) -> str:
+        with guard:
+            inside[0] += 1
+            peak[0] = max(peak[0], inside[0])
+            if inside[0] == bound:
+                reached.set()
+        release.wait(30)
+        with guard:
+            inside[0] -= 1
+        return real(self, password)
+
+    monkeypatch.setattr(PasswordHasher, "hash", held)
+    hashing = [threading.Thread(target=passwords.hash_password, args=("pw",)) for _ in range(5)]
+    for thread in hashing[:bound]:
+        thread.start()
+    try:
+        assert reached.wait(10), f"only {peak[0]} of {bound} hashes ran at once"
+        for thread in hashing[bound:]:
+            thread.start()
+        time.sleep(0.2)  # room for a hash the bound should hold back to start anyway
+        assert peak[0] == bound
+    finally:
+        release.set()
+        for thread in hashing:
+            if thread.ident is not None:  # started
+                thread.join(30)
+    assert peak[0] == bound
 
 
 @pytest.mark.usefixtures("restore_concurrency")

@@ -11,25 +11,27 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Hashes run on a few dedicated threads rather than on whichever request thread asks:
 # that bounds both concurrent 19 MiB buffers and the malloc arenas that keep them.
-_workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+_limit = 2
+_workers = ThreadPoolExecutor(max_workers=_limit, thread_name_prefix="argon2")
 # Verified against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("ankra-dummy-password-for-timing")
 
 
 def set_concurrency(limit: int) -> None:
     """How many hashes may run at once per process (each takes 19 MiB)."""
-    global _workers
-    if limit != _workers._max_workers:
-        previous, _workers = (
+    global _workers, _limit
+    if limit != _limit:
+        previous, _workers, _limit = (
             _workers,
             ThreadPoolExecutor(max_workers=limit, thread_name_prefix="argon2"),
+            limit,
         )
         previous.shutdown(wait=False)
 
 
 def concurrency() -> int:
     """How many hashes may run at once now (what :func:`set_concurrency` last set)."""
-    return _workers._max_workers
+    return _limit
 
 
 def hash_password(password: str) -> str:
