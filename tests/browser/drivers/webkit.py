@@ -106,9 +106,11 @@ class WebKitDriver(ScriptedDriver):
         # one that is still moving (a redraw in flight) can be missed for whatever took its
         # place. Wait until it holds still and is the one at that point, as Playwright does.
         before = self._script(WHERE, element)
+        if before is None:
+            raise AssertionError("the element is covered")  # wait_for tries again
         time.sleep(STILL)
-        if self._script(WHERE, element) != before or before is None:
-            raise AssertionError("the element is moving or covered")  # wait_for tries again
+        if self._script(WHERE, element) != before:
+            raise AssertionError("the element is moving")
         element.click()
 
     def _fill_element(self, element: WebElement, text: str) -> None:
