@@ -15,13 +15,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from psycopg import AsyncRawCursor
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Engine, func, select, text, update
 
+from ankra_auth import db_async
 from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.clock import FrozenClock
@@ -161,3 +165,29 @@ def test_a_login_finished_elsewhere_first_keeps_the_step_unspent(
         TOTP, json={"mfa_token": mfa_token, "code": code_now(account.totp_secret, clock)}
     )
     assert r.status_code == 200, r.text
+
+
+def test_a_sign_in_is_two_statements_in_one_transaction(
+    client: TestClient, clock: FrozenClock, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, the read that admits, the one write (with the organisations' read: whether
+    one restricts the new session), COMMIT: four round trips, nothing read after."""
+    sent: list[str] = []
+
+    class Recording(AsyncRawCursor[Any]):
+        async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            sent.append(str(query))
+            return await super().execute(query, params, **kwargs)
+
+    monkeypatch.setattr(
+        db_async, "cursor", lambda conn: Recording(conn, row_factory=namedtuple_row)
+    )
+    mfa_token = start_login(client, account)["mfa_token"]
+    code = code_now(account.totp_secret, clock)
+    r = client.post(TOTP, json={"mfa_token": mfa_token, "code": code})
+    assert r.status_code == 200 and r.json()["enrollment_required"] is False, r.text
+    assert [s[: len(READ_AND_ADMIT)] for s in sent] == [
+        READ_AND_ADMIT,
+        ONE_WRITE[: len(READ_AND_ADMIT)],
+    ]
+    assert "FROM memberships" in sent[1]  # the restriction, read in the write's statement

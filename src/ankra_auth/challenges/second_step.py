@@ -86,6 +86,19 @@ class Factor(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Read(Generic[T]):
+    """A read the grant's answer needs of rows the grant does not write (whether an
+    organisation restricts the new session): one more column of the grant's one statement
+    on PostgreSQL, whose snapshot is the database before that statement's writes, so never
+    for what the grant writes; a statement after the writes elsewhere. ``answer(result,
+    value)`` makes the answer from the value read."""
+
+    value: ColumnElement[Any]
+    params: Mapping[str, object]
+    answer: Callable[[T, Any], T]
+
+
+@dataclass(frozen=True, slots=True)
 class Grant(Generic[T]):
     """What a finished login grants, written in its transaction.
 
@@ -102,6 +115,7 @@ class Grant(Generic[T]):
     steps: Callable[[], Flow[bool]]
     result: T
     counted: Counted = field(default=())
+    read: Read[T] | None = None
     # What the grant still reads in its transaction once it is written (the recovery codes
     # left), making the result: in the transaction, not after it, which would be a
     # transaction (and round trips) of its own.
@@ -134,9 +148,11 @@ def second_step(
         grant = grant_for(pending)
         answer = yield from _spend_and_grant(dialect, pending, key, checked, grant, limits)
         if answer is not None:
-            spent, granted = answer
+            spent, granted, read = answer
             if granted:
                 result = grant.result
+                if grant.read is not None:
+                    result = grant.read.answer(result, read)
                 if grant.completed is not None:
                     result = yield from grant.completed(result)
                 yield Commit(grant.counted)
@@ -183,21 +199,28 @@ def _spend_and_grant(
     spend: Spend,
     grant: Grant[Any],
     limits: Mapping[str, object],
-) -> Flow[tuple[bool, bool] | None]:
-    """Spend the factor, finish the login, settle the budget and write the grant; (spent,
-    granted), or None when the factor was not spent (nothing was written)."""
+) -> Flow[tuple[bool, bool, Any] | None]:
+    """Spend the factor, finish the login, settle the budget, write the grant and make its
+    read; (spent, granted, the value read), or None when the factor was not spent (nothing
+    was written)."""
     decided = {"pending_id": pending.id, "counter": key, **limits}
+    read = grant.read
     if dialect == "postgresql":
-        write = _fused(spend.statement, grant.build, grant.shape)
-        row = yield Run(write, {**spend.params, **grant.params, **decided})
-        return (True, bool(row.granted)) if row.finished else None
+        write = _fused(
+            spend.statement, grant.build, grant.shape, None if read is None else read.value
+        )
+        values = {**spend.params, **grant.params, **decided, **(read.params if read else {})}
+        row = yield Run(write, values)
+        return (True, bool(row.granted), row[2] if read else None) if row.finished else None
     if (yield Run(spend.statement, spend.params)) is None:
         return None
     if (yield Run(FINISH, decided)) is None:
-        return True, False
+        return True, False, None
     yield Run(throttle.SETTLE_RIGHT, decided)
     granted = yield from grant.steps()
-    return True, granted
+    if not granted or read is None:
+        return True, granted, None
+    return True, granted, (yield Run(select(read.value), read.params))[0]
 
 
 @lru_cache(maxsize=32)
@@ -205,8 +228,10 @@ def _fused(
     spend: Update,
     build: Callable[..., tuple[tuple[CTE, ...], ColumnElement[bool]]],
     shape: tuple[Hashable, ...],
-) -> Select[bool, bool]:
-    """PostgreSQL: the spend, the finish, the budget's reset and the grant as one statement.
+    read: ColumnElement[Any] | None,
+) -> Select[Any]:
+    """PostgreSQL: the spend, the finish, the budget's reset, the grant and its read as one
+    statement.
 
     Each write acts only when the one before it did (the finish only when the spend
     returned a row, the rest only when the finish did), and the answer says how far it
@@ -217,9 +242,9 @@ def _fused(
     done = exists(select(finished.c.id))
     settled = throttle.SETTLE_RIGHT.where(done).returning(throttle.TABLE.c.key).cte("settled")
     ctes, granted = build(finished, *shape)
-    return select(done.label("finished"), granted.label("granted")).add_cte(
-        spent, finished, settled, *ctes
-    )
+    answers = (done.label("finished"), granted.label("granted"))
+    also = () if read is None else (read.label("read"),)
+    return select(*answers, *also).add_cte(spent, finished, settled, *ctes)
 
 
 def _fail(

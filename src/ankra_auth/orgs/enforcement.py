@@ -83,6 +83,8 @@ _JOINED = _MEMBERSHIPS.join(_ORGS, _ORGS.c.id == _MEMBERSHIPS.c.org_id)
 RESTRICTING = (
     select(_MEMBERSHIPS.c.org_id).select_from(_JOINED).where(_ENFORCING, _RESTRICTS).limit(1)
 )
+# The same as a column: read with a sign-in's grant, in its one statement on PostgreSQL.
+RESTRICTS_SESSION = exists(RESTRICTING)
 
 _REQUIREMENTS = (
     select(

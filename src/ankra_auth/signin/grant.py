@@ -3,7 +3,7 @@ otherwise the session and device token (and the same when a second factor comple
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from ankra_auth.accounts import service as accounts
 from ankra_auth.challenges import service as challenges
-from ankra_auth.challenges.second_step import Grant
+from ankra_auth.challenges.second_step import Grant, Read
 from ankra_auth.config import Settings
 from ankra_auth.context import RequestContext
-from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
 from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.orgs import enforcement
@@ -151,36 +150,22 @@ def new_session(
         steps=written.steps,
         result=authenticated(settings, token, user_id, written.device_token, restricted=False),
         counted=tuple((t, m) for t, m, _ in recorded),
-        completed=None if passkey else restriction_of(user_id, ctx),
+        read=None if passkey else _restriction(user_id, ctx),
     )
 
 
-def restriction_of(
-    user_id: str, ctx: RequestContext
-) -> Callable[[Authenticated], Flow[Authenticated]]:
-    """A grant's last read: whether an organisation restricts the session it made (a sign-in
-    without a passkey), for ``Grant.completed``."""
-
-    def completed(result: Authenticated) -> Flow[Authenticated]:
-        params = enforcement.params(user_id=user_id, passkey_session=False, now=ctx.now)
-        found = yield Run(enforcement.RESTRICTING, params)
-        return replace(result, enrollment_required=found is not None)
-
-    return completed
+def _restriction(user_id: str, ctx: RequestContext) -> Read[Authenticated]:
+    """Whether an organisation restricts the session a sign-in without a passkey made, read
+    with the grant (memberships and factors: nothing a sign-in writes)."""
+    return Read(
+        value=enforcement.RESTRICTS_SESSION,
+        params=enforcement.params(user_id=user_id, passkey_session=False, now=ctx.now),
+        answer=_restricted,
+    )
 
 
-def then(
-    first: Callable[[Authenticated], Flow[Authenticated]] | None,
-    second: Callable[[Authenticated], Flow[Authenticated]],
-) -> Callable[[Authenticated], Flow[Authenticated]]:
-    """Two ``Grant.completed`` reads, one after the other."""
-    if first is None:
-        return second
-
-    def both(result: Authenticated) -> Flow[Authenticated]:
-        return (yield from second((yield from first(result))))
-
-    return both
+def _restricted(result: Authenticated, restricts: bool) -> Authenticated:
+    return replace(result, enrollment_required=bool(restricts))
 
 
 def _sign_in_method(pending: challenges.Pending, factor: SignInMethod) -> SignInMethod:

@@ -14,7 +14,7 @@ from ankra_auth.db_flow import Flow, Run
 from ankra_auth.events import service as events
 from ankra_auth.events.types import EventType, SignInMethod
 from ankra_auth.recovery_codes import service as recovery_codes
-from ankra_auth.signin.grant import Authenticated, session_grant, then
+from ankra_auth.signin.grant import Authenticated, session_grant
 from ankra_auth.totp import service as totp
 
 
@@ -52,7 +52,7 @@ def sign_in_with_recovery_code(
             method=recovery_codes.METHOD,
             also=RECOVERY_CODE_USED,
         )
-        return replace(grant, completed=then(grant.completed, _with_codes_left))
+        return replace(grant, completed=_with_codes_left)
 
     factor = recovery_codes.Code(settings=settings, code=code, now=ctx.now, dialect=dialect)
     return second_step(
