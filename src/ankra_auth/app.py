@@ -65,11 +65,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_hardening(app)
     install_schema_gate(app)  # inside observability, so its 503s are logged and counted
     install_observability(app)
+    # FastAPI tries the routers in this order, twice a request (to match, then to handle):
+    # the sign-in routes first, as they are the most requested.
     for router in (
-        health.router,
-        accounts_router,
         signin_router,
         passkey_sign_in_router,
+        health.router,
+        accounts_router,
         profile_router,
         totp_router,
         recovery_codes_router,
