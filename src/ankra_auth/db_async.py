@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 from psycopg import AsyncConnection, AsyncRawCursor
@@ -56,6 +57,8 @@ class Compiled:
     defaults: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
     returns_rows: bool
+    # The values of ``names`` from a mapping, in order (itemgetter: one C call).
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]]
 
     def params(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
         """The statement's values in placeholder order: its literals, then ``given``,
@@ -64,7 +67,7 @@ class Compiled:
         values = {**self.defaults, **given}
         for name, process in self.processors.items():
             values[name] = process(values[name])
-        return tuple(values[name] for name in self.names)
+        return self.pick(values)
 
 
 @lru_cache(maxsize=32)
@@ -82,7 +85,13 @@ def compiled(statement: ClauseElement) -> Compiled:
     writes = done.isinsert or done.isupdate or done.isdelete
     returns_rows = not writes or bool(done.effective_returning)
     names = tuple(done.positiontup or ())
-    return Compiled(done.string, names, defaults, processors, returns_rows)
+    return Compiled(done.string, names, defaults, processors, returns_rows, _picker(names))
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)  # itemgetter of one: no tuple
 
 
 def cursor(conn: AsyncConnection[Any]) -> AsyncRawCursor[Any]:
