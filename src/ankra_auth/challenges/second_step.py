@@ -209,9 +209,18 @@ def _spend_and_grant(
         write = _fused(
             spend.statement, grant.build, grant.shape, None if read is None else read.value
         )
-        values = {**spend.params, **grant.params, **decided, **(read.params if read else {})}
+        values = {
+            **spend.params,
+            **grant.params,
+            **decided,
+            **(read.params if read is not None else {}),
+        }
         row = yield Run(write, values)
-        return (True, bool(row.granted), row[2] if read else None) if row.finished else None
+        return (
+            (True, bool(row.granted), row.read if read is not None else None)
+            if row.finished
+            else None
+        )
     if (yield Run(spend.statement, spend.params)) is None:
         return None
     if (yield Run(FINISH, decided)) is None:
