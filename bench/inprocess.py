@@ -126,8 +126,8 @@ async def measure(app: Any, make: Any, args: argparse.Namespace) -> list[dict[st
         if profiler is not None:
             profiler.dump_stats(args.profile)
             # Unlike time, the count of Python calls does not move with the machine's load:
-            # the figure docs/performance.md compares code changes by.
-            # What print_stats() heads its table with; typeshed does not declare it.
+            # the figure docs/performance.md compares code changes by (print_stats() heads
+            # its table with it; typeshed does not declare the attribute).
             calls = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
             print(f"  {calls / (args.requests * args.rounds):,.0f} function calls per request")
         return out
