@@ -79,7 +79,8 @@ const box = el.getBoundingClientRect();
 const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
 const unobscured = Boolean(top) && (el === top || el.contains(top) || [...(el.labels || [])].includes(top));
 return { name, tag: el.tagName.toLowerCase(), tabbable: el.tabIndex >= 0,
-         focusVisible: el.matches(':focus-visible'), outline: outline || shadow, unobscured };
+         focusVisible: el.matches(':focus-visible'), outline: outline || shadow, unobscured,
+         at: [box.x, box.y, scrollX, scrollY] };
 """
 
 
@@ -354,7 +355,7 @@ class ScriptedDriver:
 
     def focus_state(self) -> dict[str, Any]:
         """The focused element: ``name``, ``tag``, ``tabbable``, ``focusVisible``, ``outline``,
-        ``unobscured``."""
+        ``unobscured``, and ``at`` (where it is and how far the page is scrolled)."""
         state: dict[str, Any] = self._script(FOCUS_STATE)
         state["name"] = normalise(str(state["name"]))
         return state

@@ -99,6 +99,19 @@ class WebKitDriver(ScriptedDriver):
     def _script(self, body: str, *args: Any) -> Any:
         return self.driver.execute_script(body, *args)
 
+    def focus_state(self) -> dict[str, Any]:
+        # WebKitGTK scrolls to a newly focused element a few milliseconds after focus()
+        # returns: read it once it holds still, or a field on its way into view reads as
+        # off screen.
+        state = super().focus_state()
+        for _ in range(20):
+            time.sleep(STILL)
+            again = super().focus_state()
+            if again == state:
+                break
+            state = again
+        return state
+
     def _click_element(self, element: WebElement) -> None:
         # WebKitWebDriver refuses elements under the sticky status bar instead of scrolling on.
         self._script("arguments[0].scrollIntoView({block: 'center'})", element)
