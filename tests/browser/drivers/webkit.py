@@ -38,10 +38,29 @@ STILL = 0.05  # seconds: three frames at 60 Hz
 X_DIR = Path("/tmp")  # noqa: S108 - where X servers keep their locks and sockets, by fixed name
 
 
+def _display_taken(number: int) -> bool:
+    """Whether a live X server holds display ``number``. A lock left by one that is gone is
+    no hold: Xvfb removes such a lock itself when it starts."""
+    lock = X_DIR / f".X{number}-lock"
+    try:
+        holder = int(lock.read_text().strip())
+    except FileNotFoundError:
+        return False
+    except ValueError:
+        return True  # being written: its server is starting
+    try:
+        os.kill(holder, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    """A private X display: the first free number from 90 (its lock file says taken)."""
+    """A private X display: the first free number from 90."""
     for number in range(90, 200):
-        if (X_DIR / f".X{number}-lock").exists():
+        if _display_taken(number):
             continue
         process = subprocess.Popen(
             ["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
@@ -56,6 +75,16 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
         process.kill()
     raise RuntimeError("no free X display for Xvfb")
+
+
+def stop_xvfb(process: subprocess.Popen[bytes]) -> None:
+    """Asked to stop, Xvfb removes its lock file; killed, it leaves the lock behind."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class WebKitDriver(ScriptedDriver):
@@ -81,7 +110,7 @@ class WebKitDriver(ScriptedDriver):
         try:
             self.driver = webdriver.WebKitGTK(options=options, service=service)
         except Exception:
-            self.xvfb.kill()
+            stop_xvfb(self.xvfb)
             shutil.rmtree(self.home, ignore_errors=True)
             raise
         self.driver.set_window_size(1280, 1000)
@@ -182,6 +211,5 @@ class WebKitDriver(ScriptedDriver):
         try:
             self.driver.quit()
         finally:
-            self.xvfb.kill()
-            self.xvfb.wait()
+            stop_xvfb(self.xvfb)
             shutil.rmtree(self.home, ignore_errors=True)
