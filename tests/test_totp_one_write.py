@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +22,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, func, select, text, update
 
-from ankra_auth import db_async
 from ankra_auth.accounts.models import AuthSession
 from ankra_auth.challenges.models import PendingLogin
 from ankra_auth.clock import FrozenClock
@@ -32,6 +30,7 @@ from ankra_auth.events.models import SecurityEvent
 from ankra_auth.security import totp
 from ankra_auth.totp.models import TotpDevice
 from tests.helpers import Account, code_now, enroll_totp, sign_up, start_login
+from tests.sent_statements import record_statements
 
 TOTP = "/api/v1/auth/mfa/totp"
 
@@ -170,21 +169,7 @@ def test_a_sign_in_is_two_statements_in_one_transaction(
 ) -> None:
     """BEGIN, the read that admits, the one write (with the organisations' read: whether
     one restricts the new session), COMMIT: four round trips, nothing read after."""
-    sent: list[str] = []
-    real_cursor = db_async.cursor
-
-    def recording(conn: Any) -> Any:
-        cursor = real_cursor(conn)  # the cursor the event loop's flows use, as it is
-        execute = cursor.execute
-
-        async def recorded(query: Any, params: Any = None, **kwargs: Any) -> Any:
-            sent.append(str(query))
-            return await execute(query, params, **kwargs)
-
-        cursor.execute = recorded  # type: ignore[method-assign]
-        return cursor
-
-    monkeypatch.setattr(db_async, "cursor", recording)
+    sent = record_statements(monkeypatch)
     mfa_token = start_login(client, account)["mfa_token"]
     code = code_now(account.totp_secret, clock)
     r = client.post(TOTP, json={"mfa_token": mfa_token, "code": code})
