@@ -159,10 +159,9 @@ def test_right_passwords_at_once_start_no_backoff(pair: Pair) -> None:
     assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials", wrong.text
 
 
-def test_right_second_factors_at_once_start_no_backoff(pair: Pair) -> None:
-    email = "twenty@example.com"
-    _, secret, recovery = enrolled(pair, email)
-    key = SoftAuthenticator(origin=PUBLIC_URL, counts=False)  # a key that keeps no counter
+def add_key(pair: Pair, email: str, secret: str, key: SoftAuthenticator) -> None:
+    """Sign in with the step after the current one (unused by :func:`enrolled`) and add
+    ``key`` as a passkey."""
     with httpx.Client(base_url=pair.a, timeout=30) as http:
         token = http.post(LOGIN, json={"email": email, "password": PASSWORD}).json()["mfa_token"]
         code = totp.code_at_step(secret=secret, step=totp.time_step(datetime.now(UTC)) + 1)
@@ -175,6 +174,13 @@ def test_right_second_factors_at_once_start_no_backoff(pair: Pair) -> None:
             headers=auth,
         )
         assert r.status_code == 201, r.text
+
+
+def test_right_second_factors_at_once_start_no_backoff(pair: Pair) -> None:
+    email = "twenty@example.com"
+    _, secret, recovery = enrolled(pair, email)
+    key = SoftAuthenticator(origin=PUBLIC_URL, counts=False)  # a key that keeps no counter
+    add_key(pair, email, secret, key)
     logins = pending_logins(pair.b, email, 20)
     calls: list[Call] = [
         attempt(pair.instance(i), logins[i], code, RECOVERY) for i, code in enumerate(recovery)
@@ -190,6 +196,24 @@ def test_right_second_factors_at_once_start_no_backoff(pair: Pair) -> None:
     wrong = httpx.post(f"{pair.b}{TOTP}", json={"mfa_token": login, "code": "000000"})
     assert wrong.status_code == 401, wrong.text
     assert wrong.json()["code"] == "invalid_code" and wrong.json()["attempts_remaining"] == 4
+
+
+def test_one_passkey_assertion_signs_in_once_across_instances(pair: Pair) -> None:
+    """The same assertion for one pending login, ten times at once on both instances: one
+    sign-in, and the key compared once. The challenge is spent, and the key read, by the
+    statement that admits the attempt; the key keeps no counter, so its sign count cannot
+    be what stops the others."""
+    email = "assertion-race@example.com"
+    user, secret, _ = enrolled(pair, email)
+    key = SoftAuthenticator(origin=PUBLIC_URL, counts=False)
+    add_key(pair, email, secret, key)
+    [login] = pending_logins(pair.b, email, 1)
+    options = httpx.post(f"{pair.a}/api/v1/auth/mfa/passkey/options", json={"mfa_token": login})
+    credential = key.get(options.json())
+    answers = race([passkey_call(pair.instance(i), login, credential) for i in range(10)])
+    assert sorted(r.status_code for r in answers) == [200] + [401] * 9, codes(answers)
+    assert codes(answers).count("mfa_token_invalid") == 9, codes(answers)
+    assert pair.comparisons("passkey", user) == 1
 
 
 def _with_passkey(pair: Pair, email: str, key: SoftAuthenticator) -> str:

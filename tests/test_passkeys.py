@@ -15,6 +15,7 @@ from ankra_auth.clock import FrozenClock
 from ankra_auth.config import Settings
 from tests.conftest import PUBLIC_URL
 from tests.helpers import Account, enroll_totp, sign_up, start_login
+from tests.sent_statements import record_statements
 from tests.soft_authenticator import SoftAuthenticator, b64url, unb64url
 
 PASSKEYS = "/api/v1/profile/auth/passkeys"
@@ -487,3 +488,34 @@ def test_ceremonies_finish_on_another_instance(client: TestClient, second_app: T
     r = second_app.post(LOGIN, json={"mfa_token": token, "credential": key.get(options)})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "authenticated"
+
+
+def test_a_passkey_step_is_two_statements_on_postgresql(
+    client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, the read that admits the attempt (and spends the challenge and reads the key),
+    the one write, COMMIT: four round trips. The challenge's spend is in the admission's
+    statement, so a wrong assertion has spent it too."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the admission's joined spend is PostgreSQL's; SQLite runs it apart")
+    account = sign_up(client)
+    key = SoftAuthenticator()
+    register(client, account, key)
+    token = start_login(client, account)["mfa_token"]
+    options = login_options(client, token)
+    sent = record_statements(monkeypatch)
+    wrong = client.post(
+        LOGIN, json={"mfa_token": token, "credential": key.get(options, tamper=True)}
+    )
+    assert assert_problem(wrong, 401, "invalid_code")["attempts_remaining"] == 4
+    assert sent[0].startswith("WITH pending AS") and "UPDATE webauthn_challenges" in sent[0]
+    # The challenge the wrong assertion answered is spent: the right one on it is a replay.
+    r = client.post(LOGIN, json={"mfa_token": token, "credential": key.get(options)})
+    assert assert_problem(r, 401, "invalid_code")["attempts_remaining"] == 3
+    sent.clear()
+    r = client.post(
+        LOGIN, json={"mfa_token": token, "credential": key.get(login_options(client, token))}
+    )
+    assert r.status_code == 200, r.text
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("WITH pending AS") and sent[1].startswith("WITH spent_factor AS")

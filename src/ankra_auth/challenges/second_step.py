@@ -80,6 +80,11 @@ class Factor(Protocol):
         """Adds what :meth:`check` needs to the read of the pending login (or leaves it)."""
         ...
 
+    @property
+    def join_params(self) -> Mapping[str, object]:
+        """The values :attr:`join` binds, beside the pending login's and the budget's."""
+        ...
+
     def check(self, pending: Pending) -> Flow[Spend | Wrong]:
         """Compare the factor (the attempt is already counted); may read, never commit."""
         ...
@@ -138,7 +143,7 @@ def second_step(
     limits = throttle.params(ctx.now)
     waiting = throttle.Waiting()
     while True:
-        admitted = yield from _admit(dialect, named, factor.join, ctx, limits)
+        admitted = yield from _admit(dialect, named, factor, ctx, limits)
         if admitted is not None:
             break
         yield waiting.next_pause()  # the budget is held by attempts in flight
@@ -165,11 +170,12 @@ def second_step(
 
 
 def _admit(
-    dialect: str, named: Named, join: Join, ctx: RequestContext, limits: Mapping[str, object]
+    dialect: str, named: Named, factor: Factor, ctx: RequestContext, limits: Mapping[str, object]
 ) -> Flow[tuple[Pending, str] | None]:
     """Lock the active pending login and reserve the attempt; None while attempts in
     flight hold the budget. Raises :class:`MfaTokenInvalid` or :class:`RateLimited`."""
-    values = {"named": named.value, **limits}
+    join = factor.join
+    values = {"named": named.value, **limits, **factor.join_params}
     if dialect == "postgresql":
         row = yield Run(read_and_admit_query(join, by_token=named.by_token), values)
         pending = active_row(row, ctx.now)

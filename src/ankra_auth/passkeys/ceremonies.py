@@ -88,22 +88,32 @@ _CHALLENGES = table(WebAuthnChallenge)
 
 
 # Core, built once (the passkey sign-in spends one per request): no ORM statement handling.
-@lru_cache(maxsize=2)
-def _spend(*, by_user: bool) -> Update:
-    owner = _CHALLENGES.c.user_id if by_user else _CHALLENGES.c.pending_login_id
+def _spend_owned(owned: ColumnElement[bool]) -> Update:
     now = bindparam("now", type_=UTCDateTime)
     return (
         update(_CHALLENGES)
         .where(
             _CHALLENGES.c.challenge == bindparam("spent"),
             _CHALLENGES.c.purpose == bindparam("of_purpose"),
-            owner == bindparam("owner"),
+            owned,
             _CHALLENGES.c.used_at.is_(None),
             _CHALLENGES.c.expires_at > now,
         )
         .values(used_at=now)
         .returning(_CHALLENGES.c.id)
     )
+
+
+@lru_cache(maxsize=2)
+def _spend(*, by_user: bool) -> Update:
+    owner = _CHALLENGES.c.user_id if by_user else _CHALLENGES.c.pending_login_id
+    return _spend_owned(owner == bindparam("owner"))
+
+
+def spend_issued_for(pending_login_id: ColumnElement[str]) -> Update:
+    """:data:`SPEND_FOR_PENDING_LOGIN` whose owner is a column of the statement it is part
+    of (the pending login an admission locks), not a parameter."""
+    return _spend_owned(_CHALLENGES.c.pending_login_id == pending_login_id)
 
 
 # Spend a sign-in's challenge, issued for the pending login ``owner`` (a flow's statement:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, exists, select, update
+from sqlalchemy import Select, Update, and_, bindparam, exists, select, true, update
 
 from ankra_auth.db import UTCDateTime, table
 from ankra_auth.device_tokens.models import DeviceToken
@@ -21,11 +21,37 @@ FIND: Select[Any] = select(
     _PASSKEYS.c.credential_id == bindparam("credential_id"),
     _PASSKEYS.c.user_id == bindparam("user"),
 )
-# PostgreSQL: the challenge's spend (``ceremonies.SPEND_FOR_PENDING_LOGIN``) and then
-# :data:`FIND`, in one statement: the key is read only when the challenge was spent, as the
-# two statements one after the other do. No row: not spent, or not this account's key.
-_SPENT = ceremonies.SPEND_FOR_PENDING_LOGIN.cte("spent_challenge")
-FIND_ONCE_SPENT: Select[Any] = FIND.where(exists(select(_SPENT.c.id))).add_cte(_SPENT)
+
+
+def with_key_once_spent(admission: Select[Any]) -> Select[Any]:
+    """PostgreSQL: the passkey step's join (``challenges.Join``) on the admission's read.
+
+    When the attempt is admitted, the assertion's challenge (``spent``, ``of_purpose``) is
+    spent if it was issued for this pending login, and then the login's user's key
+    (``credential_id``) is read, only when the challenge was spent: the spend and
+    :data:`FIND` one after the other, in the admission's statement. No key in the row: not
+    admitted, not spent, or not this account's key.
+    """
+    login = admission.selected_columns
+    # A refused attempt is rolled back anyway; conditional, it does not even lock the row.
+    spent = ceremonies.spend_issued_for(login.id).where(login.admitted).cte("spent_challenge")
+    key = (
+        select(
+            _PASSKEYS.c.id.label("passkey_id"),
+            _PASSKEYS.c.name.label("passkey_name"),
+            _PASSKEYS.c.public_key,
+            _PASSKEYS.c.sign_count,
+        )
+        .where(
+            _PASSKEYS.c.credential_id == bindparam("credential_id"),
+            _PASSKEYS.c.user_id == login.user_id,
+            exists(select(spent.c.id)),
+        )
+        .cte("passkey")
+    )
+    return admission.add_columns(*key.c).outerjoin(key, true())
+
+
 # Conditional on the count the assertion was verified against: two assertions cannot
 # both advance it (the row count decides).
 ADVANCE: Update = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -89,6 +90,10 @@ class Code:
     @property
     def join(self) -> Join:
         return no_join
+
+    @property
+    def join_params(self) -> Mapping[str, object]:
+        return {}
 
     def check(self, pending: Pending) -> Flow[Spend | Wrong]:
         normalized = codes.normalize(self.code)

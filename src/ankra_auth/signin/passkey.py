@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ankra_auth import comparisons
@@ -55,14 +56,15 @@ class Assertion:
     """A passkey assertion as the second factor of a sign-in (``challenges.second_step``).
 
     Its challenge must be one issued for this pending login, unused and unexpired (spent
-    here, before the signature is checked); its credential one of the login's own user's
-    passkeys (another account's key is no key); its sign count must move forward.
+    once the attempt is admitted, before the signature is checked); its credential one of
+    the login's own user's passkeys (another account's key is no key); its sign count must
+    move forward.
     """
 
     settings: Settings
     ctx: RequestContext
     credential: Mapping[str, Any]
-    # On PostgreSQL the challenge's spend and the key's read are one statement.
+    # On PostgreSQL the admission's own statement spends the challenge and reads the key.
     dialect: str = "sqlite"
 
     @property
@@ -71,28 +73,41 @@ class Assertion:
 
     @property
     def join(self) -> challenges.Join:
+        if self.dialect == "postgresql":
+            return credentials.with_key_once_spent
         return challenges.no_join
 
-    def check(self, pending: challenges.Pending) -> Flow[Spend | Wrong]:
-        try:
-            challenge = webauthn.client_challenge(self.credential)
-            raw_id = webauthn.credential_id(self.credential)
-        except webauthn.CredentialRejected:
-            return Wrong()
-        spend = {
+    @property
+    def join_params(self) -> Mapping[str, object]:
+        if self.dialect != "postgresql":
+            return {}
+        # A credential that cannot be read spends no challenge and finds no key.
+        challenge, raw_id = _read(self.credential) or (b"", b"")
+        return {
             "spent": challenge,
             "of_purpose": ceremonies.AUTHENTICATION,
-            "owner": pending.id,
-            "now": self.ctx.now,
+            "credential_id": raw_id,
         }
-        # The key's own parameter is its user; the challenge's owner is the pending login.
-        find = {"credential_id": raw_id, "user": pending.user_id}
+
+    def check(self, pending: challenges.Pending) -> Flow[Spend | Wrong]:
+        read = _read(self.credential)
+        if read is None:
+            return Wrong()
+        challenge, raw_id = read
         if self.dialect == "postgresql":
-            passkey = yield Run(credentials.FIND_ONCE_SPENT, {**spend, **find})
+            passkey = _Key.joined(pending.row)
         else:
+            spend = {
+                "spent": challenge,
+                "of_purpose": ceremonies.AUTHENTICATION,
+                "owner": pending.id,
+                "now": self.ctx.now,
+            }
             if (yield Run(ceremonies.SPEND_FOR_PENDING_LOGIN, spend)) is None:
                 return Wrong()
-            passkey = yield Run(credentials.FIND, find)
+            passkey = yield Run(
+                credentials.FIND, {"credential_id": raw_id, "user": pending.user_id}
+            )
         if passkey is None:
             return Wrong()
         comparisons.note(METHOD, pending.user_id)
@@ -121,6 +136,31 @@ class Assertion:
                 "now": self.ctx.now,
             },
         )
+
+
+def _read(credential: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
+    """The assertion's challenge and credential id, or None when they cannot be read."""
+    try:
+        return webauthn.client_challenge(credential), webauthn.credential_id(credential)
+    except webauthn.CredentialRejected:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """The passkey as the admission's statement read it (``credentials.with_key_once_spent``),
+    with the names :data:`credentials.FIND` gives its columns."""
+
+    id: str
+    name: str
+    public_key: bytes
+    sign_count: int
+
+    @classmethod
+    def joined(cls, row: Row[Any]) -> _Key | None:
+        if row.passkey_id is None:
+            return None
+        return cls(row.passkey_id, row.passkey_name, row.public_key, row.sign_count)
 
 
 def sign_in_with_passkey(

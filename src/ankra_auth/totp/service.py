@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -189,6 +190,10 @@ class Code:
     @property
     def join(self) -> Join:
         return with_device
+
+    @property
+    def join_params(self) -> Mapping[str, object]:
+        return {}
 
     def check(self, pending: Pending) -> Flow[Spend | Wrong]:
         comparisons.note(METHOD, pending.user_id)
