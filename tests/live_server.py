@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tests.postgres_server import free_port
+from tests.processes import stop
 
 SECRET = "live-test-secret-" + "s" * 32
 # The database behind each running service's base URL (for tests that read what it wrote,
@@ -68,12 +69,7 @@ def service_process(
         yield base
     finally:
         DATABASES.pop(base, None)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def wait_ready(

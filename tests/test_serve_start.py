@@ -21,6 +21,7 @@ from ankra_auth.config import Settings
 from ankra_auth.observability.logging import json_lines_for
 from tests.live_server import SECRET, wait_ready
 from tests.postgres_server import free_port
+from tests.processes import stop
 
 
 def serve_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -44,12 +45,7 @@ def serving(
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def sign_in(base: str, origin: str | None) -> httpx.Response:

@@ -18,6 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.browser.drivers.base import KEY_CODES, ScriptedDriver, WebAuthnUnavailable
+from tests.processes import stop
 
 # In libwebkit2gtk-4.1-0 (webkit2gtk-driver depends on it), under the multiarch directory.
 MINIBROWSER = next(
@@ -77,16 +78,6 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("no free X display for Xvfb")
 
 
-def stop_xvfb(process: subprocess.Popen[bytes]) -> None:
-    """Asked to stop, Xvfb removes its lock file; killed, it leaves the lock behind."""
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 class WebKitDriver(ScriptedDriver):
     engine = "webkit"
     saves_downloads = True
@@ -110,7 +101,7 @@ class WebKitDriver(ScriptedDriver):
         try:
             self.driver = webdriver.WebKitGTK(options=options, service=service)
         except Exception:
-            stop_xvfb(self.xvfb)
+            stop(self.xvfb, timeout=5)  # asked: Xvfb removes its lock file
             shutil.rmtree(self.home, ignore_errors=True)
             raise
         self.driver.set_window_size(1280, 1000)
@@ -211,5 +202,5 @@ class WebKitDriver(ScriptedDriver):
         try:
             self.driver.quit()
         finally:
-            stop_xvfb(self.xvfb)
+            stop(self.xvfb, timeout=5)  # asked: Xvfb removes its lock file
             shutil.rmtree(self.home, ignore_errors=True)
