@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from tests.postgres_server import free_port
+from tests.processes import stop
 
 BENCH = Path(__file__).resolve().parent
 SECRET_KEY = "bench-secret-key-" + "b" * 32
@@ -107,12 +108,7 @@ def server(
                 time.sleep(0.1)
         yield Server(port, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
 
 
 def service(

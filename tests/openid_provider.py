@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.postgres_server import free_port
+from tests.processes import stop
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 
@@ -65,12 +66,7 @@ class OpenIdProvider:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop(self._process, timeout=10)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = httpx.post(f"{self.issuer}{path}", json=body, timeout=10)

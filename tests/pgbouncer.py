@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from tests.postgres_server import PostgresServer
+from tests.processes import stop
 
 BINARY = "/usr/sbin/pgbouncer"
 THROUGH_PGBOUNCER = "ANKRA_TEST_THROUGH_PGBOUNCER"
@@ -144,12 +145,7 @@ class PgBouncer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process)
         self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -33,6 +33,7 @@ from tests.live_server import SECRET, spawn_service, wait_ready
 from tests.mail_server import MailServer, Received
 from tests.openid_provider import OpenIdProvider, openid_provider  # noqa: F401 - a fixture
 from tests.postgres_server import free_port
+from tests.processes import stop
 from tests.soft_authenticator import SoftAuthenticator
 from tests.sso_browser import SsoBrowser
 
@@ -83,12 +84,7 @@ class Service:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop(self.process)
 
 
 @contextmanager
