@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
@@ -66,6 +66,11 @@ class Assertion:
     credential: Mapping[str, Any]
     # On PostgreSQL the admission's own statement spends the challenge and reads the key.
     dialect: str = "sqlite"
+    # The challenge and credential id, read once: the admission binds them, the check uses them.
+    read: tuple[bytes, bytes] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read", _challenge_and_id(self.credential))
 
     @property
     def method(self) -> SignInMethod:
@@ -82,7 +87,7 @@ class Assertion:
         if self.dialect != "postgresql":
             return {}
         # A credential that cannot be read spends no challenge and finds no key.
-        challenge, raw_id = _read(self.credential) or (b"", b"")
+        challenge, raw_id = self.read or (b"", b"")
         return {
             "spent": challenge,
             "of_purpose": ceremonies.AUTHENTICATION,
@@ -90,10 +95,9 @@ class Assertion:
         }
 
     def check(self, pending: challenges.Pending) -> Flow[Spend | Wrong]:
-        read = _read(self.credential)
-        if read is None:
+        if self.read is None:
             return Wrong()
-        challenge, raw_id = read
+        challenge, raw_id = self.read
         if self.dialect == "postgresql":
             passkey = _Key.joined(pending.row)
         else:
@@ -138,7 +142,7 @@ class Assertion:
         )
 
 
-def _read(credential: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
+def _challenge_and_id(credential: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
     """The assertion's challenge and credential id, or None when they cannot be read."""
     try:
         return webauthn.client_challenge(credential), webauthn.credential_id(credential)
